@@ -1,0 +1,37 @@
+"""flux_torch: Flux.jl's user API in Python, running on PyTorch.
+
+``import flux_torch as Flux`` and port a Flux tutorial line by line: see
+``docs/porting.md`` for the rules.
+"""
+from . import data as Data
+from . import losses as Losses
+from ._device import Device, bf16, cpu, cpu_device, f16, f32, f64, gpu, gpu_device
+from ._functor import (children, fcollect, fleaves, fmap, fmapstructure, functor, isleaf, layer,
+                       modules, trainable)
+from ._grad import WithGradient, gradient, hessian, jacobian, pullback, withgradient
+from ._grads import Grads
+from ._mode import istraining, testmode_, trainmode_
+from ._params import Params, params
+from .activation import *  # noqa: F401,F403
+from .data import *  # noqa: F401,F403
+from .init import *  # noqa: F401,F403
+from .layers import *  # noqa: F401,F403
+from .losses import *  # noqa: F401,F403
+from .softmax import logsoftmax, logsumexp, softmax
+
+from . import activation, data, init, layers, losses  # noqa: E402,F811  (the submodules by name)
+
+__version__ = "0.1.0"
+
+
+__all__ = (
+    ["gradient", "withgradient", "pullback", "jacobian", "hessian", "WithGradient",
+     "params", "Params", "Grads",
+     "functor", "layer", "children", "trainable", "fmap", "fmapstructure", "fleaves", "fcollect",
+     "modules", "isleaf",
+     "gpu", "cpu", "f16", "f32", "f64", "bf16", "Device", "gpu_device", "cpu_device",
+     "istraining", "testmode_", "trainmode_",
+     "softmax", "logsoftmax", "logsumexp", "Losses", "Data"]
+    + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
+    + list(losses.__all__) + list(data.__all__)
+)

@@ -1,0 +1,390 @@
+"""The one traversal: how flux_torch walks a model (Functors.jl in Python).
+
+Everything that visits the tensors of a model (``params``, ``gpu``/``f32``,
+optimiser ``setup``, ``state``, printing, train/test modes) is a few lines over
+:func:`fmap` or :func:`fcollect` here. A node's children come from
+:func:`children`; a node is rebuilt, without calling ``__init__``, by
+:func:`rebuild`.
+
+Walked: tuples, lists, dicts, namedtuples, dataclass instances, classes opted in
+with :func:`functor` / :func:`layer`, and ``torch.nn.Module`` (through its own
+parameters, buffers and sub-modules). Everything else is a leaf.
+"""
+import copy
+import dataclasses
+
+import torch
+from torch import nn
+
+__all__ = ["functor", "layer", "isfunctor", "children", "trainable", "fmap",
+           "fmapstructure", "fleaves", "fcollect", "modules", "isleaf"]
+
+_FIELDS = {}      # class -> tuple of child names, or None for "all attributes"
+_TRAINABLE = {}   # class -> tuple of trainable child names (from @layer(trainable=...))
+_SCALARS = (int, float, complex, bool, str, bytes, type(None))
+
+
+def functor(cls=None, *fields, trainable=None):
+    """Opt a class into the traversal (``Flux.@functor``); use as a decorator.
+
+    Children are the instance's attributes in definition order, or only the
+    ``fields`` named (``@functor("W")`` is ``Flux.@functor Affine (W,)``).
+    Rebuilding never calls ``__init__``.
+
+    >>> @functor
+    ... class Affine:
+    ...     def __init__(self, W, b):
+    ...         self.W, self.b = W, b
+    ...     def __call__(self, x):
+    ...         return x @ self.W.T + self.b
+    >>> a = Affine(torch.ones(2, 3), torch.zeros(2))
+    >>> [tuple(p.shape) for p in fleaves(a)]
+    [(2, 3), (2,)]
+    >>> functor("W")(Affine) is Affine      # restrict the children to W
+    True
+    """
+    if isinstance(cls, str):
+        names = (cls,) + fields
+        return lambda c: functor(c, *names, trainable=trainable)
+    if cls is None:
+        return lambda c: functor(c, *fields, trainable=trainable)
+    if not isinstance(cls, type):
+        raise TypeError(f"functor expects a class (or field names), but got {cls!r}; "
+                        "use it as @functor above a class definition")
+    for name in fields:
+        if not isinstance(name, str):
+            raise TypeError(f"functor({cls.__name__}, ...) expects field names as strings, "
+                            f"but got {name!r}")
+    _FIELDS[cls] = tuple(fields) or None
+    if trainable is not None:
+        _TRAINABLE[cls] = tuple((trainable,) if isinstance(trainable, str) else trainable)
+    _HANDLERS.pop(cls, None)
+    from . import _pytree
+    _pytree.register(cls)
+    return cls
+
+
+def layer(cls=None, *fields, trainable=None):
+    """``Flux.@layer``: the same as :func:`functor`, also with ``trainable=``.
+
+    >>> @layer(trainable=("W",))
+    ... class Scale2:
+    ...     def __init__(self, W, shift):
+    ...         self.W, self.shift = W, shift
+    >>> s = Scale2(torch.ones(2), torch.zeros(2))
+    >>> list(trainable(s))
+    ['W']
+    """
+    return functor(cls, *fields, trainable=trainable)
+
+
+def isfunctor(x):
+    """True when ``x`` is a node the traversal walks into.
+
+    >>> isfunctor((1, 2)), isfunctor(torch.zeros(2))
+    (True, False)
+    """
+    return _handler(type(x)) is not None
+
+
+def isleaf(x):
+    """True when ``x`` has no children (tensors, numbers, functions...).
+
+    >>> isleaf(torch.zeros(2)), isleaf([torch.zeros(2)])
+    (True, False)
+    """
+    return _handler(type(x)) is None
+
+
+# ---------------------------------------------------------------- node kinds
+# Each handler is (keys(x), values(x), rebuild(x, values), trainable_keys(x)).
+
+def _seq(kind):
+    return (lambda x: range(len(x)), lambda x: tuple(x),
+            lambda x, v: kind(v), None)
+
+
+def _named(x):
+    return x._fields
+
+
+def _dict_rebuild(x, v):
+    try:
+        return type(x)(zip(x.keys(), v))
+    except TypeError:
+        return dict(zip(x.keys(), v))
+
+
+def _obj_keys(x):
+    f = _FIELDS.get(type(x))
+    return f if f is not None else tuple(k for k in vars(x))
+
+
+def _obj_rebuild(x, values):
+    new = object.__new__(type(x))
+    new.__dict__.update(x.__dict__)
+    new.__dict__.update(zip(_obj_keys(x), values))
+    return new
+
+
+def _obj_trainable(x):
+    names = _TRAINABLE.get(type(x))
+    if names is not None:
+        return names
+    method = getattr(type(x), "trainable", None)
+    if method is None:
+        return None
+    sub = method(x)
+    keys = _obj_keys(x)
+    if isinstance(sub, dict):
+        return tuple(sub)
+    if hasattr(sub, "_fields"):
+        return tuple(sub._fields)
+    chosen = [k for k in keys if any(getattr(x, k) is s for s in sub)]
+    return tuple(chosen)
+
+
+def _dc_keys(x):
+    return tuple(f.name for f in dataclasses.fields(x))
+
+
+def _dc_rebuild(x, values):
+    new = copy.copy(x)
+    for k, v in zip(_dc_keys(x), values):
+        object.__setattr__(new, k, v)
+    return new
+
+
+def _mod_keys(x):
+    return (tuple(k for k, v in x._parameters.items() if v is not None)
+            + tuple(k for k, v in x._buffers.items() if v is not None)
+            + tuple(x._modules))
+
+
+def _mod_values(x):
+    return tuple(getattr(x, k) if k in x._modules else (x._parameters.get(k) if k in x._parameters
+                 else x._buffers[k]) for k in _mod_keys(x))
+
+
+def _mod_rebuild(x, values):
+    new = copy.copy(x)
+    new._parameters, new._buffers, new._modules = dict(x._parameters), dict(x._buffers), dict(x._modules)
+    for k, v in zip(_mod_keys(x), values):
+        if k in x._parameters:
+            old = x._parameters[k]
+            if isinstance(v, torch.Tensor) and not isinstance(v, nn.Parameter):
+                v = nn.Parameter(v, requires_grad=old.requires_grad and v.is_floating_point())
+            new._parameters[k] = v
+        elif k in x._buffers:
+            new._buffers[k] = v
+        else:
+            new._modules[k] = v
+    return new
+
+
+def _mod_trainable(x):
+    return tuple(k for k, v in x._parameters.items() if v is not None) + tuple(x._modules)
+
+
+_HANDLERS = {
+    tuple: _seq(tuple), list: _seq(list),
+    dict: (lambda x: tuple(x.keys()), lambda x: tuple(x.values()), _dict_rebuild, None),
+}
+_OBJ = (_obj_keys, lambda x: tuple(getattr(x, k) for k in _obj_keys(x)), _obj_rebuild, _obj_trainable)
+_DC = (_dc_keys, lambda x: tuple(getattr(x, k) for k in _dc_keys(x)), _dc_rebuild, None)
+_NT = (_named, tuple, lambda x, v: type(x)(*v), None)
+_MOD = (_mod_keys, _mod_values, _mod_rebuild, _mod_trainable)
+
+
+def _handler(t):
+    try:
+        return _HANDLERS[t]
+    except KeyError:
+        pass
+    if t in _FIELDS or any(b in _FIELDS for b in t.__mro__[1:]):
+        if t not in _FIELDS:   # a subclass of a registered class is registered too
+            base = next(b for b in t.__mro__[1:] if b in _FIELDS)
+            _FIELDS[t] = _FIELDS[base]
+            if base in _TRAINABLE:
+                _TRAINABLE[t] = _TRAINABLE[base]
+        h = _OBJ
+    elif issubclass(t, nn.Module):
+        h = _MOD
+    elif issubclass(t, torch.Tensor) or t in _SCALARS:
+        h = None
+    elif issubclass(t, tuple) and hasattr(t, "_fields"):
+        h = _NT
+    elif issubclass(t, dict):
+        h = _HANDLERS[dict]
+    elif issubclass(t, (tuple, list)):
+        h = _seq(t)
+    elif dataclasses.is_dataclass(t):
+        h = _DC
+    else:
+        h = None
+    _HANDLERS[t] = h
+    return h
+
+
+# ---------------------------------------------------------------- public walk
+
+def children(x):
+    """The children of ``x`` as a dict ``{key: child}`` (empty for a leaf).
+
+    >>> children((10, 20))
+    {0: 10, 1: 20}
+    """
+    h = _handler(type(x))
+    if h is None:
+        return {}
+    return dict(zip(h[0](x), h[1](x)))
+
+
+def rebuild(x, values):
+    """Rebuild ``x`` with new children ``values`` (in the order of :func:`children`).
+
+    >>> rebuild([1, 2], (3, 4))
+    [3, 4]
+    """
+    h = _handler(type(x))
+    if h is None:
+        raise TypeError(f"rebuild: {type(x).__name__} is a leaf, it has no children to replace")
+    return h[2](x, tuple(values))
+
+
+def trainable(x):
+    """The trainable children of ``x`` as a dict (``Flux.trainable``).
+
+    A class picks its subset with a ``trainable(self)`` method or ``@layer(trainable=...)``;
+    for an ``nn.Module`` buffers are not trainable.
+
+    >>> trainable({"a": 1, "b": 2})
+    {'a': 1, 'b': 2}
+    """
+    h = _handler(type(x))
+    if h is None:
+        return {}
+    kids = dict(zip(h[0](x), h[1](x)))
+    names = h[3](x) if h[3] is not None else None
+    return kids if names is None else {k: kids[k] for k in names}
+
+
+def _get(y, key):
+    """The child ``key`` of a secondary tree ``y`` (None when ``y`` is None)."""
+    if y is None:
+        return None
+    if isinstance(y, (dict, list, tuple)):
+        return y[key] if not isinstance(y, dict) or key in y else None
+    if isinstance(y, nn.Module) and key in y._parameters:
+        return y._parameters[key]
+    return getattr(y, key, None)
+
+
+def fmap(f, x, *ys, exclude=None, trainable_only=False, modules_as_dicts=False, cache=None):
+    """Apply ``f`` to every leaf of ``x`` (and the matching leaves of ``ys``) and rebuild.
+
+    An identity cache makes a tensor (or layer) that appears twice map to one
+    result, so tied weights stay tied. ``exclude(node)`` marks extra leaves.
+    ``trainable_only`` walks only trainable children, keeping the others as they are.
+
+    >>> w = torch.ones(2)
+    >>> out = fmap(lambda t: t * 2 if isinstance(t, torch.Tensor) else t, (w, w, "tag"))
+    >>> out[0] is out[1], out[2]
+    (True, 'tag')
+    """
+    if cache is None:
+        cache = {}
+    return _fmap(f, x, ys, exclude, trainable_only, modules_as_dicts, cache)
+
+
+def _fmap(f, x, ys, exclude, tonly, as_dicts, cache):
+    t = type(x)
+    cacheable = t not in _SCALARS
+    if cacheable:
+        hit = cache.get(id(x))
+        if hit is not None:
+            return hit[1]
+    h = _handler(t)
+    if h is None or (exclude is not None and exclude(x)):
+        out = f(x, *ys)
+    else:
+        keys, vals = h[0](x), h[1](x)
+        names = h[3](x) if tonly and h[3] is not None else None
+        new = []
+        for k, v in zip(keys, vals):
+            if names is not None and k not in names:
+                new.append(v)
+            else:
+                new.append(_fmap(f, v, tuple(_get(y, k) for y in ys), exclude, tonly, as_dicts, cache))
+        if as_dicts and h is _MOD:
+            out = dict(zip(keys, new))
+        else:
+            out = h[2](x, tuple(new))
+    if cacheable:
+        cache[id(x)] = (x, out)
+    return out
+
+
+def fmapstructure(f, x, *ys, **kw):
+    """Like :func:`fmap`, but ``torch.nn.Module`` nodes come back as plain dicts.
+
+    >>> lin = torch.nn.Linear(2, 1)
+    >>> sorted(fmapstructure(lambda t: tuple(t.shape), lin))
+    ['bias', 'weight']
+    """
+    return fmap(f, x, *ys, modules_as_dicts=True, **kw)
+
+
+def fcollect(x, exclude=None, trainable_only=False):
+    """Every node of ``x`` once (depth first, by identity), ``x`` itself first.
+
+    Branches at nodes where ``exclude(node)`` is true are skipped, node included.
+
+    >>> w = torch.zeros(1)
+    >>> len(fcollect([w, (w, 3)]))
+    4
+    """
+    out, seen = [], set()
+    _collect(x, exclude, trainable_only, out, seen, leaves_only=False)
+    return out
+
+
+def fleaves(x, trainable_only=False):
+    """The leaves of ``x`` (each object once), in traversal order.
+
+    >>> w = torch.zeros(1)
+    >>> len(fleaves({"a": w, "b": [w, 2.0]}))
+    2
+    """
+    out, seen = [], set()
+    _collect(x, None, trainable_only, out, seen, leaves_only=True)
+    return out
+
+
+def _collect(x, exclude, tonly, out, seen, leaves_only):
+    if id(x) in seen:
+        return
+    if exclude is not None and exclude(x):
+        return
+    seen.add(id(x))
+    h = _handler(type(x))
+    if h is None:
+        out.append(x)
+        return
+    if not leaves_only:
+        out.append(x)
+    kids = h[1](x)
+    names = h[3](x) if tonly and h[3] is not None else None
+    if names is not None:
+        kids = [v for k, v in zip(h[0](x), kids) if k in names]
+    for v in kids:
+        _collect(v, exclude, tonly, out, seen, leaves_only)
+
+
+def modules(x):
+    """All the non-leaf nodes (layers, containers) inside ``x``, ``x`` first (``Flux.modules``).
+
+    >>> [type(m).__name__ for m in modules([(1, 2), 3])]
+    ['list', 'tuple']
+    """
+    return fcollect(x, exclude=isleaf)

@@ -1,0 +1,375 @@
+"""``gradient`` and friends: Zygote's semantics on ``torch.autograd.grad``.
+
+Each argument is turned into something torch can differentiate (see
+:class:`_Arg`), the function runs with the train-mode depth raised, and
+``torch.autograd.grad`` computes the result, which is turned back into the
+kind of thing the argument was. Nested calls keep the graph; top-level calls
+do not.
+"""
+from collections import namedtuple
+import numbers
+
+import numpy as np
+import torch
+
+from . import _mode
+from ._functor import fleaves, fmap, fmapstructure, isleaf
+from ._grads import Grads
+from ._params import Params
+
+__all__ = ["gradient", "withgradient", "pullback", "jacobian", "hessian", "WithGradient"]
+
+WithGradient = namedtuple("WithGradient", ["val", "grad"])
+WithGradient.__doc__ = "The result of :func:`withgradient`: the value ``val`` and the gradient ``grad``."
+
+_NUMBER_KINDS = (int, float)
+
+
+class _Arg:
+    """One argument of a differentiated function.
+
+    ``value`` is what the function receives, ``leaves`` the tensors to
+    differentiate with respect to, ``toggled`` the tensors whose
+    ``requires_grad`` was switched on for the call, and ``finish`` turns the
+    leaves' gradients back into the argument's kind.
+    """
+
+    __slots__ = ("value", "leaves", "toggled", "kind", "orig")
+
+    def __init__(self, x, nested, fresh):
+        self.orig, self.toggled = x, ()
+        t = type(x)
+        if t in _NUMBER_KINDS:
+            self.kind = "number"
+            self.value = torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+            self.leaves = (self.value,)
+        elif isinstance(x, torch.Tensor):
+            self.kind = "tensor"
+            self.value = _alias(x, nested)
+            self.leaves = (self.value,) if self.value.requires_grad else ()
+        elif isinstance(x, np.ndarray) or _is_numeric_list(x):
+            self.kind = "numpy" if isinstance(x, np.ndarray) else "tensor"
+            self.value = _alias(torch.as_tensor(x), nested)
+            self.leaves = (self.value,) if self.value.requires_grad else ()
+        elif isleaf(x):
+            self.kind, self.value, self.leaves = "constant", x, ()
+        else:
+            self.kind = "structure"
+            self._structure(x, nested, fresh)
+
+    def _structure(self, x, nested, fresh):
+        tensors = [t for t in fleaves(x, trainable_only=True)
+                   if isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex())]
+        if fresh:   # a pullback must not depend on requires_grad flags that are restored later
+            new = {id(t): t.detach().requires_grad_() for t in tensors}
+            self.value = fmap(lambda t: new.get(id(t), t), x, trainable_only=True)
+            self.leaves = tuple(new.values())
+            self.orig = self.value
+            return
+        toggled = [t for t in tensors if not t.requires_grad]
+        for t in toggled:
+            t.requires_grad_(True)
+        self.value, self.leaves, self.toggled = x, tuple(tensors), toggled
+
+    def restore(self):
+        for t in self.toggled:
+            t.requires_grad_(False)
+
+    def finish(self, grads):
+        kind = self.kind
+        if kind == "number":
+            g = grads[0]
+            return None if g is None else g.item()
+        if kind == "constant":
+            return None
+        if kind in ("tensor", "numpy"):
+            g = grads[0] if grads else None
+            if g is None or kind == "tensor":
+                return g
+            return g.detach().cpu().numpy()
+        by_id = {id(t): g for t, g in zip(self.leaves, grads)}
+        return fmapstructure(lambda leaf: by_id.get(id(leaf)), self.orig)
+
+
+def _alias(x, nested):
+    """A fresh tensor to differentiate with respect to, sharing ``x``'s memory.
+
+    Inside an outer gradient an input that is part of the outer graph is aliased
+    with ``view_as``, so the inner derivative is with respect to the alias alone
+    (no perturbation confusion) while the outer one still flows through it.
+    """
+    if not (x.is_floating_point() or x.is_complex()):
+        if x.dtype == torch.bool:
+            return x
+        x = x.to(torch.get_default_dtype())
+    if nested and x.requires_grad:
+        return x.view_as(x)
+    return x.detach().requires_grad_()
+
+
+def _is_numeric_list(x):
+    if not isinstance(x, (list, tuple)) or not x or hasattr(x, "_fields"):
+        return False
+    first = x[0]
+    if isinstance(first, numbers.Number):
+        return all(isinstance(v, numbers.Number) for v in x)
+    return _is_numeric_list(first)
+
+
+def _check_scalar(y):
+    """The differentiable scalar of an output, or ``None`` when it is constant."""
+    if isinstance(y, torch.Tensor):
+        if y.dim() != 0:
+            raise ValueError("Output is an array, so the gradient is not defined. "
+                             f"Perhaps you wanted jacobian. (got a tensor of shape {tuple(y.shape)}; "
+                             "reduce it, e.g. with .sum() or .mean())")
+        return y if y.requires_grad else None
+    if isinstance(y, numbers.Number):
+        return None
+    raise ValueError(f"Output should be scalar; gradients are not defined for output {y!r}")
+
+
+def _run(f, args, fresh=False):
+    """Call ``f`` on prepared arguments. Returns ``(y, prepared, nested)``; flags are restored by the caller."""
+    nested = _mode._depth[0] > 0
+    prepared = [_Arg(a, nested, fresh) for a in args]
+    _mode._depth[0] += 1
+    try:
+        y = f(*[p.value for p in prepared])
+    except BaseException:
+        for p in prepared:
+            p.restore()
+        raise
+    finally:
+        _mode._depth[0] -= 1
+    return y, prepared, nested
+
+
+def _grads_of(y, prepared, nested, grad_output=None, retain=False):
+    leaves = [t for p in prepared for t in p.leaves]
+    if y is None or not leaves:
+        gs = [None] * len(leaves)
+    else:
+        gs = torch.autograd.grad(y, leaves, grad_outputs=grad_output, allow_unused=True,
+                                 create_graph=nested, retain_graph=retain or nested)
+    out, i = [], 0
+    for p in prepared:
+        n = len(p.leaves)
+        out.append(p.finish(gs[i:i + n]))
+        i += n
+    return tuple(out)
+
+
+def _detached(y, nested):
+    if nested:
+        return y
+    return fmap(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, y)
+
+
+def _implicit(f, ps, grad_value):
+    toggled = [p for p in ps if not p.requires_grad and p.is_leaf]
+    for p in toggled:
+        p.requires_grad_(True)
+    nested = _mode._depth[0] > 0
+    _mode._depth[0] += 1
+    try:
+        y = f()
+        target = _check_scalar(grad_value(y))
+        order = list(ps)
+        if target is None:
+            gs = [None] * len(order)
+        else:
+            gs = torch.autograd.grad(target, order, allow_unused=True, create_graph=nested)
+    finally:
+        _mode._depth[0] -= 1
+        for p in toggled:
+            p.requires_grad_(False)
+    return y, Grads({id(p): g for p, g in zip(order, gs)}, ps), nested
+
+
+def gradient(f, *args):
+    """The gradient of the scalar ``f(*args)`` with respect to each argument (``Zygote.gradient``).
+
+    Returns a tuple with one entry per argument, of the argument's kind: a Python
+    number gives a float, a tensor or list a tensor, a numpy array a numpy array,
+    a model or container the same kind of object holding gradients (``None``
+    where there is none). With ``params(...)`` as the only argument, ``f`` takes
+    no arguments and the result is a :class:`Grads`.
+
+    >>> gradient(lambda x: 3 * x ** 2 + 2 * x + 1, 2)
+    (14.0,)
+    >>> gradient(lambda x, y: ((x - y) ** 2).sum(), [2.0, 1.0], [1.0, 0.0])
+    (tensor([2., 2.]), tensor([-2., -2.]))
+    """
+    if len(args) == 1 and isinstance(args[0], Params):
+        return _implicit(f, args[0], lambda y: y)[1]
+    y, prepared, nested = _run(f, args)
+    try:
+        return _grads_of(_check_scalar(y), prepared, nested)
+    finally:
+        for p in prepared:
+            p.restore()
+
+
+def withgradient(f, *args):
+    """Both the value and the gradient: ``(val, grad)`` (``Zygote.withgradient``).
+
+    When ``f`` returns a tuple, the gradient is of its first element and ``val``
+    is the whole tuple.
+
+    >>> r = withgradient(lambda x: x ** 2, 3.0)
+    >>> r.val, r.grad
+    (9.0, (6.0,))
+    """
+    if len(args) == 1 and isinstance(args[0], Params):
+        y, gs, nested = _implicit(f, args[0], _first)
+        return WithGradient(_value(y, nested, False), gs)
+    y, prepared, nested = _run(f, args)
+    try:
+        grads = _grads_of(_check_scalar(_first(y)), prepared, nested)
+    finally:
+        for p in prepared:
+            p.restore()
+    return WithGradient(_value(y, nested, all(p.kind == "number" for p in prepared) and args), grads)
+
+
+def _first(y):
+    return y[0] if isinstance(y, tuple) else y
+
+
+def _value(y, nested, as_number):
+    y = _detached(y, nested)
+    if as_number and isinstance(y, torch.Tensor) and y.dim() == 0:
+        return y.item()
+    return y
+
+
+def pullback(f, *args):
+    """``(y, back)`` where ``back(dy)`` gives the vector-Jacobian product per argument.
+
+    ``back`` can be called more than once. With ``params(...)``, ``back`` returns a :class:`Grads`.
+
+    >>> y, back = pullback(lambda x: x * 3, torch.tensor([1.0, 2.0]))
+    >>> back(torch.tensor([1.0, 10.0]))
+    (tensor([ 3., 30.]),)
+    """
+    if len(args) == 1 and isinstance(args[0], Params):
+        return _implicit_pullback(f, args[0])
+    y, prepared, nested = _run(f, args, fresh=True)
+
+    def back(dy):
+        dy = _cotangent(dy, y)
+        return _grads_of(y if dy is not None else None, prepared, nested, dy, retain=True)
+
+    return _detached(y, nested), back
+
+
+def _cotangent(dy, y):
+    if not isinstance(y, torch.Tensor) or not y.requires_grad:
+        return None
+    dy = torch.as_tensor(dy, dtype=y.dtype, device=y.device)
+    if dy.shape != y.shape:
+        raise ValueError(f"pullback: the cotangent must have the output's shape {tuple(y.shape)}, "
+                         f"but got {tuple(dy.shape)}")
+    return dy
+
+
+def _implicit_pullback(f, ps):
+    order = [p for p in ps]
+    fresh = [p for p in order if not p.requires_grad and p.is_leaf]
+    for p in fresh:
+        p.requires_grad_(True)
+    nested = _mode._depth[0] > 0
+    _mode._depth[0] += 1
+    try:
+        y = f()
+    finally:
+        _mode._depth[0] -= 1
+        for p in fresh:
+            p.requires_grad_(False)
+
+    def back(dy):
+        dy = _cotangent(dy, y)
+        if dy is None:
+            return Grads({id(p): None for p in order}, ps)
+        for p in fresh:
+            p.requires_grad_(True)
+        try:
+            gs = torch.autograd.grad(y, order, dy, allow_unused=True, retain_graph=True,
+                                     create_graph=nested)
+        finally:
+            for p in fresh:
+                p.requires_grad_(False)
+        return Grads({id(p): g for p, g in zip(order, gs)}, ps)
+
+    return _detached(y, nested), back
+
+
+def jacobian(f, *args):
+    """The Jacobian of ``f(*args)`` with respect to each argument (``Zygote.jacobian``).
+
+    For an argument ``x`` the result has shape ``(y.numel(), x.numel())`` (rows are
+    outputs, both flattened in row-major order); a number argument gives a vector.
+
+    >>> jacobian(lambda a, x: a ** 2 * x, torch.tensor([1.0, 2.0, 3.0]), 1)
+    (tensor([[2., 0., 0.],
+            [0., 4., 0.],
+            [0., 0., 6.]]), tensor([1., 4., 9.], dtype=torch.float64))
+    """
+    implicit = len(args) == 1 and isinstance(args[0], Params)
+    if implicit:
+        return _implicit_jacobian(f, args[0])
+    y, prepared, nested = _run(f, args, fresh=True)
+    yv = y.reshape(-1) if isinstance(y, torch.Tensor) else torch.as_tensor(y).reshape(-1)
+    leaves = [t for p in prepared for t in p.leaves]
+    rows = []
+    for i in range(yv.numel()):
+        if yv.requires_grad and leaves:
+            rows.append(torch.autograd.grad(yv[i], leaves, allow_unused=True, retain_graph=True,
+                                            create_graph=nested))
+        else:
+            rows.append((None,) * len(leaves))
+    out, j = [], 0
+    for p in prepared:
+        if not p.leaves:
+            out.append(None)
+            continue
+        t = p.leaves[0]
+        cols = [r[j] if r[j] is not None else torch.zeros_like(t) for r in rows]
+        mat = torch.stack([c.reshape(-1) for c in cols]) if cols else t.new_zeros(0, t.numel())
+        if p.kind == "number":
+            mat = mat.reshape(-1)
+        out.append(mat if nested else mat.detach())
+        j += len(p.leaves)
+    return tuple(out)
+
+
+def _implicit_jacobian(f, ps):
+    y, back = pullback(f, ps)
+    yv = y.reshape(-1)
+    rows = []
+    for i in range(yv.numel()):
+        dy = torch.zeros_like(yv)
+        dy[i] = 1
+        rows.append(back(dy.reshape(y.shape)))
+    return Grads({id(p): torch.stack([
+        (r[p] if r[p] is not None else torch.zeros_like(p)).reshape(-1) for r in rows])
+        for p in ps}, ps)
+
+
+def hessian(f, x):
+    """The Hessian of the scalar ``f(x)`` (``Zygote.hessian``): a number for a number,
+    an ``(x.numel(), x.numel())`` matrix for a tensor.
+
+    >>> hessian(lambda x: x ** 3, 2.0)
+    12.0
+    >>> hessian(lambda x: (x ** 2).sum(), torch.tensor([1.0, 2.0]))
+    tensor([[2., 0.],
+            [0., 2.]])
+    """
+    h = jacobian(lambda z: gradient(f, z)[0], x)[0]
+    if type(x) in _NUMBER_KINDS:
+        return h.reshape(()).item()
+    if isinstance(x, np.ndarray):
+        return h.cpu().numpy()
+    return h

@@ -1,0 +1,117 @@
+"""``Params``: the ordered, identity-keyed set of tensors of Flux's implicit style."""
+import numpy as np
+import torch
+
+from ._functor import fleaves
+
+__all__ = ["Params", "params"]
+
+
+class Params:
+    """An ordered set of tensors, compared by identity (``Zygote.Params``).
+
+    Build it with :func:`params`. Supports ``len``, iteration, ``in`` (identity),
+    ``add``/``remove`` (Flux's ``push!``/``delete!``) and union with ``|``.
+
+    >>> W, b = torch.ones(2, 3), torch.zeros(2)
+    >>> ps = Params([W, b])
+    >>> len(ps), W in ps, torch.ones(2, 3) in ps
+    (2, True, False)
+    """
+
+    __slots__ = ("order", "ids")
+
+    def __init__(self, xs=()):
+        self.order, self.ids = [], set()
+        for x in xs:
+            self.add(x)
+
+    def add(self, x):
+        """Add a tensor unless it is already present (``push!``). Returns ``self``."""
+        _check_param(x, "Params.add")
+        if id(x) not in self.ids:
+            self.ids.add(id(x))
+            self.order.append(x)
+        return self
+
+    push_ = add
+
+    def remove(self, x):
+        """Remove a tensor (``delete!``); a tensor that is absent is ignored. Returns ``self``."""
+        if id(x) in self.ids:
+            self.ids.discard(id(x))
+            self.order = [p for p in self.order if p is not x]
+        return self
+
+    delete_ = remove
+
+    def union(self, *others):
+        """A new ``Params`` with the tensors of ``self`` then of ``others``."""
+        out = Params(self.order)
+        for o in others:
+            for x in (o if isinstance(o, Params) else params(o)):
+                out.add(x)
+        return out
+
+    __or__ = union
+
+    def __len__(self):
+        return len(self.order)
+
+    def __iter__(self):
+        return iter(self.order)
+
+    def __getitem__(self, i):
+        return self.order[i]
+
+    def __contains__(self, x):
+        return id(x) in self.ids
+
+    def __eq__(self, other):
+        return isinstance(other, Params) and len(self) == len(other) and all(
+            a is b for a, b in zip(self, other))
+
+    __hash__ = None
+
+    def __repr__(self):
+        shapes = ", ".join(_shape(p) for p in self.order[:6])
+        more = ", ..." if len(self) > 6 else ""
+        return f"Params([{shapes}{more}])"
+
+
+def _shape(p):
+    return f"{'x'.join(map(str, p.shape)) or 'scalar'} {str(p.dtype).replace('torch.', '')}"
+
+
+def _check_param(x, fname):
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{fname} expects a tensor, but got {type(x).__name__}; "
+                        "use torch.tensor(...) for data you want to differentiate")
+    if not x.is_floating_point() and not x.is_complex():
+        raise TypeError(
+            f"{fname} got a tensor of dtype {x.dtype}, which cannot be differentiated; "
+            f"convert it with x.float() (for example W = torch.tensor([2.0, 1.0]), not [2, 1])")
+
+
+def params(*xs):
+    """Collect the trainable floating tensors of tensors, containers and models (``Flux.params``).
+
+    Order is the traversal order; a tensor that appears twice (tied weights) is kept once.
+
+    >>> W = torch.ones(2, 3)
+    >>> ps = params(W, {"b": torch.zeros(2), "tied": W})
+    >>> [tuple(p.shape) for p in ps]
+    [(2, 3), (2,)]
+    """
+    ps = Params()
+    for x in xs:
+        if isinstance(x, np.ndarray):
+            raise TypeError("params got a numpy array, which flux_torch cannot update in place; "
+                            "convert it once with x = torch.as_tensor(x) and use that tensor")
+        if isinstance(x, torch.Tensor):
+            ps.add(x)
+            continue
+        for leaf in fleaves(x, trainable_only=True):
+            if isinstance(leaf, torch.Tensor) and leaf.is_floating_point():
+                ps.add(leaf)
+    return ps

@@ -1,0 +1,138 @@
+"""Printing layers as Flux's ``show`` does, translated to valid Python.
+
+A layer defines ``_inline(self)``, its one-line constructor call. A container
+also defines ``_show_children(self)``, a list of ``(name or None, child)``.
+:class:`Showable` turns these into Flux's display: a top-level layer is
+``Dense(10, 5, σ)  # 55 parameters``; a container lists one child per line with
+its parameter count and closes with ``# Total: ...``. Counts come from the
+one traversal (``params`` and ``fleaves``).
+"""
+import torch
+from torch import nn
+
+from ._functor import fleaves
+from ._params import params
+
+__all__ = ["Showable", "show", "inline", "fn_name"]
+
+
+def fn_name(f):
+    """How a function appears in a layer's repr: ``σ``, ``relu``, ``softmax``...
+
+    >>> fn_name(torch.tanh)
+    'tanh'
+    """
+    if isinstance(f, nn.Module):
+        return repr(f)
+    name = getattr(f, "__name__", None)
+    if name is None or not name.isidentifier():
+        return repr(f)
+    return name
+
+
+def inline(x):
+    """The one-line form of any child: layers' ``_inline``, functions by name, else ``repr``.
+
+    >>> inline(torch.relu)
+    'relu'
+    """
+    method = getattr(type(x), "_inline", None)
+    if method is not None:
+        return method(x)
+    if callable(x) and not isinstance(x, nn.Module) and hasattr(x, "__name__"):
+        return fn_name(x)
+    return repr(x)
+
+
+def _counts(x):
+    """(trainable arrays, trainable numbers, other arrays, other numbers, bytes)."""
+    ps = params(x)
+    ids = {id(p) for p in ps}
+    n_ps = sum(p.numel() for p in ps)
+    others = [t for t in fleaves(x) if isinstance(t, torch.Tensor) and id(t) not in ids]
+    nbytes = sum(t.numel() * t.element_size() for t in list(ps) + others)
+    return len(ps), n_ps, len(others), sum(t.numel() for t in others), nbytes
+
+
+def _underscored(n):
+    return f"{n:_}"
+
+
+def _format_bytes(n):
+    units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
+    if n < 1024:
+        return f"{n} bytes"
+    i, v = 0, float(n)
+    while v >= 1024 and i < len(units) - 1:
+        v, i = v / 1024, i + 1
+    return f"{v:.3f} {units[i]}"
+
+
+def _is_big(x):
+    kids = getattr(type(x), "_show_children", None)
+    if kids is None:
+        return False
+    from ._functor import isleaf
+    return not all(isleaf(c) for _, c in kids(x))
+
+
+def _layer_line(x, indent, name, out):
+    s = ("" if name is None else f"{name}=") + inline(x)
+    line = " " * indent + s + ("," if indent else "")
+    n_arr, n_ps, n_other, n_num, _ = _counts(x)
+    if n_arr or n_other:
+        pad = 2 if indent == 0 else max(2, 39 - indent - len(s))
+        line += " " * pad + f"# {_underscored(n_ps)} parameters"
+        if n_num:
+            line += f", plus {_underscored(n_num)}" + (" non-trainable" if indent == 0 else "")
+    out.append(line)
+
+
+def _big(x, indent, name, out):
+    if not _is_big(x):
+        _layer_line(x, indent, name, out)
+        return
+    pre, post = x._show_pre_post() if hasattr(x, "_show_pre_post") else (f"{type(x).__name__}(", ")")
+    out.append(" " * indent + ("" if name is None else f"{name}=") + pre)
+    for k, c in x._show_children():
+        _big(c, indent + 2, k, out)
+    if indent:
+        out.append(" " * indent + post + ",")
+        return
+    n_arr, n_ps, n_other, n_num, nbytes = _counts(x)
+    if n_arr <= 2:
+        out.append(post)
+    elif n_other:
+        out.append(post.ljust(2) + " " * 8 + f"# Total: {n_arr} trainable arrays, "
+                   f"{_underscored(n_ps)} parameters,")
+        out.append(" " * 10 + f"# plus {n_other} non-trainable, {_underscored(n_num)} parameters, "
+                   f"summarysize {_format_bytes(nbytes)}.")
+    else:
+        out.append(post.ljust(2) + " " * 18 + f"# Total: {n_arr} arrays, {_underscored(n_ps)} "
+                   f"parameters, {_format_bytes(nbytes)}.")
+
+
+def show(x):
+    """Flux's display of a layer or model, as a string (what ``repr`` gives).
+
+    >>> @functor
+    ... class Tiny(Showable):
+    ...     def __init__(self):
+    ...         self.w = torch.zeros(3)
+    ...     def _inline(self):
+    ...         return "Tiny()"
+    >>> show(Tiny())
+    'Tiny()  # 3 parameters'
+    """
+    out = []
+    _big(x, 0, None, out)
+    return "\n".join(out)
+
+
+class Showable:
+    """Mixin giving a layer Flux's printed form (``repr`` is :func:`show`)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return show(self)

@@ -1,0 +1,139 @@
+"""Multi-class losses over a class dimension: ``crossentropy``,
+``logitcrossentropy``, ``kldivergence``, ``focal_loss``, and ``label_smoothing``.
+
+Flux's ``dims=1`` (classes down the columns of a ``classes × batch`` matrix) is
+``dim=-1`` here (``ŷ`` of shape ``(N, C)``). As in Flux, the class sum keeps
+its dimension, so ``agg=lambda x: x`` gives per-sample losses of shape ``(N, 1)``,
+and the default ``agg=torch.mean`` averages over the batch.
+"""
+import torch
+
+from flux_torch._device import as_tensor
+from flux_torch._dims import reject_dims
+from flux_torch.losses._checks import aggregator, default_eps, pick, prepare, reject_kwargs
+from flux_torch.losses.xlog import xlogx, xlogy
+
+__all__ = ["crossentropy", "logitcrossentropy", "kldivergence", "focal_loss", "label_smoothing"]
+
+
+def crossentropy(ŷ, y, /, *, dim=-1, agg=torch.mean, eps=None, ϵ=None, epsilon=None, **kwargs):
+    """Cross entropy between probability distributions along ``dim``:
+    ``agg(-sum(xlogy(y, ŷ + ϵ), dim, keepdim=True))``.
+
+    ``ŷ`` should sum to one along ``dim`` (a ``softmax`` output); prefer
+    :func:`logitcrossentropy` on the logits, which is more stable. ``y`` is
+    usually one-hot. ``eps`` (also ``ϵ``, ``epsilon``) defaults to the machine
+    epsilon of ``ŷ``'s dtype.
+
+    >>> y_label = torch.eye(3)[[0, 1, 2, 1, 0]]              # (5, 3) one-hot
+    >>> y_model = torch.softmax(torch.arange(-7.0, 8.0).reshape(5, 3), dim=-1)
+    >>> round(crossentropy(y_model, y_label).item(), 5)
+    1.60761
+    >>> round(crossentropy(y_model, label_smoothing(y_label, 0.15)).item(), 5)
+    1.57761
+    """
+    reject_kwargs("crossentropy", kwargs)
+    ŷ, y = prepare("crossentropy", ŷ, y)
+    e = pick("crossentropy", default_eps(ŷ), eps=eps, ϵ=ϵ, epsilon=epsilon)
+    return aggregator("crossentropy", agg)(-xlogy(y, ŷ + e).sum(dim, keepdim=True))
+
+
+def _logsoftmax(x, dim):
+    if isinstance(dim, int):
+        return torch.log_softmax(x, dim)
+    return x - torch.logsumexp(x, dim, keepdim=True)
+
+
+def logitcrossentropy(ŷ, y, /, *, dim=-1, agg=torch.mean, **kwargs):
+    """Cross entropy from logits: ``agg(-sum(y * logsoftmax(ŷ, dim), dim, keepdim=True))``,
+    equal to ``crossentropy(softmax(ŷ), y)`` but numerically stable.
+
+    >>> y_label = torch.eye(3)[[0, 1, 2, 0, 1, 0, 0]]        # "abcabaa", (7, 3)
+    >>> y_model = torch.cat([torch.arange(-9.0, 1), torch.arange(0.0, 10), torch.tensor([7.5])])
+    >>> round(logitcrossentropy(y_model.reshape(7, 3), y_label).item(), 5)
+    1.57912
+    """
+    reject_kwargs("logitcrossentropy", kwargs)
+    ŷ, y = prepare("logitcrossentropy", ŷ, y)
+    return aggregator("logitcrossentropy", agg)(-(y * _logsoftmax(ŷ, dim)).sum(dim, keepdim=True))
+
+
+def kldivergence(ŷ, y, /, *, dim=-1, agg=torch.mean, eps=None, ϵ=None, epsilon=None, **kwargs):
+    """Kullback-Leibler divergence of ``ŷ`` from ``y`` along ``dim``: the entropy
+    term ``agg(sum(xlogx(y), dim))`` plus ``crossentropy(ŷ, y, dim=dim, agg=agg, eps=eps)``.
+
+    >>> import math
+    >>> p1, p2 = torch.eye(2), torch.full((2, 2), 0.5)
+    >>> math.isclose(kldivergence(p2, p1).item(), math.log(2), rel_tol=1e-6)
+    True
+    >>> kldivergence(p2, p2, eps=0).item()
+    0.0
+    >>> kldivergence(p1, p2, eps=0).item()
+    inf
+    """
+    reject_kwargs("kldivergence", kwargs)
+    ŷ, y = prepare("kldivergence", ŷ, y)
+    e = pick("kldivergence", default_eps(ŷ), eps=eps, ϵ=ϵ, epsilon=epsilon)
+    red = aggregator("kldivergence", agg)
+    entropy = red(xlogx(y).sum(dim, keepdim=True))
+    return entropy + crossentropy(ŷ, y, dim=dim, agg=red, eps=e)
+
+
+def focal_loss(ŷ, y, /, *, dim=-1, agg=torch.mean, gamma=None, γ=None,
+               eps=None, ϵ=None, epsilon=None, **kwargs):
+    """Focal loss for imbalanced multi-class problems (Lin et al. 2017):
+    ``agg(sum(-y * (1 - ŷ')^γ * log(ŷ'), dim, keepdim=True))`` with ``ŷ' = ŷ + ϵ``.
+
+    ``ŷ`` holds probabilities (a ``softmax`` output). ``gamma`` (also ``γ``,
+    default 2) sets how strongly well-classified samples are down-weighted;
+    ``γ = 0`` gives :func:`crossentropy`.
+
+    >>> y = torch.eye(3)[[0, 1, 2, 1, 0]]
+    >>> ŷ = torch.softmax(torch.arange(-7.0, 8.0).reshape(5, 3), dim=-1)
+    >>> round(focal_loss(ŷ, y).item(), 5)
+    1.12776
+    """
+    reject_kwargs("focal_loss", kwargs)
+    ŷ, y = prepare("focal_loss", ŷ, y)
+    g = pick("focal_loss", 2, gamma=gamma, γ=γ)
+    e = pick("focal_loss", default_eps(ŷ), eps=eps, ϵ=ϵ, epsilon=epsilon)
+    p = ŷ + e
+    return aggregator("focal_loss", agg)((-y * (1 - p) ** g * torch.log(p)).sum(dim, keepdim=True))
+
+
+def label_smoothing(y, /, α=None, *, alpha=None, dim=-1, **kwargs):
+    """Smoothed labels: ``y * (1 - α) + α / y.shape[dim]`` for one-hot labels
+    along ``dim``, or ``y * (1 - α) + α / 2`` with ``dim=None`` for binary labels
+    held in single numbers (Flux's ``dims=0``). ``α`` (also ``alpha``) must lie
+    strictly between 0 and 1.
+
+    >>> y = torch.eye(2)[[1, 1, 1, 0, 1, 0]]                  # (6, 2) one-hot
+    >>> label_smoothing(y, 0.2)[:2]
+    tensor([[0.1000, 0.9000],
+            [0.1000, 0.9000]])
+    >>> label_smoothing([1.0, 0.0], 0.2, dim=None)
+    tensor([0.9000, 0.1000])
+    """
+    reject_dims("label_smoothing", kwargs,
+                "Flux's dims=0 (binary labels held in single numbers) is dim=None here")
+    a = pick("label_smoothing", None, α=α, alpha=alpha)
+    if a is None:
+        raise TypeError("label_smoothing(y, α) needs the smoothing factor α (or alpha=), e.g. 0.1")
+    if not 0 < float(a) < 1:
+        raise ValueError(f"label_smoothing expects 0 < α < 1, but got α = {float(a)}")
+    y = as_tensor(y)
+    if not (y.is_floating_point() or y.is_complex()):
+        y = y.to(torch.get_default_dtype())
+    if dim is None:
+        n = 2
+    elif y.dim() == 0:
+        n = 1  # a number has size 1 along any dimension, as in Julia
+    else:
+        try:
+            n = y.shape[dim]
+        except IndexError:
+            raise ValueError(
+                f"label_smoothing got dim={dim} for labels of shape {tuple(y.shape)}; use "
+                "dim=-1 for one-hot labels (N, C), or dim=None for binary labels"
+            ) from None
+    return y * (1 - a) + a / n

@@ -1,0 +1,39 @@
+"""``xlogx`` and ``xlogy``: ``x * log(...)`` with the limit ``0 * log(0) = 0``,
+as ``Flux.Losses.xlogx`` / ``Flux.Losses.xlogy``. The entropy terms of the
+cross-entropy losses are built on them.
+"""
+import torch
+
+from flux_torch._device import as_tensor
+
+__all__ = ["xlogx", "xlogy"]
+
+
+def _float(x):
+    x = as_tensor(x)
+    return x if x.is_floating_point() else x.to(torch.get_default_dtype())
+
+
+def xlogx(x):
+    """Return ``x * log(x)`` elementwise, and exactly zero where ``x == 0``.
+
+    The gradient is ``log(x) + 1`` for ``x > 0`` and zero (not NaN) at ``x == 0``.
+
+    >>> xlogx([0.0, 1.0, 2.0])
+    tensor([0.0000, 0.0000, 1.3863])
+    """
+    x = _float(x)
+    zero = x == 0
+    return x * torch.log(torch.where(zero, torch.ones_like(x), x))
+
+
+def xlogy(x, y):
+    """Return ``x * log(y)`` elementwise, and exactly zero where ``x == 0``
+    (even where ``y`` is zero or NaN, as in Flux).
+
+    >>> xlogy([0.0, 2.0], [0.0, 3.0])
+    tensor([0.0000, 2.1972])
+    """
+    x, y = _float(x), _float(y)
+    out = torch.xlogy(x, y)
+    return torch.where(x == 0, torch.zeros_like(out), out)
