@@ -1,0 +1,30 @@
+"""Every example runs (with few steps) and prints what it promises."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_example(name, *args, timeout=600):
+    env = dict(os.environ, PYTHONWARNINGS="error::DeprecationWarning", MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / name), *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_basics_example_prints_the_pages_values():
+    out = run_example("basics.py")
+    # The Basics page's documented values: df(2) = 14, d2f(2) = 6, ([0, 2], [0, -2]).
+    assert "df(2)  = 14.0" in out
+    assert "d2f(2) = 6.0" in out
+    assert "(tensor([0., 2.]), tensor([-0., -2.]))" in out
+    assert "Chain(x -> x^2, x -> x+1)(5) = 26" in out
+    assert "# Total: 4 arrays, 67 parameters, 268 bytes." in out
+    before = float(out.split("loss before:")[1].split()[0])
+    after = float(out.split("W̄:")[1].split()[0])
+    assert after < before
