@@ -42,6 +42,14 @@ def as_tensor(x, dtype=None):
     )
 
 
+def _label(layer):
+    """How an error names a layer: its one-line form (strings pass through)."""
+    if isinstance(layer, str):
+        return layer
+    from ._show import inline
+    return inline(layer)
+
+
 def match_input(layer, x, like):
     """Convert ``x`` for a layer whose parameters look like ``like``.
 
@@ -57,13 +65,17 @@ def match_input(layer, x, like):
     if not isinstance(x, torch.Tensor):
         x = as_tensor(x)
     if x.dtype != like.dtype:
+        if x.is_complex() and not like.is_complex():
+            raise TypeError(f"{_label(layer)} has real {str(like.dtype).replace('torch.', '')} parameters "
+                            f"but got complex input of dtype {x.dtype}; pass x.real or x.abs(), "
+                            "or build the layer with complex parameters")
         if not (x.is_floating_point() or x.is_complex()):
             x = x.to(like.dtype)
         elif x.dtype == torch.float64 and like.dtype != torch.float64:
             if not _warned_f64:
                 _warned_f64 = True
                 warnings.warn(
-                    f"{layer} has {str(like.dtype).replace('torch.', '')} parameters but got "
+                    f"{_label(layer)} has {str(like.dtype).replace('torch.', '')} parameters but got "
                     "float64 input; converting it (this warning is shown once). "
                     "Use f32(x) on the data, or f64(model) to compute in float64.",
                     UserWarning, stacklevel=3,
@@ -73,7 +85,7 @@ def match_input(layer, x, like):
             x = x.to(like.dtype)
     if x.device != like.device:
         raise RuntimeError(
-            f"{layer} has parameters on {like.device} but got input on {x.device}; "
+            f"{_label(layer)} has parameters on {like.device} but got input on {x.device}; "
             f"move the data with {'gpu(x)' if like.device.type != 'cpu' else 'cpu(x)'} "
             "or the model with gpu(model)/cpu(model)"
         )
@@ -151,11 +163,27 @@ def cpu(x):
     return _adapt(x, lambda t: t.cpu() if isinstance(t, torch.Tensor) else t)
 
 
+_COMPLEX = {torch.float16: torch.complex32, torch.float32: torch.complex64,
+            torch.float64: torch.complex128}
+_NP_COMPLEX = {np.float16: None, np.float32: np.complex64, np.float64: np.complex128}
+
+
 def _paramtype(dtype, np_dtype):
+    """A converter of floating (and complex) data to ``dtype``; other data passes through."""
+    cdtype, np_cdtype = _COMPLEX.get(dtype), _NP_COMPLEX.get(np_dtype)
+
     def conv(t):
         if isinstance(t, np.ndarray):
-            return t.astype(np_dtype) if np.issubdtype(t.dtype, np.floating) and np_dtype else t
-        return t.to(dtype) if t.is_floating_point() else t
+            if np_dtype and np.issubdtype(t.dtype, np.floating):
+                return t.astype(np_dtype)
+            if np_cdtype and np.issubdtype(t.dtype, np.complexfloating):
+                return t.astype(np_cdtype)
+            return t
+        if t.is_floating_point():
+            return t.to(dtype)
+        if t.is_complex() and cdtype is not None:
+            return t.to(cdtype)
+        return t
     return conv
 
 

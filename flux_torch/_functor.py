@@ -381,10 +381,22 @@ def _collect(x, exclude, tonly, out, seen, leaves_only):
         _collect(v, exclude, tonly, out, seen, leaves_only)
 
 
+def _leaflike(x):
+    """Leaves, and tuples of numbers or of tensors (a Conv's stride, an LSTM cell's state)."""
+    if isleaf(x):
+        return True
+    if type(x) is tuple:
+        return all(isinstance(v, (int, float, complex)) for v in x) or all(
+            isinstance(v, torch.Tensor) for v in x)
+    return False
+
+
 def modules(x):
     """All the non-leaf nodes (layers, containers) inside ``x``, ``x`` first (``Flux.modules``).
 
-    >>> [type(m).__name__ for m in modules([(1, 2), 3])]
-    ['list', 'tuple']
+    Tuples of numbers or of tensors count as leaves, as in Flux.
+
+    >>> [type(m).__name__ for m in modules([(1, 2), ("a", [3])])]
+    ['list', 'tuple', 'list']
     """
-    return fcollect(x, exclude=isleaf)
+    return fcollect(x, exclude=_leaflike)

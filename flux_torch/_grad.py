@@ -265,7 +265,7 @@ def pullback(f, *args):
 
 
 def _cotangent(dy, y):
-    if not isinstance(y, torch.Tensor) or not y.requires_grad:
+    if dy is None or not isinstance(y, torch.Tensor) or not y.requires_grad:
         return None
     dy = torch.as_tensor(dy, dtype=y.dtype, device=y.device)
     if dy.shape != y.shape:
@@ -331,8 +331,9 @@ def jacobian(f, *args):
             rows.append((None,) * len(leaves))
     out, j = [], 0
     for p in prepared:
-        if not p.leaves:
+        if p.kind in ("structure", "constant") or not p.leaves:   # Zygote: nothing
             out.append(None)
+            j += len(p.leaves)
             continue
         t = p.leaves[0]
         cols = [r[j] if r[j] is not None else torch.zeros_like(t) for r in rows]

@@ -70,6 +70,9 @@ class Grads(Mapping):
             return self._combine(neg, torch.add, "-")
         return NotImplemented
 
+    def __neg__(self):
+        return self * -1
+
     def __mul__(self, c):
         if isinstance(c, (numbers.Number, torch.Tensor)):
             return Grads({k: None if g is None else g * c for k, g in self.grads.items()}, self.params)

@@ -85,7 +85,22 @@ def _layer_line(x, indent, name, out):
         line += " " * pad + f"# {_underscored(n_ps)} parameters"
         if n_num:
             line += f", plus {_underscored(n_num)}" + (" non-trainable" if indent == 0 else "")
+        line += _flag(params(x))
     out.append(line)
+
+
+def _flag(ps):
+    """Flux's warning after a count: all-zero, NaN or Inf parameters."""
+    ps = [p for p in ps if p.numel()]
+    if not ps:
+        return ""
+    if all(not bool(p.any()) for p in ps):
+        return "  (all zero)"
+    if any(bool(torch.isnan(p).any()) for p in ps):
+        return "  (some NaN)"
+    if any(bool(torch.isinf(p).any()) for p in ps):
+        return "  (some Inf)"
+    return ""
 
 
 def _big(x, indent, name, out):
@@ -118,7 +133,7 @@ def show(x):
     >>> @functor
     ... class Tiny(Showable):
     ...     def __init__(self):
-    ...         self.w = torch.zeros(3)
+    ...         self.w = torch.ones(3)
     ...     def _inline(self):
     ...         return "Tiny()"
     >>> show(Tiny())
