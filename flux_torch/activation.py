@@ -28,6 +28,8 @@ _LOG2 = math.log(2.0)
 
 def _apply(op, x, *args):
     """Apply the tensor function ``op`` to ``x`` (number, tensor, array or list)."""
+    if type(x) is torch.Tensor and x.is_floating_point():     # the hot path, in layers
+        return op(x, *args)
     if isinstance(x, torch.Tensor):
         if not (x.is_floating_point() or x.is_complex()):
             x = x.to(torch.get_default_dtype())
@@ -96,7 +98,7 @@ def relu(x):
     >>> relu([-1.0, 2.0])
     tensor([0., 2.])
     """
-    return _apply(F.relu, x)
+    return _apply(torch.relu, x)
 
 
 def relu6(x):

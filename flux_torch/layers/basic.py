@@ -56,11 +56,13 @@ class Dense(Showable):
 
     def __call__(self, x):
         w = self.weight
-        if type(x) is not torch.Tensor or x.dtype != w.dtype or x.device != w.device:
+        try:                        # the hot path: torch checks shapes, dtypes and devices
+            y = F.linear(x, w, self.bias)
+        except (RuntimeError, TypeError):
             x = match_input(self, x, w)
-        if x.dim() == 0 or x.shape[-1] != w.shape[1]:
-            raise ValueError(_size_error(self, x))
-        y = F.linear(x, w, self.bias)
+            if x.dim() == 0 or x.shape[-1] != w.shape[1]:
+                raise ValueError(_size_error(self, x)) from None
+            y = F.linear(x, w, self.bias)
         σ = self.σ
         return y if σ is identity else σ(y)
 
