@@ -80,7 +80,7 @@ def _layer_line(x, indent, name, out):
     s = ("" if name is None else f"{name}=") + inline(x)
     line = " " * indent + s + ("," if indent else "")
     n_arr, n_ps, n_other, n_num, _ = _counts(x)
-    if n_arr or n_other:
+    if n_arr:                     # Flux shows no comment for a layer with nothing to train
         pad = 2 if indent == 0 else max(2, 39 - indent - len(s))
         line += " " * pad + f"# {_underscored(n_ps)} parameters"
         if n_num:

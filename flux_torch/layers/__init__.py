@@ -1,4 +1,24 @@
 """Flux's layers as plain ``@functor`` classes over ``torch.nn.functional``."""
+from .attention import MultiHeadAttention, dot_product_attention, make_causal_mask
 from .basic import Chain, ComposedFunction, Dense, activations, compose
+from .containers import Maxout, PairwiseFusion, Parallel, SkipConnection, hcat, vcat
+from .conv import Conv, CrossCor, DepthwiseConv, SamePad, from_flux_weight
+from .conv_transpose import ConvTranspose
+from .dropout import AlphaDropout, Dropout
+from .embedding import Embedding, EmbeddingBag
+from .misc import Bilinear, Scale
+from .normalise import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, hasaffine
+from .pool import (AdaptiveMaxPool, AdaptiveMeanPool, GlobalMaxPool, GlobalMeanPool, MaxPool,
+                   MeanPool)
+from .upsample import PixelShuffle, Upsample
 
-__all__ = ["Dense", "Chain", "compose", "ComposedFunction", "activations"]
+__all__ = [
+    "Dense", "Chain", "compose", "ComposedFunction", "activations",
+    "SkipConnection", "Parallel", "PairwiseFusion", "Maxout", "vcat", "hcat",
+    "Conv", "CrossCor", "ConvTranspose", "DepthwiseConv", "SamePad", "from_flux_weight",
+    "MaxPool", "MeanPool", "GlobalMaxPool", "GlobalMeanPool", "AdaptiveMaxPool", "AdaptiveMeanPool",
+    "Upsample", "PixelShuffle",
+    "BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm", "hasaffine", "Dropout", "AlphaDropout",
+    "Bilinear", "Scale", "Embedding", "EmbeddingBag",
+    "MultiHeadAttention", "dot_product_attention", "make_causal_mask",
+]

@@ -1,0 +1,95 @@
+"""``ConvTranspose`` (Flux's), on ``torch.nn.functional.conv_transpose{1,2,3}d``."""
+import torch
+import torch.nn.functional as F
+
+from .._device import match_input
+from .._functor import functor
+from .._show import Showable
+from ..activation import identity
+from ..init import create_bias, glorot_uniform
+from ._conv_args import (SamePad, calc_padding, conv_args, conv_options, expand, input_error,
+                         pad_pairs, torch_padding)
+from .conv import _groups
+
+__all__ = ["ConvTranspose"]
+
+_CONVT = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+
+
+@functor
+class ConvTranspose(Showable):
+    """A transposed convolution (``Flux.ConvTranspose``), as ``torch.nn.ConvTranspose{1,2,3}d``.
+
+    ``ConvTranspose(kernel, in, out, σ)`` or ``ConvTranspose(kernel, (in, out), σ)``,
+    or ``ConvTranspose(weight, bias=True, σ)`` from torch's ``(in, out/groups, k...)``
+    weight (Flux's ``(k..., out/groups, in)`` reversed). Keywords as :class:`Conv`,
+    plus ``outpad`` (extra output at the end of each dim). ``pad=SamePad()`` aims at
+    ``output size == input size * stride``. Padding may be asymmetric and ``outpad``
+    as large as wanted (torch's own limits are worked around with ``F.pad``).
+
+    Flux's ConvTranspose is the adjoint of its true convolution; this one is the
+    adjoint of torch's cross-correlation, so Flux weights load through
+    ``from_flux_weight(w, ConvTranspose)``.
+
+    >>> x = torch.rand(50, 3, 100, 100)
+    >>> layer = ConvTranspose((5, 5), 3, 7, relu)
+    >>> layer
+    ConvTranspose((5, 5), 3, 7, relu)  # 532 parameters
+    >>> layer(x).shape
+    torch.Size([50, 7, 104, 104])
+    >>> ConvTranspose((5, 5), 3, 7, stride=2)(x).shape
+    torch.Size([50, 7, 203, 203])
+    >>> ConvTranspose((5, 5), 3, 7, stride=2, outpad=1)(x).shape
+    torch.Size([50, 7, 204, 204])
+    >>> ConvTranspose((5, 5), 3, 7, stride=3, pad=SamePad())(x).shape
+    torch.Size([50, 7, 300, 300])
+    """
+
+    def __init__(self, k, *args, stride=1, pad=0, outpad=0, dilation=1, groups=1, bias=True,
+                 init=glorot_uniform, **kw):
+        w, ch, bias, σ = conv_args("ConvTranspose", k, args, bias, kw)
+        if w is None:
+            _groups("ConvTranspose", groups, *ch)
+            w = init(ch[0], ch[1] // groups, *k)
+        else:
+            _groups("ConvTranspose", groups, w.shape[0], w.shape[1] * groups)
+        n = w.dim() - 2
+        k = tuple(w.shape[2:])
+        self.σ = σ
+        self.weight = w
+        self.bias = create_bias(w, bias, w.shape[1] * groups)
+        self.stride = expand(n, stride, "ConvTranspose", "stride")
+        dilation = expand(n, dilation, "ConvTranspose", "dilation")
+        kp = tuple(a - s + 1 for a, s in zip(k, self.stride)) if isinstance(pad, SamePad) else k
+        self.pad = calc_padding(pad, kp, dilation, self.stride, "ConvTranspose")
+        self.outpad = expand(n, outpad, "ConvTranspose", "outpad")
+        self.dilation = dilation
+        self.groups = groups
+
+    def __call__(self, x):
+        w = self.weight
+        if type(x) is not torch.Tensor or x.dtype != w.dtype or x.device != w.device:
+            x = match_input(self, x, w)
+        n = w.dim() - 2
+        if x.dim() != n + 2 or x.shape[1] != w.shape[0]:
+            raise input_error(self, x, n, w.shape[0])
+        sym, fpad = torch_padding(self.pad, n)
+        outpad, stride, dilation = self.outpad, self.stride, self.dilation
+        if fpad is None and all(o < max(s, d) for o, s, d in zip(outpad, stride, dilation)):
+            y = _CONVT[n](x, w, self.bias, stride, sym, outpad, self.groups, dilation)
+        else:   # torch refuses this padding: transpose unpadded, then crop/extend the output
+            y = _CONVT[n](x, w, None, stride, 0, 0, self.groups, dilation)
+            lo, hi = pad_pairs(self.pad, n)
+            y = F.pad(y, [p for i in reversed(range(n)) for p in (-lo[i], outpad[i] - hi[i])])
+            if self.bias is not None:
+                y = y + self.bias.reshape(-1, *(1,) * n)
+        σ = self.σ
+        return y if σ is identity else σ(y)
+
+    def _inline(self):
+        w = self.weight
+        s = (f"ConvTranspose({tuple(w.shape[2:])}, {w.shape[0]}, {w.shape[1] * self.groups}"
+             f"{conv_options(self)}")
+        if any(self.outpad):
+            s += f", outpad={self.outpad}"
+        return s + ")"
