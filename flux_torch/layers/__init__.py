@@ -1,5 +1,6 @@
 """Flux's layers as plain ``@functor`` classes over ``torch.nn.functional``."""
 from .attention import MultiHeadAttention, dot_product_attention, make_causal_mask
+from .cells import GRUCell, GRUv3Cell, LSTMCell, RNNCell
 from .basic import Chain, ComposedFunction, Dense, activations, compose
 from .containers import Maxout, PairwiseFusion, Parallel, SkipConnection, hcat, vcat
 from .conv import Conv, CrossCor, DepthwiseConv, SamePad, from_flux_weight
@@ -8,6 +9,7 @@ from .dropout import AlphaDropout, Dropout
 from .embedding import Embedding, EmbeddingBag
 from .misc import Bilinear, Scale
 from .normalise import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, hasaffine
+from .recur import GRU, LSTM, RNN, GRUv3, Recur, reset_
 from .pool import (AdaptiveMaxPool, AdaptiveMeanPool, GlobalMaxPool, GlobalMeanPool, MaxPool,
                    MeanPool)
 from .upsample import PixelShuffle, Upsample
@@ -21,4 +23,5 @@ __all__ = [
     "BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm", "hasaffine", "Dropout", "AlphaDropout",
     "Bilinear", "Scale", "Embedding", "EmbeddingBag",
     "MultiHeadAttention", "dot_product_attention", "make_causal_mask",
+    "RNN", "LSTM", "GRU", "GRUv3", "RNNCell", "LSTMCell", "GRUCell", "GRUv3Cell", "Recur", "reset_",
 ]
