@@ -17,7 +17,9 @@ from .data import *  # noqa: F401,F403
 from .init import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .io import load, save
 from .softmax import logsoftmax, logsumexp, softmax
+from .state import loadmodel_, state
 
 from . import activation, data, init, layers, losses  # noqa: E402,F811  (the submodules by name)
 
@@ -31,7 +33,8 @@ __all__ = (
      "modules", "isleaf",
      "gpu", "cpu", "f16", "f32", "f64", "bf16", "Device", "gpu_device", "cpu_device",
      "istraining", "testmode_", "trainmode_",
-     "softmax", "logsoftmax", "logsumexp", "Losses", "Data"]
+     "softmax", "logsoftmax", "logsumexp", "Losses", "Data",
+     "state", "loadmodel_", "save", "load"]
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)
 )
