@@ -5,6 +5,7 @@
 """
 from . import data as Data
 from . import losses as Losses
+from . import optimise as Optimise
 from ._device import Device, bf16, cpu, cpu_device, f16, f32, f64, gpu, gpu_device
 from ._functor import (children, fcollect, fleaves, fmap, fmapstructure, functor, isleaf, layer,
                        modules, trainable)
@@ -18,10 +19,12 @@ from .init import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .io import load, save
+from .optimise import *  # noqa: F401,F403
 from .softmax import logsoftmax, logsumexp, softmax
 from .state import loadmodel_, state
+from .train import train_
 
-from . import activation, data, init, layers, losses  # noqa: E402,F811  (the submodules by name)
+from . import activation, data, init, layers, losses, optimise  # noqa: E402,F811  (the submodules by name)
 
 __version__ = "0.1.0"
 
@@ -34,7 +37,8 @@ __all__ = (
      "gpu", "cpu", "f16", "f32", "f64", "bf16", "Device", "gpu_device", "cpu_device",
      "istraining", "testmode_", "trainmode_",
      "softmax", "logsoftmax", "logsumexp", "Losses", "Data",
-     "state", "loadmodel_", "save", "load"]
+     "state", "loadmodel_", "save", "load", "Optimise"]
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)
+    + [n for n in optimise.__all__ if n != "throttle"]
 )

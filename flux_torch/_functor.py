@@ -273,6 +273,8 @@ def _get(y, key):
     """The child ``key`` of a secondary tree ``y`` (None when ``y`` is None)."""
     if y is None:
         return None
+    if isinstance(key, str) and hasattr(y, "_fields"):     # a namedtuple, by field name
+        return getattr(y, key, None)
     if isinstance(y, (dict, list, tuple)):
         return y[key] if not isinstance(y, dict) or key in y else None
     if isinstance(y, nn.Module) and key in y._parameters:

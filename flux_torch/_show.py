@@ -38,10 +38,26 @@ def inline(x):
     """
     method = getattr(type(x), "_inline", None)
     if method is not None:
-        return method(x)
+        try:
+            return method(x)
+        except (AttributeError, TypeError, ValueError, IndexError):
+            return _fields(x)   # a gradient or optimiser state in the layer's class
     if callable(x) and not isinstance(x, nn.Module) and hasattr(x, "__name__"):
         return fn_name(x)
     return repr(x)
+
+
+def _fields(x):
+    """``Dense(weight=..., bias=..., σ=None)``: an object of a layer's class holding other things."""
+    from ._functor import children
+    inner = ", ".join(f"{k}={_short(v)}" for k, v in children(x).items())
+    return f"{type(x).__name__}({inner})"
+
+
+def _short(v):
+    if isinstance(v, torch.Tensor):
+        return f"<tensor {tuple(v.shape)}>"
+    return inline(v)
 
 
 def _counts(x):

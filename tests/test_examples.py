@@ -28,3 +28,15 @@ def test_basics_example_prints_the_pages_values():
     before = float(out.split("loss before:")[1].split()[0])
     after = float(out.split("W̄:")[1].split()[0])
     assert after < before
+
+
+def test_linear_regression_example_fits_the_line():
+    out = run_example("linear_regression.py", "--steps", "30")
+    before = float(out.split("loss before training:")[1].split()[0])
+    after = float(out.split("loss after 30 more epochs:")[1].split()[0])
+    assert after < before / 2
+    assert "opt = Descent(0.1)" in out
+    assert "custom_loss == Flux.Losses.mse: True" in out
+    first = float(out.split("loss before:")[1].split()[0])
+    last = float(out.split("loss = ")[1].split()[0])
+    assert last < first

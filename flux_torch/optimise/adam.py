@@ -1,0 +1,322 @@
+"""The Adam family: ``Adam``, ``RAdam``, ``AdaMax``, ``AMSGrad``, ``NAdam``, ``AdamW``,
+``OAdam``, ``AdaBelief``, ``Lion``, with Optimisers.jl v0.3's math and Flux v0.14's
+defaults and positional order ``(η, β, ϵ)``.
+
+Each keeps its bias-correction powers ``[β1ᵗ, β2ᵗ]`` as Python floats in a list in
+its state, as Optimisers.jl keeps ``βt``. Against ``torch.optim``:
+
+- ``Adam(η, β, ϵ)`` ≙ ``Adam(lr=η, betas=β, eps=ϵ)`` exactly (ϵ after the bias-corrected
+  square root in both).
+- ``AdamW(η, β, λ, ϵ)`` is ``OptimiserChain(Adam(η, β, ϵ), WeightDecay(λ))`` (Flux v0.14
+  and Optimisers v0.3): the update is Adam's plus ``λ*x``, **not** scaled by ``η``. It
+  equals ``torch.optim.AdamW(lr=η, betas=β, eps=ϵ, weight_decay=λ/η)``.
+- ``AMSGrad`` has no bias correction and starts all its moments at ϵ; ``NAdam`` has no
+  momentum schedule; ``RAdam`` switches at ``ρ > 4`` (torch: 5) with ϵ as in Adam;
+  ``AdaMax`` adds ϵ to ``u`` after the max (torch: inside). None of these four
+  matches its ``torch.optim`` namesake step for step.
+- ``AdaBelief`` adds ϵ to the variance and to the denominator (Optimisers.jl); its
+  default ``ϵ=1e-16`` gives exactly the numbers of Flux v0.14's ``AdaBelief()``, which
+  squared its ``ϵ=1e-8`` inside.
+- ``Lion`` follows Optimisers.jl's update, ``m = β2*dx + (1-β2)*m`` then
+  ``η*sign((β2-β1)*dx + β1*m)``, which differs from the Lion paper's.
+"""
+import math
+
+import torch
+
+from flux_torch.optimise.modifiers import OptimiserChain, WeightDecay
+from flux_torch.optimise.rule import Rule, abs2, betas, nonneg, scalar
+
+__all__ = ["Adam", "RAdam", "AdaMax", "AMSGrad", "NAdam", "AdamW", "OAdam", "AdaBelief", "Lion",
+           "ADAM", "RADAM", "NADAM", "ADAMW", "OADAM"]
+
+
+class _AdamLike(Rule):
+    _spec = (("eta", 0.001, nonneg), ("beta", (0.9, 0.999), betas), ("epsilon", 1e-8, nonneg))
+
+    def init(self, x):
+        return (torch.zeros_like(x), torch.zeros_like(x), list(self.beta))
+
+    def _moments(self, states, dxs):
+        m, v = [s[0] for s in states], [s[1] for s in states]
+        b1, b2 = self.beta
+        torch._foreach_lerp_(m, dxs, 1 - b1)
+        torch._foreach_mul_(v, b2)
+        torch._foreach_addcmul_(v, dxs, abs2(dxs), value=1 - b2)
+        return m, v
+
+    def _advance(self, states, k=2):
+        for s in states:
+            s[k][0] *= self.beta[0]
+            s[k][1] *= self.beta[1]
+
+    def _den(self, v, bt, scale=None):
+        """Adam's update as ``step * m / den``, with ``den = √v + ϵ√(1-β2ᵗ)`` and
+        ``step = η*scale*√(1-β2ᵗ)/(1-β1ᵗ)``; this equals
+        ``η*scale * m/(1-β1ᵗ) / (√(v/(1-β2ᵗ)) + ϵ)``."""
+        root = [math.sqrt(1 - b[1]) for b in bt]
+        scale = scale or [1.0] * len(bt)
+        den = torch._foreach_sqrt(v)
+        torch._foreach_add_(den, scalar([self.epsilon * r for r in root]))
+        return den, [self.eta * c * r / (1 - b[0]) for c, r, b in zip(scale, root, bt)]
+
+    def _adam(self, m, v, bt, scale=None):
+        """``η*scale * m/(1-β1ᵗ) / (√(v/(1-β2ᵗ)) + ϵ)`` as new tensors."""
+        den, step = self._den(v, bt, scale)
+        upd = torch._foreach_div(m, den)
+        torch._foreach_mul_(upd, scalar(step))
+        return upd
+
+
+class Adam(_AdamLike):
+    """``Adam(η=0.001, β=(0.9, 0.999), ϵ=1e-8)``: the Adam optimiser.
+
+    >>> rule = Adam()
+    >>> rule
+    Adam(0.001, (0.9, 0.999), 1e-08)
+    >>> x = torch.tensor([1.0, 2.0])
+    >>> rule.apply([rule.init(x)], [x], [torch.tensor([-3.0, 5.0])])  # ≈ η*sign(dx) at first
+    [tensor([-0.0010,  0.0010])]
+    """
+
+    def _apply(self, states, xs, dxs):
+        m, v = self._moments(states, dxs)
+        upd = self._adam(m, v, [s[2] for s in states])
+        self._advance(states)
+        return upd
+
+    def apply_(self, states, xs, dxs):
+        if dxs:
+            m, v = self._moments(states, dxs)
+            den, step = self._den(v, [s[2] for s in states])
+            torch._foreach_addcdiv_(xs, m, den, scalar([-s for s in step]))
+            self._advance(states)
+
+
+class RAdam(_AdamLike):
+    """``RAdam(η=0.001, β=(0.9, 0.999), ϵ=1e-8)``: rectified Adam. While the variance
+    estimate is unreliable (``ρ ≤ 4``) it takes momentum steps ``η*m/(1-β1ᵗ)``.
+
+    >>> rule = RAdam()
+    >>> x = torch.tensor([0.0])
+    >>> rule.apply([rule.init(x)], [x], [torch.tensor([2.0])])   # η * dx at step 1
+    [tensor([0.0020])]
+    """
+
+    def init(self, x):
+        return (torch.zeros_like(x), torch.zeros_like(x), [*self.beta, 1])
+
+    def _apply(self, states, xs, dxs):
+        m, v = self._moments(states, dxs)
+        b2 = self.beta[1]
+        rho_inf = 2 / (1 - b2) - 1
+        rect, plain = [], []
+        for i, s in enumerate(states):
+            b1t, b2t, t = s[2]
+            rho = rho_inf - 2 * t * b2t / (1 - b2t)
+            if rho > 4:
+                rect.append((i, math.sqrt((rho - 4) * (rho - 2) * rho_inf
+                                          / ((rho_inf - 4) * (rho_inf - 2) * rho))))
+            else:
+                plain.append(i)
+        out = [None] * len(dxs)
+        if rect:
+            idx = [i for i, _ in rect]
+            upd = self._adam([m[i] for i in idx], [v[i] for i in idx],
+                             [states[i][2] for i in idx], [r for _, r in rect])
+            for i, u in zip(idx, upd):
+                out[i] = u
+        if plain:
+            upd = torch._foreach_mul([m[i] for i in plain],
+                                     scalar([self.eta / (1 - states[i][2][0]) for i in plain]))
+            for i, u in zip(plain, upd):
+                out[i] = u
+        self._advance(states)
+        for s in states:
+            s[2][2] += 1
+        return out
+
+
+class AdaMax(_AdamLike):
+    """``AdaMax(η=0.001, β=(0.9, 0.999), ϵ=1e-8)``: Adam with the ∞-norm,
+    ``u = max(β2*u, |dx|)`` and update ``η/(1-β1ᵗ) * m/(u + ϵ)``.
+
+    >>> rule = AdaMax(0.1)
+    >>> x = torch.tensor([0.0])
+    >>> rule.apply([rule.init(x)], [x], [torch.tensor([-4.0])])
+    [tensor([-0.1000])]
+    """
+
+    def _apply(self, states, xs, dxs):
+        m, u = [s[0] for s in states], [s[1] for s in states]
+        torch._foreach_lerp_(m, dxs, 1 - self.beta[0])
+        torch._foreach_mul_(u, self.beta[1])
+        torch._foreach_abs_(dxs)
+        torch._foreach_maximum_(u, dxs)
+        den = torch._foreach_add(u, self.epsilon)
+        upd = torch._foreach_div(m, den)
+        torch._foreach_mul_(upd, scalar([self.eta / (1 - s[2][0]) for s in states]))
+        self._advance(states)
+        return upd
+
+
+class AMSGrad(_AdamLike):
+    """``AMSGrad(η=0.001, β=(0.9, 0.999), ϵ=1e-8)``: Adam with the running maximum
+    ``v̂`` of the second moment and no bias correction; all three moments start at ϵ.
+
+    >>> rule = AMSGrad(0.1, (0.5, 0.75), 0.0)
+    >>> x = torch.tensor([0.0])
+    >>> rule.apply([rule.init(x)], [x], [torch.tensor([2.0])])   # 0.1 * 1 / sqrt(1)
+    [tensor([0.1000])]
+    """
+
+    def init(self, x):
+        f = torch.full_like
+        return (f(x, self.epsilon), f(x, self.epsilon), f(x, self.epsilon))
+
+    def _apply(self, states, xs, dxs):
+        m, v = self._moments(states, dxs)
+        vmax = [s[2] for s in states]
+        torch._foreach_maximum_(vmax, v)
+        den = torch._foreach_sqrt(vmax)
+        torch._foreach_add_(den, self.epsilon)
+        upd = torch._foreach_div(m, den)
+        torch._foreach_mul_(upd, self.eta)
+        return upd
+
+
+class NAdam(_AdamLike):
+    """``NAdam(η=0.001, β=(0.9, 0.999), ϵ=1e-8)``: Adam with Nesterov momentum.
+
+    >>> rule = NAdam()
+    >>> x = torch.tensor([0.0])
+    >>> upd = rule.apply([rule.init(x)], [x], [torch.tensor([1.0])])[0]
+    >>> round(upd.item() / 0.001, 4)   # (0.9*0.1/0.19 + 0.1/0.1) / sqrt(0.999)
+    1.4744
+    """
+
+    def _apply(self, states, xs, dxs):
+        m, v = self._moments(states, dxs)
+        b1, b2 = self.beta
+        bt = [s[2] for s in states]
+        mom = torch._foreach_mul(m, scalar([b1 / (1 - b1 * b[0]) for b in bt]))
+        torch._foreach_mul_(dxs, scalar([(1 - b1) / (1 - b[0]) for b in bt]))
+        torch._foreach_add_(dxs, mom)
+        den = torch._foreach_sqrt(v)
+        torch._foreach_mul_(den, scalar([math.sqrt(b2 / (1 - b[1])) for b in bt]))
+        torch._foreach_add_(den, self.epsilon)
+        torch._foreach_div_(dxs, den)
+        torch._foreach_mul_(dxs, self.eta)
+        self._advance(states)
+        return dxs
+
+
+class OAdam(_AdamLike):
+    """``OAdam(η=0.001, β=(0.5, 0.9), ϵ=1e-8)``: optimistic Adam, for adversarial
+    training: the update is ``2*term - term_old`` with ``term`` Adam's update.
+
+    >>> rule = OAdam(0.1)
+    >>> x = torch.tensor([0.0])
+    >>> rule.apply([rule.init(x)], [x], [torch.tensor([3.0])])   # 2 * 0.1 * sign(dx)
+    [tensor([0.2000])]
+    """
+
+    _spec = (("eta", 0.001, nonneg), ("beta", (0.5, 0.9), betas), ("epsilon", 1e-8, nonneg))
+
+    def init(self, x):
+        return (torch.zeros_like(x), torch.zeros_like(x), list(self.beta), torch.zeros_like(x))
+
+    def _apply(self, states, xs, dxs):
+        m, v = self._moments(states, dxs)
+        new = self._adam(m, v, [s[2] for s in states])
+        term = [s[3] for s in states]
+        torch._foreach_mul_(term, -1.0)
+        torch._foreach_add_(term, new, alpha=2.0)   # 2 term - term_old
+        torch._foreach_copy_(dxs, term)
+        torch._foreach_copy_(term, new)
+        self._advance(states)
+        return dxs
+
+
+class AdaBelief(_AdamLike):
+    """``AdaBelief(η=0.001, β=(0.9, 0.999), ϵ=1e-16)``: Adam with the variance of
+    ``dx`` about its running mean, ``s = β2*s + (1-β2)*(dx-m)² + ϵ``, in place of the
+    second moment.
+
+    >>> rule = AdaBelief(0.1)
+    >>> x = torch.tensor([0.0])
+    >>> rule.apply([rule.init(x)], [x], [torch.tensor([2.0])])   # 0.1 * 2 / sqrt(3.24)
+    [tensor([0.1111])]
+    """
+
+    _spec = (("eta", 0.001, nonneg), ("beta", (0.9, 0.999), betas), ("epsilon", 1e-16, nonneg))
+
+    def _apply(self, states, xs, dxs):
+        m, s = [st[0] for st in states], [st[1] for st in states]
+        b1, b2 = self.beta
+        torch._foreach_lerp_(m, dxs, 1 - b1)
+        torch._foreach_sub_(dxs, m)             # dx - m
+        torch._foreach_mul_(s, b2)
+        torch._foreach_addcmul_(s, dxs, abs2(dxs), value=1 - b2)
+        torch._foreach_add_(s, self.epsilon)
+        upd = self._adam(m, s, [st[2] for st in states])
+        self._advance(states)
+        return upd
+
+
+class Lion(Rule):
+    """``Lion(η=0.001, β=(0.9, 0.999))``: sign-based updates of size ``η``, in
+    Optimisers.jl's formulation (see the module notes).
+
+    >>> rule = Lion(0.1)
+    >>> x = torch.tensor([0.0, 0.0])
+    >>> rule.apply([rule.init(x)], [x], [torch.tensor([3.0, -0.5])])
+    [tensor([ 0.1000, -0.1000])]
+    """
+
+    _spec = (("eta", 0.001, nonneg),
+             ("beta", (0.9, 0.999), lambda r, n, b: betas(r, n, b, closed=True)))
+
+    def init(self, x):
+        return (torch.zeros_like(x),)
+
+    def _apply(self, states, xs, dxs):
+        m = [s[0] for s in states]
+        b1, b2 = self.beta
+        torch._foreach_lerp_(m, dxs, b2)        # m = β2 dx + (1-β2) m
+        torch._foreach_mul_(dxs, b2 - b1)
+        torch._foreach_add_(dxs, m, alpha=b1)
+        torch._foreach_sign_(dxs)
+        torch._foreach_mul_(dxs, self.eta)
+        return dxs
+
+
+class _AdamWArgs(Rule):
+    _spec = (("eta", 0.001, nonneg), ("beta", (0.9, 0.999), betas),
+             ("lambda_", 0.0, nonneg), ("epsilon", 1e-8, nonneg))
+    _aliases = {"decay": "lambda_"}
+
+    @classmethod
+    def _name(cls):
+        return "AdamW"
+
+
+def AdamW(*args, **kwargs):
+    """``AdamW(η=0.001, β=(0.9, 0.999), λ=0, ϵ=1e-8)``: Adam with decoupled weight
+    decay, built (as in Flux v0.14) as ``OptimiserChain(Adam(η, β, ϵ), WeightDecay(λ))``.
+    ``λ`` is also accepted as ``lambda_`` or Flux's ``decay``.
+
+    >>> AdamW(0.1, lambda_=0.01)
+    OptimiserChain(Adam(0.1, (0.9, 0.999), 1e-08), WeightDecay(0.01))
+    """
+    p = _AdamWArgs(*args, **kwargs)
+    return OptimiserChain(Adam(p.eta, p.beta, p.epsilon), WeightDecay(p.lambda_))
+
+
+AdamW.__signature__ = _AdamWArgs.__signature__
+
+ADAM = Adam
+RADAM = RAdam
+NADAM = NAdam
+ADAMW = AdamW
+OADAM = OAdam

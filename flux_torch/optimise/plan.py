@@ -1,0 +1,200 @@
+"""The cached plan of an explicit ``update_``: which tensor of the model goes with which ``Leaf``.
+
+Finding the parameters of a model and their ``Leaf`` objects takes a walk of
+the model (the one traversal: ``fcollect`` and ``trainable``) and of the state
+tree. ``update_`` is called once per batch with the same state tree and model,
+so the walk is done once: the plan records, for every trainable tensor, the
+route to it (a short list of ``(parent slot, key)`` steps) and its ``Leaf``.
+Each call then reads the gradient along those routes, and checks along the
+same routes that the model still holds the same tensors (else the plan is
+rebuilt).
+"""
+import operator
+import weakref
+
+import torch
+from torch import nn
+
+from .._functor import _get, fcollect, fleaves, isleaf, trainable
+from .state import Leaf, is_param
+
+__all__ = ["Plan", "plan_for", "path_str"]
+
+_PLANS = {}        # (id(state), id(model)) -> (state ref, model ref, Plan)
+_MAX_PLANS = 8
+
+
+def path_str(path):
+    """``('layers', 0, 'weight')`` -> ``.layers[0].weight``."""
+    return "".join(f"[{k!r}]" if not isinstance(k, str) else f".{k}" for k in path) or "(the top)"
+
+
+def child(node, key):
+    """The child ``key`` of ``node`` in a gradient or state tree; None for a missing
+    attribute or dict key (no gradient there), an error for a missing index."""
+    if isinstance(node, tuple) and isinstance(key, str):     # namedtuple
+        return getattr(node, key, None)
+    return _get(node, key)
+
+
+def _getter(node, key):
+    """A fast accessor for the child ``key`` of nodes like ``node``."""
+    if isinstance(node, nn.Module):     # its gradient is a dict
+        if key in node._parameters:
+            return lambda m: m[key] if type(m) is dict else m._parameters[key]
+        return lambda m: m[key] if type(m) is dict else m._modules[key]
+    if isinstance(node, (list, dict)) or (isinstance(node, tuple) and not isinstance(key, str)):
+        return operator.itemgetter(key)
+    return operator.attrgetter(key)
+
+
+class Plan:
+    """Routes to the trainable tensors of one model, and their Leafs in one state tree.
+
+    ``steps[j] = (parent, key, get)`` makes slot ``j + 1`` from slot ``parent``
+    (slot 0 is the root); ``slots[i]`` lists the slots where parameter ``i``
+    sits (more than one when it is tied); ``sizes`` the lengths of the list and
+    dict nodes, to notice layers added later; ``items`` has for each parameter
+    ``(param, slot or -1 when tied, Leaf, buffer, all its slots)``, the buffer being the copy of
+    its gradient that an update owns.
+    """
+
+    __slots__ = ("steps", "paths", "slots", "params", "leaves", "sizes", "items")
+
+    def __init__(self, model, state):
+        if not isinstance(state, Leaf) and not any(isinstance(x, Leaf) for x in fleaves(state)):
+            raise TypeError(f"update_ expects the state tree from setup(rule, model) as its first "
+                            f"argument, but got {_kind(state)} (it holds no Leaf); "
+                            f"make it once before training with opt_state = setup(rule, model)")
+        slot_of, steps, paths = {id(model): 0}, [], [()]
+        positions = {}     # id(param) -> [slot, ...]
+        params, sizes = [], []
+        if is_param(model):
+            positions[id(model)] = [0]
+            params.append(model)
+        for node in fcollect(model, trainable_only=True):
+            if isleaf(node):
+                continue
+            here = slot_of[id(node)]
+            if isinstance(node, (list, dict)):
+                sizes.append((here, len(node)))
+            for key, c in trainable(node).items():
+                if not (is_param(c) or not isleaf(c)):
+                    continue
+                steps.append((here, key, _getter(node, key)))
+                paths.append(paths[here] + (key,))
+                slot = len(steps)
+                if is_param(c):
+                    if id(c) not in positions:
+                        positions[id(c)] = []
+                        params.append(c)
+                    positions[id(c)].append(slot)
+                slot_of.setdefault(id(c), slot)
+        self.steps, self.paths, self.params, self.sizes = steps, paths, params, sizes
+        self.slots = [positions[id(p)] for p in params]
+        self.leaves = self._match(state)
+        self.items = [(p, s[0] if len(s) == 1 else -1, leaf, torch.empty_like(p), s)
+                      for p, s, leaf in zip(params, self.slots, self.leaves)]
+
+    def _match(self, state):
+        """The Leaf of each parameter, read from the state tree along the same routes."""
+        vals = [state]
+        for parent, key, _ in self.steps:
+            s = vals[parent]
+            try:
+                vals.append(None if s is None or isinstance(s, Leaf) else child(s, key))
+            except (LookupError, TypeError):
+                vals.append(None)
+        leaves, owner = [], {}
+        for p, slots in zip(self.params, self.slots):
+            leaf = vals[slots[0]]
+            where = path_str(self.paths[slots[0]])
+            if not isinstance(leaf, Leaf):
+                raise ValueError(
+                    f"update_: the state tree does not match the model: at {where} the model has a "
+                    f"tensor of shape {tuple(p.shape)}, but the state tree has {_kind(leaf)} instead of "
+                    f"a Leaf; make the state for this model with opt_state = setup(rule, model)")
+            if id(leaf) in owner:
+                raise ValueError(
+                    f"update_: the state tree does not match the model: one Leaf serves both "
+                    f"{owner[id(leaf)]} and {where}, which are different tensors; make the state for "
+                    f"this model with opt_state = setup(rule, model)")
+            owner[id(leaf)] = where
+            leaves.append(leaf)
+        extra = sum(1 for x in fleaves(state) if isinstance(x, Leaf)) - len(leaves)
+        if extra > 0:
+            raise ValueError(
+                f"update_: the state tree does not match the model: it has {extra} more Leaf "
+                f"objects than the model has trainable tensors ({len(leaves)}); make the state "
+                f"for this model with opt_state = setup(rule, model)")
+        return leaves
+
+    def read(self, root):
+        """The value at every slot of a gradient tree (None below a None or where absent)."""
+        vals = [root]
+        append = vals.append
+        for parent, key, get in self.steps:
+            v = vals[parent]
+            if v is None:
+                append(None)
+                continue
+            try:
+                append(get(v))
+            except (LookupError, AttributeError, TypeError):   # another kind of node: ask generally
+                try:
+                    append(child(v, key))
+                except (LookupError, TypeError):
+                    where = path_str(self.paths[len(vals)])
+                    raise TypeError(f"update_: the gradient does not match the model: it has no "
+                                    f"{where} (found {type(v).__name__} above it); pass the "
+                                    f"gradient of the model itself, gradient(loss, model)[0]") from None
+        return vals
+
+    def fits(self, model):
+        """True while ``model`` still holds the same tensors at the same places."""
+        vals = [model]
+        append = vals.append
+        try:
+            for parent, _, get in self.steps:
+                append(get(vals[parent]))
+        except (LookupError, AttributeError, TypeError):
+            return False
+        for slot, n in self.sizes:
+            if len(vals[slot]) != n:
+                return False
+        for p, slots in zip(self.params, self.slots):
+            for s in slots:
+                if vals[s] is not p:
+                    return False
+        return True
+
+
+def _kind(x):
+    return "None" if x is None else f"a {type(x).__name__}"
+
+
+def _ref(x):
+    try:
+        return weakref.ref(x)
+    except TypeError:        # tuples, lists, dicts: hold them (the cache is small)
+        return lambda: x
+
+
+def plan_for(state, model):
+    """The plan for this (state tree, model) pair, cached while the model keeps its tensors."""
+    key = (id(state), id(model))
+    entry = _PLANS.get(key)
+    if entry is not None:
+        sref, mref, plan = entry
+        if sref() is state and mref() is model and plan.fits(model):
+            return plan
+        del _PLANS[key]
+    plan = Plan(model, state)
+    if len(_PLANS) >= _MAX_PLANS:
+        del _PLANS[next(iter(_PLANS))]
+    _PLANS[key] = (_ref(state), _ref(model), plan)
+    try:       # let the tensors go with the model
+        weakref.finalize(model, _PLANS.pop, key, None)
+    except TypeError:
+        pass
+    return plan

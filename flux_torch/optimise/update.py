@@ -1,0 +1,218 @@
+"""``update_``: one optimisation step, in Flux's explicit and implicit styles.
+
+Explicit (Optimisers.jl): ``update_(opt_state, model, grad)`` with
+``opt_state = setup(rule, model)`` and ``grad = gradient(loss, model)[0]``.
+Implicit (Flux.Optimise): ``update_(rule, ps, gs)`` with ``ps = params(model)``
+and ``gs = gradient(() -> ..., ps)``, or ``update_(rule, x, dx)`` for one tensor;
+the rule then keeps each tensor's state itself, keyed by the tensor's identity.
+
+Both styles work alike: gradients are copied into buffers the step owns (the
+caller's gradients are never changed), each rule's ``apply`` gets the lists of
+all its tensors at once, and a single ``torch._foreach_sub_`` at the end
+changes the parameters, so an error part-way leaves the model as it was.
+"""
+from collections.abc import Mapping
+import warnings
+
+import torch
+
+from .._device import as_tensor
+from .._functor import fleaves
+from .._grads import Grads
+from .._params import Params
+from .plan import path_str, plan_for
+from .state import Leaf, check_rule, is_rule
+
+__all__ = ["update_"]
+
+_INVALID = ("Invalid input to update_.\n"
+            "  * For the implicit style, this needs update_(rule, ps, gs) with ps = params(model) "
+            "and gs = gradient(lambda: loss(...), ps).\n"
+            "  * For the explicit style, update_(opt_state, model, grad) needs "
+            "opt_state = setup(rule, model) and grad = gradient(loss, model)[0].")
+
+
+def update_(opt, model, grad):
+    """Update the parameters of ``model`` (and the optimiser state) in place with ``grad``.
+
+    Explicit style (``Flux.update!(opt_state, model, grad)``): ``opt`` is the state
+    tree from :func:`setup`, ``grad`` the gradient of the model, shaped like it
+    (``gradient(loss, model)[0]``); ``None`` anywhere in it means no change there.
+    Tied tensors (one ``Leaf``) are updated once; frozen parts are skipped.
+
+    >>> from flux_torch.optimise import Descent, setup
+    >>> model = {"w": torch.tensor([1.0, 2.0]), "scale": 3}
+    >>> opt_state = setup(Descent(0.1), model)
+    >>> update_(opt_state, model, {"w": torch.tensor([10.0, 10.0]), "scale": None})
+    >>> model["w"]
+    tensor([0., 1.])
+
+    Implicit style (``Flux.Optimise.update!(opt, ps, gs)``): ``opt`` is the rule,
+    ``ps`` a :class:`Params` and ``gs`` the :class:`Grads` from ``gradient(f, ps)``,
+    or one tensor and its gradient.
+
+    >>> W = torch.tensor([1.0, 2.0])
+    >>> ps = params(W)
+    >>> gs = gradient(lambda: (W ** 2).sum(), ps)
+    >>> update_(Descent(0.25), ps, gs)
+    >>> W
+    tensor([0.5000, 1.0000])
+    """
+    if isinstance(model, Params):
+        if not is_rule(opt):
+            if _is_state(opt):
+                raise TypeError("update_: can't mix implicit Params with explicit state! With "
+                                "params(model) the first argument must be the rule itself, as in "
+                                "update_(Adam(), ps, gs); but better to use the explicit style, "
+                                "update_(opt_state, model, grad) with opt_state = setup(rule, model).")
+            check_rule(opt, "update_")
+        return _implicit(opt, list(model), _grads_of(model, grad), "")
+    if is_rule(opt):
+        if isinstance(model, torch.Tensor):
+            return _implicit(opt, [model], [grad], " for one tensor")
+        raise TypeError(_INVALID)
+    if isinstance(opt, type):
+        check_rule(opt, "update_")     # a rule class: say what was expected
+    if isinstance(grad, Grads):
+        raise TypeError("update_(opt_state, model, grad) wants the gradient of the model, "
+                        "gradient(loss, model)[0], not the Grads of the implicit style; with Grads "
+                        "use update_(rule, ps, gs)")
+    _explicit(opt, model, _unwrap(model, grad))
+
+
+def _is_state(x):
+    return isinstance(x, Leaf) or any(isinstance(v, Leaf) for v in fleaves(x))
+
+
+def _unwrap(model, grad):
+    """Flux's friendly catch: the whole tuple from gradient(loss, model) instead of its [0]."""
+    if (type(grad) is tuple and grad and not isinstance(model, (tuple, list))
+            and type(grad[0]) in (type(model), dict)):
+        warnings.warn("update_(opt_state, model, grad) wants the gradient of the model alone, not "
+                      "the whole tuple from gradient(loss, model, ...): you probably want grads[0]",
+                      stacklevel=3)
+        return grad[0]
+    return grad
+
+
+def _grads_of(ps, gs):
+    if isinstance(gs, Grads) or (isinstance(gs, Mapping) and not isinstance(gs, dict)):
+        return [gs[p] for p in ps]
+    if isinstance(gs, dict) and all(isinstance(k, torch.Tensor) for k in gs):
+        return [gs.get(p) for p in ps]
+    raise TypeError("update_: can't mix implicit Params with explicit gradients! With params(model) "
+                    "the gradient must be the Grads from gradient(lambda: loss(...), ps), but got "
+                    f"{type(gs).__name__}. For the explicit style use update_(opt_state, model, grad) "
+                    "with the model itself and opt_state = setup(rule, model).")
+
+
+# ----------------------------------------------------------------------- explicit
+
+def _explicit(state, model, grad):
+    if grad is None:
+        return
+    plan = plan_for(state, model)
+    vals = plan.read(grad)
+    Tensor = torch.Tensor
+    rules, states, xs, gs, bufs = [], [], [], [], []
+    for p, slot, leaf, buf, slots in plan.items:
+        if leaf.frozen:
+            continue
+        g = vals[slot] if slot >= 0 else _tied(vals, slots)
+        if g is None:
+            continue
+        if type(g) is not Tensor or g.shape != p.shape:
+            g = _check(g, p, lambda: f"at {path_str(plan.paths[slots[0]])}")
+        rules.append(leaf.rule)
+        states.append(leaf.state)
+        xs.append(p)
+        gs.append(g)
+        bufs.append(buf)
+    if not rules:
+        return
+    if rules.count(rules[0]) == len(rules):     # one rule for all (the usual case)
+        _step([(rules[0], states, xs, gs, bufs)])
+        return
+    groups = {}
+    for item in zip(rules, states, xs, gs, bufs):
+        group = groups.get(id(item[0]))
+        if group is None:
+            group = groups[id(item[0])] = (item[0], [], [], [], [])
+        for lst, v in zip(group[1:], item[1:]):
+            lst.append(v)
+    _step(groups.values())
+
+
+def _tied(vals, slots):
+    """The gradient of a tied tensor: one object wherever it appears, or partial ones to add."""
+    found = []
+    for s in slots:
+        g = vals[s]
+        if g is not None and not any(g is f for f in found):
+            found.append(g)
+    if len(found) <= 1:
+        return found[0] if found else None
+    return sum(found[1:], found[0])
+
+
+def _check(g, p, where):
+    if not isinstance(g, torch.Tensor):
+        try:
+            g = as_tensor(g)
+        except TypeError:
+            raise TypeError(f"update_: the gradient {where()} should be a tensor of shape "
+                            f"{tuple(p.shape)}, but got {type(g).__name__}; pass the gradient of the "
+                            f"model itself, gradient(loss, model)[0]") from None
+    if g.shape != p.shape:
+        raise ValueError(f"update_: the gradient {where()} has shape {tuple(g.shape)}, but the "
+                         f"parameter has shape {tuple(p.shape)}; was the gradient taken for "
+                         f"another model?")
+    return g
+
+
+def _step(groups):
+    """Apply each rule to its lists, then subtract every update at once.
+
+    The gradients are first copied into buffers the step owns (kept from one step
+    to the next), as ``apply`` may overwrite them and the caller's stay intact.
+    """
+    xs, updates = [], []
+    with torch.no_grad():       # nn.Parameter objects too; never part of a graph
+        for rule, states, ps, gs, dxs in groups:
+            if not ps:
+                continue
+            torch._foreach_copy_(dxs, gs)
+            ups = rule.apply(states, ps, dxs)
+            xs += ps
+            updates += ups
+        if xs:
+            torch._foreach_sub_(xs, updates)
+
+
+# ----------------------------------------------------------------------- implicit
+
+def _implicit(rule, ps, gs, what):
+    table = _implicit_states(rule)
+    states, xs, gs_, dxs = [], [], [], []
+    for i, (p, g) in enumerate(zip(ps, gs)):
+        if g is None:
+            continue
+        if type(g) is not torch.Tensor or g.shape != p.shape:
+            g = _check(g, p, lambda: f"{what} of parameter {i} (of {len(ps)})")
+        entry = table.get(id(p))
+        if entry is None or entry[0] is not p:
+            entry = table[id(p)] = (p, rule.init(p), torch.empty_like(p))
+        states.append(entry[1])
+        xs.append(p)
+        gs_.append(g)
+        dxs.append(entry[2])
+    _step([(rule, states, xs, gs_, dxs)])
+
+
+def _implicit_states(rule):
+    """The rule's own table of per-tensor states (old Flux.Optimise keeps an IdDict in the rule)."""
+    table = getattr(rule, "_implicit_state", None)
+    if table is None:
+        table = {}
+        object.__setattr__(rule, "_implicit_state", table)
+    return table

@@ -1,0 +1,130 @@
+"""``train_``: one pass over the data, in Flux's explicit and implicit styles (``Flux.train!``)."""
+import math
+import sys
+import warnings
+
+import torch
+
+from ._functor import fleaves
+from ._grad import withgradient
+from ._params import Params
+from .optimise.state import check_rule, is_rule, leaves, setup
+from .optimise.update import _is_state, update_
+
+__all__ = ["train_"]
+
+
+def train_(loss, model, data, opt, cb=None, *, progress=None):
+    """Improve the parameters with ``loss`` over ``data`` once, in place (``Flux.train!``).
+
+    Explicit style, ``train_(loss, model, data, opt_state)``: for each ``d`` in
+    ``data`` it computes ``loss(model, *d)`` and its gradient, then calls
+    ``update_(opt_state, model, grad)``. ``opt_state`` comes from
+    ``setup(rule, model)``; a rule is also accepted (set up afresh for this pass,
+    with a warning when the rule keeps state that would be lost).
+
+    Implicit style, ``train_(loss, ps, data, rule)`` with ``ps = params(model)``:
+    ``loss(*d)`` takes only the data, and ``update_(rule, ps, gs)`` does the step.
+
+    A tuple or list ``d`` is spread into arguments (torch's ``DataLoader`` gives
+    lists), anything else is passed as one argument. If the loss is NaN or
+    infinite, a ``FloatingPointError`` names the item (counting from 0) before
+    that step changes anything. After each step ``cb()`` is called (``cb`` may be
+    a list of functions). A progress bar (tqdm) appears on long runs when stderr
+    is a terminal; ``progress=True`` forces it, ``progress=False`` hides it.
+    Returns None.
+
+    >>> from flux_torch.optimise import Descent
+    >>> model = Dense(torch.tensor([[1.0]]), torch.tensor([0.0]))
+    >>> data = [(torch.tensor([[2.0]]), torch.tensor([[8.0]]))]
+    >>> train_(lambda m, x, y: ((m(x) - y) ** 2).mean(), model, data, Descent(0.05))
+    >>> model.weight, model.bias   # w - 0.05 * 2 * (2 - 8) * 2, b - 0.05 * 2 * (2 - 8)
+    (tensor([[2.2000]]), tensor([0.6000]))
+    """
+    if isinstance(model, Params):
+        if not is_rule(opt):
+            if _is_state(opt):
+                raise TypeError(
+                    "train_: can't mix implicit Params with explicit state! To use params(model) in "
+                    "train_, the 4th argument must be a rule such as Adam(). But better to use the "
+                    "explicit style, in which the model itself is the 2nd argument: "
+                    "train_(loss, model, data, setup(rule, model)).")
+            check_rule(opt, "train_")
+        ps = model
+
+        def step(args):
+            val, gs = withgradient(lambda: loss(*args), ps)
+            return val, lambda: update_(opt, ps, gs)
+    else:
+        if is_rule(opt):
+            opt = _rule_to_state(model, opt)
+        elif isinstance(opt, type):
+            check_rule(opt, "train_")
+
+        def step(args):
+            val, grads = withgradient(lambda m: loss(m, *args), model)
+            return val, lambda: update_(opt, model, grads[0])
+
+    callbacks = _callbacks(cb)
+    for i, d in enumerate(_progress(data, progress)):
+        args = tuple(d) if isinstance(d, (tuple, list)) else (d,)
+        val, do_update = step(args)
+        _check_finite(val, i)
+        do_update()
+        for f in callbacks:
+            f()
+
+
+def _rule_to_state(model, rule):
+    state = setup(rule, model)
+    kept = (x for leaf in leaves(state, "train_") for x in fleaves(leaf.state) if x is not None)
+    if any(True for _ in kept):    # the rule keeps something beyond () or None
+        name = type(rule).__name__
+        warnings.warn(f"train_: the rule {name} has state which will be discarded after train_ "
+                      f"finishes. Please run opt_state = setup({name}(), model) once and pass this "
+                      f"opt_state to train_.", stacklevel=3)
+    return state
+
+
+def _check_finite(val, i):
+    if isinstance(val, tuple):
+        val = val[0]
+    v = val.item() if isinstance(val, torch.Tensor) else val
+    if not math.isfinite(v):
+        raise FloatingPointError(f"Loss is {v} on data item {i} (counting from 0), stopping "
+                                 f"training; the parameters were not updated with this item")
+
+
+def _callbacks(cb):
+    if cb is None:
+        return ()
+    fs = tuple(cb) if isinstance(cb, (list, tuple)) else (cb,)
+    for f in fs:
+        if not callable(f):
+            raise TypeError(f"train_: cb must be a function (or a list of functions) called with no "
+                            f"arguments after each step, but got {f!r}")
+    return fs
+
+
+def _progress(data, progress):
+    """``data``, wrapped in a tqdm progress bar when wanted."""
+    if progress is False:
+        return data
+    if progress is None and not _stderr_is_terminal():
+        return data
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        if progress:
+            raise ImportError("train_(progress=True) needs the tqdm package: pip install tqdm") from None
+        return data
+    total = len(data) if hasattr(data, "__len__") else None
+    # On a terminal the bar shows only for runs longer than a second (Flux: "long runs").
+    return tqdm(data, total=total, delay=0 if progress else 1.0, leave=False, desc="train_")
+
+
+def _stderr_is_terminal():
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False

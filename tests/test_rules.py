@@ -1,0 +1,414 @@
+"""Optimisation rules against torch.optim twins, against float64 transcriptions of
+Optimisers.jl v0.3's apply! (where torch has no twin or a different convention), and
+against the numbers in Optimisers.jl's and Flux v0.14's tests."""
+import inspect
+import math
+
+import pytest
+import torch
+
+from flux_torch.optimise.adam import (ADAM, ADAMW, NADAM, OADAM, RADAM, AdaBelief, AdaMax, Adam,
+                                      AdamW, AMSGrad, Lion, NAdam, OAdam, RAdam)
+from flux_torch.optimise.modifiers import (ClipGrad, ClipNorm, ClipValue, Optimiser, OptimiserChain,
+                                           SignDecay, WeightDecay)
+from flux_torch.optimise.rules import (ADADelta, ADAGrad, AdaDelta, AdaGrad, Descent, Momentum,
+                                       Nesterov, RMSProp)
+from flux_torch.optimise.schedules import ExpDecay, InvDecay
+
+SHAPES = [(3, 4), (5,), ()]
+
+
+def data(steps=10, dtype=torch.float64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    xs = [torch.randn(s, generator=g, dtype=dtype) for s in SHAPES]
+    grads = [[torch.randn(s, generator=g, dtype=dtype) for s in SHAPES] for _ in range(steps)]
+    if steps > 3:
+        grads[3][0][0, 0] = 0.0   # an exact zero in the gradient
+    return xs, grads
+
+
+def run(rule, xs, grads, fused=False):
+    """Our rule: init, then x -= apply(...) for each step, all leaves at once
+    (``fused``: the same through ``apply_``)."""
+    xs = [x.clone() for x in xs]
+    states = [rule.init(x) for x in xs]
+    for gs in grads:
+        dxs = [g.clone() for g in gs]
+        if fused:
+            rule.apply_(states, xs, dxs)
+            continue
+        for x, u in zip(xs, rule.apply(states, xs, dxs)):
+            x -= u
+    return xs
+
+
+def run_torch(cls, xs, grads, **kw):
+    ps = [x.clone().requires_grad_() for x in xs]
+    opt = cls(ps, **kw)
+    for gs in grads:
+        for p, g in zip(ps, gs):
+            p.grad = g.clone()
+        opt.step()
+    return [p.detach() for p in ps]
+
+
+def close(a, b, rtol=1e-10, atol=1e-12):
+    for u, v in zip(a, b):
+        torch.testing.assert_close(u, v, rtol=rtol, atol=atol)
+
+
+# --- torch.optim twins ------------------------------------------------------------------
+TWINS = [
+    (Descent(0.3), torch.optim.SGD, dict(lr=0.3)),
+    (Momentum(0.05, 0.8), torch.optim.SGD, dict(lr=0.05, momentum=0.8)),
+    (Nesterov(0.05, 0.8), torch.optim.SGD, dict(lr=0.05, momentum=0.8, nesterov=True)),
+    (RMSProp(0.01, 0.85, 1e-6), torch.optim.RMSprop, dict(lr=0.01, alpha=0.85, eps=1e-6)),
+    (RMSProp(0.01, 0.85, 1e-6, centred=True), torch.optim.RMSprop,
+     dict(lr=0.01, alpha=0.85, eps=1e-6, centered=True)),
+    (Adam(0.01, (0.8, 0.95), 1e-6), torch.optim.Adam, dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6)),
+    (AdamW(0.01, (0.8, 0.95), 0.02, 1e-6), torch.optim.AdamW,
+     dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.02 / 0.01)),
+    (AdaGrad(0.1, 1e-6), torch.optim.Adagrad, dict(lr=0.1, eps=1e-6, initial_accumulator_value=1e-6)),
+    (AdaDelta(0.85, 1e-6), torch.optim.Adadelta, dict(lr=1.0, rho=0.85, eps=1e-6)),
+]
+
+
+@pytest.mark.parametrize("rule, cls, kw", TWINS, ids=[repr(t[0]) for t in TWINS])
+@pytest.mark.parametrize("fused", [False, True])
+def test_against_torch_optim(rule, cls, kw, fused):
+    xs, grads = data()
+    close(run(rule, xs, grads, fused), run_torch(cls, xs, grads, **kw))
+    xs32, grads32 = data(dtype=torch.float32)
+    ours = run(rule, xs32, grads32, fused)
+    assert all(x.dtype == torch.float32 for x in ours)
+    close(ours, run_torch(cls, xs32, grads32, **kw), rtol=2e-5, atol=1e-6)
+
+
+# --- float64 transcriptions of Optimisers.jl v0.3 src/rules.jl -----------------------------
+def ref_run(step, init, xs, grads):
+    xs = [x.clone() for x in xs]
+    states = [init(x) for x in xs]
+    for gs in grads:
+        for i, (x, g) in enumerate(zip(xs, gs)):
+            states[i], dx = step(states[i], x, g)
+            x -= dx
+    return xs
+
+
+def adam_like(eta, b, eps, kind):
+    def init(x):
+        z = torch.zeros_like(x)
+        return {"radam": (z, z, b, 1), "oadam": (z, z, b, z),
+                "amsgrad": (z + eps, z + eps, z + eps)}.get(kind, (z, z, b))
+
+    def step(s, x, dx):
+        if kind == "amsgrad":
+            mt, vt, vh = s
+            mt = b[0] * mt + (1 - b[0]) * dx
+            vt = b[1] * vt + (1 - b[1]) * dx ** 2
+            vh = torch.maximum(vh, vt)
+            return (mt, vt, vh), eta * mt / (vh.sqrt() + eps)
+        mt, vt, bt = s[:3]
+        mt = b[0] * mt + (1 - b[0]) * dx
+        if kind == "adamax":
+            vt = torch.maximum(b[1] * vt, dx.abs())
+            return (mt, vt, (bt[0] * b[0], bt[1] * b[1])), eta / (1 - bt[0]) * mt / (vt + eps)
+        if kind == "adabelief":
+            vt = b[1] * vt + (1 - b[1]) * (dx - mt) ** 2 + eps
+        else:
+            vt = b[1] * vt + (1 - b[1]) * dx ** 2
+        nbt = (bt[0] * b[0], bt[1] * b[1])
+        adam = mt / (1 - bt[0]) / ((vt / (1 - bt[1])).sqrt() + eps) * eta
+        if kind == "nadam":
+            upd = ((b[0] * mt / (1 - b[0] * bt[0]) + (1 - b[0]) * dx / (1 - bt[0]))
+                   / ((vt * b[1] / (1 - bt[1])).sqrt() + eps) * eta)
+            return (mt, vt, nbt), upd
+        if kind == "oadam":
+            return (mt, vt, nbt, adam), 2 * adam - s[3]
+        if kind == "radam":
+            t = s[3]
+            rinf = 2 / (1 - b[1]) - 1
+            rho = rinf - 2 * t * bt[1] / (1 - bt[1])
+            if rho > 4:
+                upd = adam * math.sqrt((rho - 4) * (rho - 2) * rinf / ((rinf - 4) * (rinf - 2) * rho))
+            else:
+                upd = mt / (1 - bt[0]) * eta
+            return (mt, vt, nbt, t + 1), upd
+        return (mt, vt, nbt), adam
+    return step, init
+
+
+def lion(eta, b):
+    def step(m, x, dx):
+        m = b[1] * dx + (1 - b[1]) * m
+        return m, eta * torch.sign((b[1] - b[0]) * dx + b[0] * m)
+    return step, torch.zeros_like
+
+
+# β2 = 0.9 takes RAdam through both of its branches (ρ > 4 from step 5) within 10 steps.
+HAND = [
+    (Adam(0.01, (0.8, 0.9), 1e-6), adam_like(0.01, (0.8, 0.9), 1e-6, "adam")),
+    (RAdam(0.01, (0.8, 0.9), 1e-6), adam_like(0.01, (0.8, 0.9), 1e-6, "radam")),
+    (AdaMax(0.01, (0.8, 0.9), 1e-6), adam_like(0.01, (0.8, 0.9), 1e-6, "adamax")),
+    (AMSGrad(0.01, (0.8, 0.9), 1e-6), adam_like(0.01, (0.8, 0.9), 1e-6, "amsgrad")),
+    (NAdam(0.01, (0.8, 0.9), 1e-6), adam_like(0.01, (0.8, 0.9), 1e-6, "nadam")),
+    (OAdam(0.01, (0.6, 0.9), 1e-6), adam_like(0.01, (0.6, 0.9), 1e-6, "oadam")),
+    (AdaBelief(0.01, (0.8, 0.9), 1e-6), adam_like(0.01, (0.8, 0.9), 1e-6, "adabelief")),
+    (AdaBelief(), adam_like(0.001, (0.9, 0.999), 1e-16, "adabelief")),
+    (Lion(0.01, (0.8, 0.9)), lion(0.01, (0.8, 0.9))),
+]
+
+
+@pytest.mark.parametrize("rule, ref", HAND, ids=[repr(t[0]) for t in HAND])
+@pytest.mark.parametrize("fused", [False, True])
+def test_against_optimisers_formula(rule, ref, fused):
+    xs, grads = data()
+    close(run(rule, xs, grads, fused), ref_run(*ref, xs, grads))
+
+
+def test_radam_uses_both_branches():
+    b2 = 0.9
+    rinf = 2 / (1 - b2) - 1
+    rhos = [rinf - 2 * t * b2 ** t / (1 - b2 ** t) for t in range(1, 11)]
+    assert min(rhos) < 4 < max(rhos)
+
+
+def test_per_leaf_step_counts():
+    # A leaf whose state starts later has its own bias correction.
+    xs, grads = data()
+    rule = Adam(0.01)
+    a, b = xs[0].clone(), xs[1].clone()
+    sa = rule.init(a)
+    a -= rule.apply([sa], [a], [grads[0][0].clone()])[0]
+    sb = rule.init(b)
+    ua, ub = rule.apply([sa, sb], [a, b], [grads[1][0].clone(), grads[1][1].clone()])
+    close([a - ua, b - ub], run(rule, [xs[0]], [[grads[0][0]], [grads[1][0]]])
+          + run(rule, [xs[1]], [[grads[1][1]]]))
+
+
+@pytest.mark.parametrize("rule", [Adam(0.01), RMSProp(0.01), RMSProp(0.01, centred=True), AdaGrad(),
+                                  Momentum(0.1), NAdam(0.01), AdaBelief(0.01)], ids=repr)
+def test_complex_uses_abs2(rule):
+    # Optimisers.jl's abs2(dx) = |dx|²: a complex entry behaves like a real entry of the same modulus.
+    x = torch.tensor([0.0 + 0.0j], dtype=torch.complex128)
+    g = torch.tensor([3.0 + 4.0j], dtype=torch.complex128)
+    gr = torch.tensor([5.0], dtype=torch.float64)
+    upd = run(rule, [x], [[g]] * 3)[0]
+    updr = run(rule, [torch.zeros(1, dtype=torch.float64)], [[gr]] * 3)[0]
+    close([upd], [updr * (g / 5)])
+
+
+def test_updates_do_not_alias_state():
+    for rule in [Momentum(), Nesterov(), Adam(), OAdam(), AMSGrad(), Lion(), RAdam(), AdaMax(),
+                 NAdam(), AdaBelief(), RMSProp(), AdaGrad(), AdaDelta(), ExpDecay(), InvDecay(),
+                 OptimiserChain(Momentum(), ClipGrad(1e-3))]:
+        xs, grads = data(steps=1)
+        states = [rule.init(x) for x in xs]
+        for u in rule.apply(states, xs, grads[0]):
+            u.fill_(float("nan"))
+        tensors = [t for s in states for t in torch.utils._pytree.tree_leaves(s)
+                   if isinstance(t, torch.Tensor)]
+        assert not any(t.isnan().any() for t in tensors), rule
+
+
+def test_empty_lists():
+    assert Adam().apply([], [], []) == []
+
+
+# --- values from Optimisers.jl's test/runtests.jl and docstrings ----------------------------
+def f64(*values):
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def upd(rule, x, dx, fused=False):
+    """One step from x with gradient dx, through apply or apply_."""
+    x, dx = f64(*x), f64(*dx)
+    if fused:
+        rule.apply_([rule.init(x)], [x], [dx])
+        return x
+    return x - rule.apply([rule.init(x)], [x], [dx])[0]
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_optimisers_jl_values(fused):
+    x, dx = [1, 10, 100.0], [1, 2, 3.0]
+    cases = [
+        (WeightDecay(0.1), x, dx, f64(1 - 0.1 - 1, 10 - 1 - 2, 100 - 10 - 3)),
+        (SignDecay(0.1), x, dx, f64(1 - 0.1 - 1, 10 - 0.1 - 2, 100 - 0.1 - 3)),
+        (ClipGrad(2), x, dx, f64(1 - 1, 10 - 2, 100 - 2)),
+        (OptimiserChain(ClipGrad(2), WeightDecay(0.1)), x, dx, f64(1 - 0.1 - 1, 10 - 1 - 2, 100 - 10 - 2)),
+        (OptimiserChain(OptimiserChain(ClipGrad(2), WeightDecay(0.1))), x, dx,
+         f64(1 - 0.1 - 1, 10 - 1 - 2, 100 - 10 - 2)),
+        # reversed: decay, then clip (Optimisers.jl only checks that this differs)
+        (OptimiserChain(WeightDecay(0.1), ClipGrad(2)), x, dx, f64(1 - 1.1, 10 - 2, 100 - 2)),
+        (OptimiserChain(Descent(0.1)), x, dx, f64(0.9, 9.8, 99.7)),
+        (OptimiserChain(), x, dx, f64(0, 8, 97)),
+        (SignDecay(0.1), [1, -10, 100.0], [3, 2, -1.0], f64(1 - 0.1 - 3, -10 + 0.1 - 2, 100 - 0.1 + 1)),
+        (OptimiserChain(ClipGrad(1.0), Descent(0.1)), [0, 0, 0.0], [0.3, 1, 7], f64(-0.03, -0.1, -0.1)),
+        (ClipGrad(13), [0, 0, 0.0], [1, 10, 100], f64(-1, -10, -13)),
+        (AdamW(0.1), [3, 4.0], [1, 1.0], f64(2.9, 3.9)),   # ≈: ϵ = 1e-8
+    ]
+    for rule, x0, g, want in cases:
+        close([upd(rule, x0, g, fused)], [want], rtol=1e-7 if rule is cases[-1][0] else 1e-12)
+
+
+def test_momentum_and_chain_states():
+    x = torch.tensor([1.0, 2.0])
+    m = Momentum(0.1)
+    s = m.init(x)
+    m.apply([s], [x], [torch.tensor([25.0, 33.0])])
+    close([s[0]], [torch.tensor([2.5, 3.3])], rtol=1e-6)
+    # OptimiserChain(ClipGrad(2), Adam()) on [1, 10, 100]: Adam's first moment ≈ [0.1, 0.2, 0.2]
+    c = OptimiserChain(ClipGrad(2), Adam())
+    x = torch.tensor([4.0, 3.0, 2.0])
+    s = c.init(x)
+    c.apply([s], [x], [torch.tensor([1.0, 10.0, 100.0])])
+    close([s[1][0]], [torch.tensor([0.1, 0.2, 0.2])], rtol=1e-6)
+    # Adjusting keeps the state: continue Momentum with a new learning rate.
+    m2 = m.adjust(0.2)
+    assert (m.eta, m2.eta, m2.rho) == (0.1, 0.2, 0.9)
+
+
+def test_clipnorm():
+    x = torch.zeros(3, dtype=torch.float64)
+    d = ClipNorm(10).apply([()], [x], [torch.tensor([1, 10, 100.0], dtype=torch.float64)])[0]
+    assert math.isclose(torch.linalg.vector_norm(d).item(), 10)
+    small = ClipNorm(10).apply([()], [x[:1]], [torch.tensor([0.1], dtype=torch.float64)])[0]
+    assert math.isclose(small.item(), 0.1)
+    d1 = ClipNorm(5, 1, throw=False).apply([()], [x], [torch.tensor([1, 10, 100.0], dtype=torch.float64)])[0]
+    assert math.isclose(d1.abs().sum().item(), 5)
+    with pytest.raises(ValueError, match="ClipNorm.*nan.*throw=False"):
+        ClipNorm(10).apply([()], [x], [torch.tensor([1, 10, float("nan")])])
+    dn = ClipNorm(5, 1, throw=False).apply([()], [x], [torch.tensor([1, 10, float("inf")])])[0]
+    assert dn[2].isnan()
+    d3 = ClipNorm(2.0, 3.0).apply([()], [x], [torch.tensor([3.0, 4.0, 5.0], dtype=torch.float64)])[0]
+    assert math.isclose(torch.linalg.vector_norm(d3, 3).item(), 2.0)
+
+
+# --- Flux v0.14 test/optimise.jl: ExpDecay, and InvDecay's formula -------------------------
+def factors(rule, steps):
+    x = torch.zeros(1, dtype=torch.float64)
+    s = rule.init(x)
+    return [rule.apply([s], [x], [torch.ones(1, dtype=torch.float64)])[0].item() for _ in range(steps)]
+
+
+def test_expdecay():
+    assert factors(ExpDecay(0.2, 0.5, 1, 1e-3), 8) == [max(0.2 * 0.5 ** n, 1e-3) for n in range(1, 9)]
+    assert factors(ExpDecay(0.2, 0.5, 1, 1e-3, 4), 8) == [max(0.2 * 0.5 ** max(n - 4, 0), 1e-3)
+                                                          for n in range(1, 9)]
+    etas = factors(ExpDecay(0.1, 0.1, 1000, 1e-4), 5000)
+    changes = [t + 1 for t in range(1, 5000) if etas[t] != etas[t - 1]]
+    assert changes == [1000, 2000, 3000, 4000] and etas[-1] == 1e-4
+    assert ExpDecay(step=7).decay_step == 7
+
+
+def test_invdecay_chain():
+    fs = factors(OptimiserChain(Descent(0.5), InvDecay(0.1)), 4)
+    assert fs == pytest.approx([0.5 / (1 + 0.1 * n) for n in range(1, 5)])
+
+
+# --- printing, defaults, keywords, adjust, errors, aliases --------------------------------
+REPRS = [
+    (Descent(), "Descent(0.1)"), (Momentum(), "Momentum(0.01, 0.9)"),
+    (Nesterov(), "Nesterov(0.001, 0.9)"), (RMSProp(), "RMSProp(0.001, 0.9, 1e-08, centred=False)"),
+    (AdaGrad(), "AdaGrad(0.1, 1e-08)"), (AdaDelta(), "AdaDelta(0.9, 1e-08)"),
+    (Adam(), "Adam(0.001, (0.9, 0.999), 1e-08)"), (RAdam(), "RAdam(0.001, (0.9, 0.999), 1e-08)"),
+    (AdaMax(), "AdaMax(0.001, (0.9, 0.999), 1e-08)"), (AMSGrad(), "AMSGrad(0.001, (0.9, 0.999), 1e-08)"),
+    (NAdam(), "NAdam(0.001, (0.9, 0.999), 1e-08)"), (OAdam(), "OAdam(0.001, (0.5, 0.9), 1e-08)"),
+    (AdaBelief(), "AdaBelief(0.001, (0.9, 0.999), 1e-16)"), (Lion(), "Lion(0.001, (0.9, 0.999))"),
+    (AdamW(), "OptimiserChain(Adam(0.001, (0.9, 0.999), 1e-08), WeightDecay(0.0))"),
+    (WeightDecay(), "WeightDecay(0.0)"), (SignDecay(), "SignDecay(0.001)"),
+    (ClipGrad(), "ClipGrad(10.0)"), (ClipNorm(), "ClipNorm(10.0, 2.0, throw=True)"),
+    (ExpDecay(), "ExpDecay(0.001, 0.1, 1000, 0.0001, 0)"), (InvDecay(), "InvDecay(0.001)"),
+    (OptimiserChain(ClipGrad(10), Adam()), "OptimiserChain(ClipGrad(10.0), Adam(0.001, (0.9, 0.999), 1e-08))"),
+]
+
+
+@pytest.mark.parametrize("rule, text", REPRS, ids=lambda p: p if isinstance(p, str) else "")
+def test_repr_defaults_roundtrip(rule, text):
+    assert repr(rule) == text
+    namespace = {c.__name__: c for c in [
+        Descent, Momentum, Nesterov, RMSProp, AdaGrad, AdaDelta, Adam, RAdam, AdaMax, AMSGrad, NAdam,
+        OAdam, AdaBelief, Lion, WeightDecay, SignDecay, ClipGrad, ClipNorm, ExpDecay, InvDecay,
+        OptimiserChain]}
+    assert repr(eval(text, namespace)) == text
+
+
+def test_keywords_greek_and_ascii():
+    assert repr(Adam(η=0.01)) == repr(Adam(eta=0.01)) == "Adam(0.01, (0.9, 0.999), 1e-08)"
+    assert Adam(β=(0.8, 0.9), ϵ=1e-3).beta == (0.8, 0.9) and Adam(ϵ=1e-3).epsilon == 1e-3
+    assert Adam(ε=1e-3).epsilon == Adam(epsilon=1e-3).epsilon
+    assert RMSProp(ρ=0.5).rho == 0.5 and RMSProp(centered=True).centred
+    assert WeightDecay(λ=0.1).lambda_ == WeightDecay(lambda_=0.1).lambda_ == 0.1
+    assert ClipGrad(δ=1).delta == 1.0 and ClipNorm(ω=1).omega == 1.0 and InvDecay(γ=0.1).gamma == 0.1
+    assert repr(AdamW(0.1, (0.9, 0.99), 0.5)) == repr(AdamW(η=0.1, β=(0.9, 0.99), decay=0.5)) \
+        == repr(AdamW(0.1, (0.9, 0.99), λ=0.5))
+    assert list(inspect.signature(Adam).parameters) == ["eta", "beta", "epsilon"]
+    assert list(inspect.signature(RMSProp).parameters) == ["eta", "rho", "epsilon", "centred"]
+
+
+def test_adjust():
+    a = Adam()
+    b = a.adjust(0.01)
+    assert (a.eta, b.eta, b.beta) == (0.001, 0.01, (0.9, 0.999))
+    assert a.adjust(β=(0.5, 0.6), ϵ=0.1).beta == (0.5, 0.6) and a.adjust(epsilon=0.1).epsilon == 0.1
+    with pytest.raises(TypeError, match="zeta.*eta \\(η\\), beta \\(β\\), epsilon \\(ϵ\\)"):
+        a.adjust(zeta=1)
+    with pytest.raises(TypeError, match="something"):
+        a.adjust()
+    with pytest.raises(TypeError, match="AdaDelta has no learning rate"):
+        AdaDelta().adjust(0.1)
+    with pytest.raises(TypeError, match="centred"):
+        RMSProp().adjust(centred=True)
+    with pytest.raises(ValueError, match="Adam"):
+        a.adjust(-1)
+    c = OptimiserChain(ClipGrad(2), Adam())
+    assert repr(c.adjust(0.2)) == "OptimiserChain(ClipGrad(2.0), Adam(0.2, (0.9, 0.999), 1e-08))"
+    assert repr(c.adjust(delta=2.5)) == "OptimiserChain(ClipGrad(2.5), Adam(0.001, (0.9, 0.999), 1e-08))"
+    assert AdamW().adjust(λ=0.3)[1].lambda_ == 0.3
+    with pytest.raises(TypeError, match="no rule"):
+        c.adjust(rho=0.1)
+    with pytest.raises(TypeError, match="no rule"):
+        OptimiserChain(ClipGrad()).adjust(0.1)
+    # the lenient form chains (and state trees) use: skip what a rule lacks
+    d = AdaDelta()
+    assert d._adjust_some(0.1, beta=(0.5, 0.5)) is d
+    assert repr(Adam()._adjust_some(0.1, delta=3)) == "Adam(0.1, (0.9, 0.999), 1e-08)"
+
+
+def test_bad_hyperparameters():
+    with pytest.raises(ValueError, match="Descent: the learning rate eta must be >= 0, got -0.1"):
+        Descent(-0.1)
+    with pytest.raises(ValueError, match=r"Adam: beta\[0\] must lie in \[0, 1\), got 1.0"):
+        Adam(0.1, (1.0, 0.9))
+    with pytest.raises(ValueError, match=r"Momentum: rho must lie in \[0, 1\), got 1.5"):
+        Momentum(ρ=1.5)
+    with pytest.raises(TypeError, match="Adam: beta must be a pair"):
+        Adam(beta=0.9)
+    with pytest.raises(TypeError, match="Adam: eta must be a real number"):
+        Adam("fast")
+    with pytest.raises(TypeError, match="at most 3 positional"):
+        Adam(0.1, (0.9, 0.9), 1e-8, 4)
+    with pytest.raises(TypeError, match="two values for eta"):
+        Adam(0.1, η=0.2)
+    with pytest.raises(TypeError, match="unexpected keyword 'lr'"):
+        Adam(lr=0.1)
+    with pytest.raises(ValueError, match="WeightDecay: lambda_ must be >= 0"):
+        WeightDecay(-1)
+    with pytest.raises(ValueError, match="ExpDecay: decay_step must be >= 1"):
+        ExpDecay(decay_step=0)
+    r = Adam()
+    with pytest.raises(ValueError, match="learning rate"):
+        r.eta = -1
+    r.eta = 0.5
+    assert r.eta == 0.5
+    with pytest.raises(TypeError, match="did you mean Adam\\(\\)"):
+        OptimiserChain(Adam)
+    with pytest.raises(TypeError, match="separate arguments"):
+        OptimiserChain([Adam()])
+
+
+def test_aliases():
+    assert (ADAM, NADAM, ADAMW, RADAM, OADAM, ADAGrad, ADADelta) == \
+        (Adam, NAdam, AdamW, RAdam, OAdam, AdaGrad, AdaDelta)
+    assert ClipValue is ClipGrad and Optimiser is OptimiserChain
