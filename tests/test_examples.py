@@ -40,3 +40,16 @@ def test_linear_regression_example_fits_the_line():
     first = float(out.split("loss before:")[1].split()[0])
     last = float(out.split("loss = ")[1].split()[0])
     assert last < first
+
+
+def test_mlp_classifier_beats_90_percent(tmp_path):
+    pytest.importorskip("sklearn")
+    out = run_example("mlp_classifier.py", "--epochs", "5", "--plot", str(tmp_path / "loss.png"))
+    acc = float(out.split("test accuracy:")[1].split()[0])
+    assert acc > 0.90, out[-2000:]
+    assert "# Total: 4 arrays, 2_410 parameters" in out      # Dense(64, 32) + Dense(32, 10)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return
+    assert (tmp_path / "loss.png").stat().st_size > 0

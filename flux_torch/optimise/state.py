@@ -138,7 +138,7 @@ def adjust_(tree, eta=None, **kw):
         old = leaf.rule
         hit = new.get(id(old))
         if hit is None:
-            hit = new[id(old)] = (old, old.adjust(eta, **kw) if eta is not None else old.adjust(**kw))
+            hit = new[id(old)] = (old, old._adjust_some(eta, **kw))   # as Optimisers: a rule without η ignores it
         leaf.rule = hit[1]
 
 

@@ -7,9 +7,11 @@ and ``gs = gradient(() -> ..., ps)``, or ``update_(rule, x, dx)`` for one tensor
 the rule then keeps each tensor's state itself, keyed by the tensor's identity.
 
 Both styles work alike: gradients are copied into buffers the step owns (the
-caller's gradients are never changed), each rule's ``apply`` gets the lists of
-all its tensors at once, and a single ``torch._foreach_sub_`` at the end
-changes the parameters, so an error part-way leaves the model as it was.
+caller's gradients are never changed) and each rule gets the lists of all its
+tensors at once. With one rule (the usual case) its fused ``apply_`` updates in
+one pass, after every check has passed; with several, every rule's ``apply``
+runs first and a single ``torch._foreach_sub_`` at the end changes the
+parameters, so an error part-way leaves the model as it was.
 """
 from collections.abc import Mapping
 import warnings
@@ -176,8 +178,14 @@ def _step(groups):
     The gradients are first copied into buffers the step owns (kept from one step
     to the next), as ``apply`` may overwrite them and the caller's stay intact.
     """
+    groups = [g for g in groups if g[2]]
     xs, updates = [], []
     with torch.no_grad():       # nn.Parameter objects too; never part of a graph
+        if len(groups) == 1:    # one rule: its fused update (apply and subtract in one pass)
+            rule, states, ps, gs, dxs = groups[0]
+            torch._foreach_copy_(dxs, gs)
+            rule.apply_(states, ps, dxs)
+            return
         for rule, states, ps, gs, dxs in groups:
             if not ps:
                 continue
