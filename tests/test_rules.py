@@ -173,17 +173,20 @@ def test_radam_uses_both_branches():
     assert min(rhos) < 4 < max(rhos)
 
 
-def test_per_leaf_step_counts():
-    # A leaf whose state starts later has its own bias correction.
+@pytest.mark.parametrize("rule", [Adam(0.01), RAdam(0.01, (0.8, 0.9)), NAdam(0.01)], ids=repr)
+def test_per_leaf_step_counts(rule):
+    # A leaf whose state starts 5 steps later keeps its own bias correction (and RAdam branch).
     xs, grads = data()
-    rule = Adam(0.01)
     a, b = xs[0].clone(), xs[1].clone()
     sa = rule.init(a)
-    a -= rule.apply([sa], [a], [grads[0][0].clone()])[0]
+    for t in range(5):
+        a -= rule.apply([sa], [a], [grads[t][0].clone()])[0]
     sb = rule.init(b)
-    ua, ub = rule.apply([sa, sb], [a, b], [grads[1][0].clone(), grads[1][1].clone()])
-    close([a - ua, b - ub], run(rule, [xs[0]], [[grads[0][0]], [grads[1][0]]])
-          + run(rule, [xs[1]], [[grads[1][1]]]))
+    for t in range(5, 8):
+        ua, ub = rule.apply([sa, sb], [a, b], [grads[t][0].clone(), grads[t][1].clone()])
+        a, b = a - ua, b - ub
+    want = run(rule, [xs[0]], [[g[0]] for g in grads[:8]]) + run(rule, [xs[1]], [[g[1]] for g in grads[5:8]])
+    close([a, b], want)
 
 
 @pytest.mark.parametrize("rule", [Adam(0.01), RMSProp(0.01), RMSProp(0.01, centred=True), AdaGrad(),
@@ -412,3 +415,17 @@ def test_aliases():
     assert (ADAM, NADAM, ADAMW, RADAM, OADAM, ADAGrad, ADADelta) == \
         (Adam, NAdam, AdamW, RAdam, OAdam, AdaGrad, AdaDelta)
     assert ClipValue is ClipGrad and Optimiser is OptimiserChain
+
+
+def test_step_schedule_is_parameterschedulers_step_decay():
+    # ParameterSchedulers.Step(λ, γ, s) at iteration t (from 1): λ * γ^floor((t - 1) / s).
+    from flux_torch.optimise import Descent, OptimiserChain, Step
+    rule = OptimiserChain(Descent(1.0), Step(0.1, 0.5, 3))
+    x = torch.zeros(2, dtype=torch.float64)
+    state = rule.init(x)
+    got = [rule.apply([state], [x], [torch.ones(2, dtype=torch.float64)])[0][0].item()
+           for _ in range(9)]
+    expected = [0.1 * 0.5 ** ((t - 1) // 3) for t in range(1, 10)]
+    assert got == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(ValueError):
+        Step(-0.1)
