@@ -18,10 +18,13 @@ from .data import *  # noqa: F401,F403
 from .init import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .destructure import Restructure, destructure
+from .from_torch import from_torch, swap_batch_time
 from .io import load, save
 from .optimise import *  # noqa: F401,F403
 from .softmax import logsoftmax, logsumexp, softmax
 from .state import loadmodel_, state
+from .to_torch import TorchView, to_torch
 from .train import train_
 
 from . import activation, data, init, layers, losses, optimise  # noqa: E402,F811  (the submodules by name)
@@ -37,7 +40,8 @@ __all__ = (
      "gpu", "cpu", "f16", "f32", "f64", "bf16", "Device", "gpu_device", "cpu_device",
      "istraining", "testmode_", "trainmode_",
      "softmax", "logsoftmax", "logsumexp", "Losses", "Data",
-     "state", "loadmodel_", "save", "load", "Optimise"]
+     "state", "loadmodel_", "save", "load", "Optimise",
+     "to_torch", "TorchView", "from_torch", "swap_batch_time", "destructure", "Restructure"]
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)
     + [n for n in optimise.__all__ if n != "throttle"]

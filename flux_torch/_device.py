@@ -117,7 +117,14 @@ def _adapt(x, leaf):
     from ._functor import fmap
     if hasattr(x, "with_transform") and not isinstance(x, torch.Tensor):
         return x.with_transform(lambda batch: _adapt(batch, leaf))
-    return fmap(lambda t: leaf(t) if isinstance(t, (torch.Tensor, np.ndarray)) else t, x)
+    return fmap(lambda t: _convert(leaf, t) if isinstance(t, (torch.Tensor, np.ndarray)) else t, x)
+
+
+def _convert(leaf, t):
+    if isinstance(t, torch.nn.Parameter):    # a torch module's parameter: a new Parameter, no graph
+        with torch.no_grad():
+            return leaf(t)
+    return leaf(t)
 
 
 def gpu(x):

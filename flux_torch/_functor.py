@@ -172,7 +172,9 @@ def _mod_rebuild(x, values):
     for k, v in zip(_mod_keys(x), values):
         if k in x._parameters:
             old = x._parameters[k]
-            if isinstance(v, torch.Tensor) and not isinstance(v, nn.Parameter):
+            if isinstance(v, torch.Tensor) and not isinstance(v, nn.Parameter) and v.grad_fn is None:
+                # a new tensor becomes a Parameter like the old one; a tensor that is part of a
+                # graph (a gradient flows through it) stays as it is, as Parameter() would detach it
                 v = nn.Parameter(v, requires_grad=old.requires_grad and v.is_floating_point())
             new._parameters[k] = v
         elif k in x._buffers:

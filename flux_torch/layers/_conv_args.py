@@ -11,7 +11,6 @@ here is Flux's ``(kW, kH)``. Padding comes in Flux's forms:
   since Julia's first dim (W) is torch's last;
 - ``SamePad()``.
 """
-import functools
 
 import numpy as np
 import torch
@@ -97,13 +96,21 @@ def pad_pairs(pad, n):
             tuple(pad[2 * (n - 1 - i) + 1] for i in range(n)))
 
 
-@functools.lru_cache(maxsize=256)
+_PADDINGS = {}   # (pad, n) -> torch_padding's answer (a plain dict: torch.compile traces it)
+
+
 def torch_padding(pad, n):
     """(padding for torch's ``padding=``, list for ``F.pad`` or None) of a stored pad."""
-    lo, hi = pad_pairs(pad, n)
-    if lo == hi and min(lo) >= 0:
-        return lo, None
-    return (0,) * n, [p for i in reversed(range(n)) for p in (lo[i], hi[i])]
+    hit = _PADDINGS.get((pad, n))
+    if hit is None:
+        lo, hi = pad_pairs(pad, n)
+        if lo == hi and min(lo) >= 0:
+            hit = lo, None
+        else:
+            hit = (0,) * n, [p for i in reversed(range(n)) for p in (lo[i], hi[i])]
+        if len(_PADDINGS) < 1024:
+            _PADDINGS[(pad, n)] = hit
+    return hit
 
 
 def pad_input(x, pad, n, value=0.0):
