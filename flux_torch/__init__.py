@@ -18,6 +18,7 @@ from .data import *  # noqa: F401,F403
 from .init import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .compile import CompiledStep, compile_step
 from .destructure import Restructure, destructure
 from .from_torch import from_torch, swap_batch_time
 from .io import load, save
@@ -41,7 +42,8 @@ __all__ = (
      "istraining", "testmode_", "trainmode_",
      "softmax", "logsoftmax", "logsumexp", "Losses", "Data",
      "state", "loadmodel_", "save", "load", "Optimise",
-     "to_torch", "TorchView", "from_torch", "swap_batch_time", "destructure", "Restructure"]
+     "to_torch", "TorchView", "from_torch", "swap_batch_time", "destructure", "Restructure",
+     "compile_step", "CompiledStep"]
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)
     + [n for n in optimise.__all__ if n != "throttle"]

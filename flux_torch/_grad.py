@@ -13,7 +13,8 @@ import numpy as np
 import torch
 
 from . import _mode
-from ._functor import fleaves, fmap, fmapstructure, isleaf
+from ._flat import flat
+from ._functor import fmap, fmapstructure, isleaf
 from ._grads import Grads
 from ._params import Params
 
@@ -34,7 +35,7 @@ class _Arg:
     leaves' gradients back into the argument's kind.
     """
 
-    __slots__ = ("value", "leaves", "toggled", "kind", "orig")
+    __slots__ = ("value", "leaves", "toggled", "kind", "orig", "flat")
 
     def __init__(self, x, nested, fresh):
         self.orig, self.toggled = x, ()
@@ -58,13 +59,13 @@ class _Arg:
             self._structure(x, nested, fresh)
 
     def _structure(self, x, nested, fresh):
-        tensors = [t for t in fleaves(x, trainable_only=True)
-                   if isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex())]
+        self.flat = flat(x)
+        tensors = self.flat.tensors
         if fresh:   # a pullback must not depend on requires_grad flags that are restored later
             new = {id(t): t.detach().requires_grad_() for t in tensors}
             self.value = fmap(lambda t: new.get(id(t), t), x, trainable_only=True)
             self.leaves = tuple(new.values())
-            self.orig = self.value
+            self.orig, self.flat = self.value, None
             return
         toggled = [t for t in tensors if not t.requires_grad]
         for t in toggled:
@@ -88,7 +89,9 @@ class _Arg:
                 return g
             return g.detach().cpu().numpy()
         by_id = {id(t): g for t, g in zip(self.leaves, grads)}
-        return fmapstructure(lambda leaf: by_id.get(id(leaf)), self.orig)
+        if self.flat is None:      # rebuilt with fresh leaves (pullback)
+            return fmapstructure(lambda leaf: by_id.get(id(leaf)), self.orig)
+        return self.flat.mirror(self.orig, by_id)
 
 
 def _alias(x, nested):

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from ._functor import fleaves
+from ._flat import flat
 
 __all__ = ["Params", "params"]
 
@@ -111,7 +111,7 @@ def params(*xs):
         if isinstance(x, torch.Tensor):
             ps.add(x)
             continue
-        for leaf in fleaves(x, trainable_only=True):
-            if isinstance(leaf, torch.Tensor) and leaf.is_floating_point():
+        for leaf in flat(x).tensors:      # the recorded walk: cheap when x is seen again
+            if leaf.is_floating_point():
                 ps.add(leaf)
     return ps

@@ -1,21 +1,19 @@
 """The cached plan of an explicit ``update_``: which tensor of the model goes with which ``Leaf``.
 
 Finding the parameters of a model and their ``Leaf`` objects takes a walk of
-the model (the one traversal: ``fcollect`` and ``trainable``) and of the state
-tree. ``update_`` is called once per batch with the same state tree and model,
-so the walk is done once: the plan records, for every trainable tensor, the
-route to it (a short list of ``(parent slot, key)`` steps) and its ``Leaf``.
-Each call then reads the gradient along those routes, and checks along the
-same routes that the model still holds the same tensors (else the plan is
-rebuilt).
+the model and of the state tree. ``update_`` is called once per batch with the
+same state tree and model, so the plan is made once, from the model's recorded
+walk (``flux_torch._flat``, shared with ``gradient``): for every trainable tensor,
+the routes to it (``(parent slot, key)`` steps) and its ``Leaf``. Each call then
+reads the gradient along those routes; the record notices when the model no
+longer holds the same objects, and the plan is made again.
 """
-import operator
 import weakref
 
 import torch
-from torch import nn
 
-from .._functor import _get, fcollect, fleaves, isleaf, trainable
+from .._flat import flat
+from .._functor import _get, fleaves
 from .state import Leaf, is_param
 
 __all__ = ["Plan", "plan_for", "path_str"]
@@ -37,64 +35,54 @@ def child(node, key):
     return _get(node, key)
 
 
-def _getter(node, key):
-    """A fast accessor for the child ``key`` of nodes like ``node``."""
-    if isinstance(node, nn.Module):     # its gradient is a dict
-        if key in node._parameters:
-            return lambda m: m[key] if type(m) is dict else m._parameters[key]
-        return lambda m: m[key] if type(m) is dict else m._modules[key]
-    if isinstance(node, (list, dict)) or (isinstance(node, tuple) and not isinstance(key, str)):
-        return operator.itemgetter(key)
-    return operator.attrgetter(key)
-
-
 class Plan:
     """Routes to the trainable tensors of one model, and their Leafs in one state tree.
 
+    Built on the model's recorded walk (:func:`flux_torch._flat.flat`):
     ``steps[j] = (parent, key, get)`` makes slot ``j + 1`` from slot ``parent``
-    (slot 0 is the root); ``slots[i]`` lists the slots where parameter ``i``
-    sits (more than one when it is tied); ``sizes`` the lengths of the list and
-    dict nodes, to notice layers added later; ``items`` has for each parameter
-    ``(param, slot or -1 when tied, Leaf, buffer, all its slots)``, the buffer being the copy of
-    its gradient that an update owns.
+    (slot 0 is the root), the record's own steps first, then one per further
+    sighting of a tied tensor or shared layer; ``slots[i]`` lists the slots where
+    parameter ``i`` sits (more than one when it is tied); ``items`` has for each
+    parameter ``(param, slot or -1 when tied, Leaf, buffer, all its slots)``, the
+    buffer being the copy of its gradient that an update owns.
     """
 
-    __slots__ = ("steps", "paths", "slots", "params", "leaves", "sizes", "items")
+    __slots__ = ("flat", "steps", "paths", "slots", "params", "leaves", "items")
 
     def __init__(self, model, state):
         if not isinstance(state, Leaf) and not any(isinstance(x, Leaf) for x in fleaves(state)):
             raise TypeError(f"update_ expects the state tree from setup(rule, model) as its first "
                             f"argument, but got {_kind(state)} (it holds no Leaf); "
                             f"make it once before training with opt_state = setup(rule, model)")
-        slot_of, steps, paths = {id(model): 0}, [], [()]
-        positions = {}     # id(param) -> [slot, ...]
-        params, sizes = [], []
+        rec = self.flat = flat(model)
+        steps, paths = list(rec.steps), list(rec.paths)
+        below = {}      # slot -> the slots of the same object met again (aliases)
+        for slot, parent, key, get in rec.aliases:
+            steps.append((parent, key, get))
+            paths.append(paths[parent] + (key,))
+            below.setdefault(slot, []).append(len(steps))
+        # an alias of a shared layer reaches its tensors by more routes: follow them too
+        for slot in dict.fromkeys(a[0] for a in rec.aliases):
+            self._reroute(rec, slot, below, steps, paths)
+        first = {id(o): i for i, o in enumerate(rec.objs) if i}
         if is_param(model):
-            positions[id(model)] = [0]
-            params.append(model)
-        for node in fcollect(model, trainable_only=True):
-            if isleaf(node):
-                continue
-            here = slot_of[id(node)]
-            if isinstance(node, (list, dict)):
-                sizes.append((here, len(node)))
-            for key, c in trainable(node).items():
-                if not (is_param(c) or not isleaf(c)):
-                    continue
-                steps.append((here, key, _getter(node, key)))
-                paths.append(paths[here] + (key,))
-                slot = len(steps)
-                if is_param(c):
-                    if id(c) not in positions:
-                        positions[id(c)] = []
-                        params.append(c)
-                    positions[id(c)].append(slot)
-                slot_of.setdefault(id(c), slot)
-        self.steps, self.paths, self.params, self.sizes = steps, paths, params, sizes
-        self.slots = [positions[id(p)] for p in params]
+            first[id(model)] = 0
+        self.params = [p for p in rec.tensors if is_param(p)]
+        self.steps, self.paths = steps, paths
+        self.slots = [[first[id(p)]] + below.get(first[id(p)], []) for p in self.params]
         self.leaves = self._match(state)
         self.items = [(p, s[0] if len(s) == 1 else -1, leaf, torch.empty_like(p), s)
-                      for p, s, leaf in zip(params, self.slots, self.leaves)]
+                      for p, s, leaf in zip(self.params, self.slots, self.leaves)]
+
+    @staticmethod
+    def _reroute(rec, slot, below, steps, paths):
+        """Give every tensor under a shared node a route through each alias of that node."""
+        kids = [(i + 1, st) for i, st in enumerate(rec.steps) if st[0] == slot]
+        for alias in below.get(slot, [])[:]:
+            for child, (parent, key, get) in kids:
+                steps.append((alias, key, get))
+                paths.append(paths[alias] + (key,))
+                below.setdefault(child, []).append(len(steps))
 
     def _match(self, state):
         """The Leaf of each parameter, read from the state tree along the same routes."""
@@ -151,23 +139,8 @@ class Plan:
         return vals
 
     def fits(self, model):
-        """True while ``model`` still holds the same tensors at the same places."""
-        vals = [model]
-        append = vals.append
-        try:
-            for parent, _, get in self.steps:
-                append(get(vals[parent]))
-        except (LookupError, AttributeError, TypeError):
-            return False
-        for slot, n in self.sizes:
-            if len(vals[slot]) != n:
-                return False
-        for p, slots in zip(self.params, self.slots):
-            for s in slots:
-                if vals[s] is not p:
-                    return False
-        return True
-
+        """True while ``model`` still holds the same objects at the same places."""
+        return flat(model) is self.flat
 
 def _kind(x):
     return "None" if x is None else f"a {type(x).__name__}"

@@ -1,0 +1,190 @@
+"""``compile_step``: a training step whose forward and backward are compiled once.
+
+The loss and its gradient with respect to every trainable tensor are traced by
+``torch.compile`` into one graph (forward and backward together); the update is
+the optimiser's fused ``_foreach`` code, run eagerly on the gradients it returns.
+On CUDA the compiled graph is replayed as a CUDA graph (``mode="reduce-overhead"``)
+while the batch shapes stay those of the first batch; a batch of another shape
+(the odd-sized last one) takes the eager step instead of recompiling.
+
+A compiled step is never silently slower than eager: the first few steps
+alternate between the compiled and the eager step and time both, and the
+faster one is kept. Either way the results are the same up to float rounding.
+"""
+import statistics
+import sys
+import time
+
+import torch
+
+from . import _mode
+from .optimise.plan import plan_for
+from .optimise.update import _step
+
+__all__ = ["compile_step", "CompiledStep"]
+
+_WARMUP = 2     # steps of each kind run before timing (lazy set-up, first replays)
+_TRIALS = 8     # steps of each kind timed before choosing
+
+
+class CompiledStep:
+    """One optimisation step, ``loss(model, *batch)`` then ``update_``, compiled.
+
+    Made by :func:`compile_step`; calling it with a batch does the step in place
+    and returns the loss (a 0-d tensor). ``compile_time`` is the seconds the
+    first call spent compiling; ``choice`` says which kind of step is used, once
+    decided (``"compiled"`` or ``"eager"``), and ``report()`` gives both timings.
+    """
+
+    def __init__(self, loss, model, opt_state, *, mode=None, verbose=False, dynamic=False):
+        self.loss, self.model, self.opt_state = loss, model, opt_state
+        self.verbose, self.compile_time, self.choice = verbose, None, None
+        self._plan = plan_for(opt_state, model)
+        self._params = [item[0] for item in self._plan.items]
+        self._shapes = None
+        self._times = {"compiled": [], "eager": []}
+        if mode is None and any(p.is_cuda for p in self._params):
+            mode = "reduce-overhead"
+        self._cudagraphs = mode == "reduce-overhead"
+        self._compiled = torch.compile(self._loss_and_grads, mode=mode, dynamic=dynamic,
+                                       fullgraph=False)
+
+    def _loss_and_grads(self, *batch):
+        val = self.loss(self.model, *batch)
+        if not isinstance(val, torch.Tensor) or val.dim() != 0:
+            raise ValueError("compile_step: the loss must return a scalar tensor, but got "
+                             f"{type(val).__name__}{'' if not isinstance(val, torch.Tensor) else tuple(val.shape)}")
+        grads = torch.autograd.grad(val, self._params, allow_unused=True)
+        return val.detach(), grads
+
+    def _run(self, fn, batch):
+        params = self._params
+        toggled = [p for p in params if not p.requires_grad]
+        for p in toggled:
+            p.requires_grad_(True)
+        _mode._depth[0] += 1        # Dropout and BatchNorm act as inside a gradient call
+        try:
+            return fn(*batch)
+        finally:
+            _mode._depth[0] -= 1
+            for p in toggled:
+                p.requires_grad_(False)
+
+    def _compiled_call(self, batch):
+        # torch.autograd.grad is traced only with this switch; set and restored around the
+        # call (config.patch costs ~40 µs a call, more than a small model's whole step)
+        config = torch._dynamo.config
+        old = config.trace_autograd_ops
+        config.trace_autograd_ops = True
+        try:
+            if self._cudagraphs:
+                torch.compiler.cudagraph_mark_step_begin()
+            val, grads = self._run(self._compiled, batch)
+        finally:
+            config.trace_autograd_ops = old
+        if self._cudagraphs:        # outputs live in the graph's memory until the next replay
+            val = val.clone()
+        return val, grads
+
+    def _same_shapes(self, batch):
+        shapes = tuple(tuple(b.shape) if isinstance(b, torch.Tensor) else None for b in batch)
+        if self._shapes is None:
+            self._shapes = shapes
+        return shapes == self._shapes
+
+    def __call__(self, *batch):
+        kind = "eager"
+        if self._same_shapes(batch) and self.choice != "eager":
+            if self.compile_time is None:
+                kind = "compiled"
+            elif self.choice == "compiled":
+                kind = "compiled"
+            else:      # still choosing: alternate
+                done = self._times
+                kind = "compiled" if len(done["compiled"]) <= len(done["eager"]) else "eager"
+        start = time.perf_counter()
+        if kind == "compiled":
+            val, grads = self._compiled_call(batch)
+        else:
+            val, grads = self._run(self._loss_and_grads, batch)
+        self._check(val)
+        self._update(grads)
+        self._time(kind, start, val)
+        return val
+
+    def _check(self, val):
+        v = val.item()
+        if v != v or v in (float("inf"), float("-inf")):
+            raise FloatingPointError(f"Loss is {v}, stopping training; the parameters were not "
+                                     "updated with this batch")
+
+    def _update(self, grads):
+        groups = {}
+        for (p, _, leaf, buf, _), g in zip(self._plan.items, grads):
+            if leaf.frozen or g is None:
+                continue
+            group = groups.get(id(leaf.rule))
+            if group is None:
+                group = groups[id(leaf.rule)] = (leaf.rule, [], [], [], [])
+            group[1].append(leaf.state)
+            group[2].append(p)
+            group[3].append(g)
+            group[4].append(buf)
+        _step(list(groups.values()))
+
+    def _time(self, kind, start, val):
+        if self.choice is not None:
+            return
+        if val.is_cuda:
+            torch.cuda.synchronize()
+        elapsed = time.perf_counter() - start
+        if self.compile_time is None and kind == "compiled":
+            self.compile_time = elapsed
+            if self.verbose:
+                print(f"compile_step: compiled in {elapsed:.1f} s", file=sys.stderr)
+            return
+        if self.compile_time is None:
+            return
+        self._times[kind].append(elapsed)
+        if min(len(t) for t in self._times.values()) >= _WARMUP + _TRIALS:
+            fast, slow = (statistics.median(self._times[k][_WARMUP:]) for k in ("compiled", "eager"))
+            self.choice = "compiled" if fast <= slow else "eager"
+            if self.verbose:
+                print(f"compile_step: {self.report()}", file=sys.stderr)
+
+    def report(self):
+        """A line with the compile time, the median step times and the choice made."""
+        med = {k: statistics.median(v[_WARMUP:] or v) * 1e6 for k, v in self._times.items() if v}
+        parts = [f"compile {self.compile_time:.1f} s" if self.compile_time is not None else
+                 "not compiled yet"]
+        parts += [f"{k} step {v:.0f} µs" for k, v in med.items()]
+        if self.choice:
+            parts.append(f"using the {self.choice} step")
+        return ", ".join(parts)
+
+    def __repr__(self):
+        return f"CompiledStep({self.report()})"
+
+
+def compile_step(loss, model, opt_state, *, mode=None, verbose=False):
+    """A reusable compiled training step for hand-written loops.
+
+    ``step = compile_step(loss, model, opt_state)`` then ``step(x, y)`` computes
+    ``loss(model, x, y)``, its gradient and the update of ``update_(opt_state, model,
+    grad)``, in place, and returns the loss. The forward and backward pass are
+    compiled together by ``torch.compile`` (CUDA graphs on a GPU); the first call
+    compiles (``step.compile_time``), and the first steps time the compiled step
+    against the eager one and keep the faster (``step.choice``). A NaN or infinite
+    loss raises ``FloatingPointError`` before the update. ``mode`` is passed to
+    ``torch.compile``.
+
+    >>> import flux_torch as Flux
+    >>> model = Flux.Chain(Flux.Dense(2, 3, Flux.relu), Flux.Dense(3, 1))
+    >>> opt_state = Flux.setup(Flux.Descent(0.1), model)
+    >>> step = Flux.compile_step(lambda m, x, y: ((m(x) - y) ** 2).mean(), model, opt_state)
+    >>> x, y = torch.rand(8, 2), torch.rand(8, 1)
+    >>> losses = [float(step(x, y)) for _ in range(20)]
+    >>> losses[-1] < losses[0]
+    True
+    """
+    return CompiledStep(loss, model, opt_state, mode=mode, verbose=verbose)
