@@ -4,6 +4,7 @@
 ``docs/porting.md`` for the rules.
 """
 from . import data as Data
+from . import distributed as DistributedUtils
 from . import losses as Losses
 from . import optimise as Optimise
 from ._device import Device, bf16, cpu, cpu_device, f16, f32, f64, gpu, gpu_device
@@ -20,6 +21,7 @@ from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .compile import CompiledStep, compile_step
 from .destructure import Restructure, destructure
+from .distributed import MPIBackend, NCCLBackend
 from .from_torch import from_torch, swap_batch_time
 from .io import load, save
 from .optimise import *  # noqa: F401,F403
@@ -43,7 +45,7 @@ __all__ = (
      "softmax", "logsoftmax", "logsumexp", "Losses", "Data",
      "state", "loadmodel_", "save", "load", "Optimise",
      "to_torch", "TorchView", "from_torch", "swap_batch_time", "destructure", "Restructure",
-     "compile_step", "CompiledStep"]
+     "compile_step", "CompiledStep", "DistributedUtils", "MPIBackend", "NCCLBackend"]
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)
     + [n for n in optimise.__all__ if n != "throttle"]

@@ -93,6 +93,10 @@ class CompiledStep:
         return shapes == self._shapes
 
     def __call__(self, *batch):
+        return self.step(batch)
+
+    def step(self, batch, index=None):
+        """One step on the tuple ``batch``; ``index`` names the batch in a NaN error."""
         kind = "eager"
         if self._same_shapes(batch) and self.choice != "eager":
             if self.compile_time is None:
@@ -107,16 +111,17 @@ class CompiledStep:
             val, grads = self._compiled_call(batch)
         else:
             val, grads = self._run(self._loss_and_grads, batch)
-        self._check(val)
+        self._check(val, index)
         self._update(grads)
         self._time(kind, start, val)
         return val
 
-    def _check(self, val):
+    def _check(self, val, index):
         v = val.item()
         if v != v or v in (float("inf"), float("-inf")):
-            raise FloatingPointError(f"Loss is {v}, stopping training; the parameters were not "
-                                     "updated with this batch")
+            where = "" if index is None else f" on data item {index} (counting from 0)"
+            raise FloatingPointError(f"Loss is {v}{where}, stopping training; the parameters were "
+                                     "not updated with this batch")
 
     def _update(self, grads):
         groups = {}
@@ -188,3 +193,25 @@ def compile_step(loss, model, opt_state, *, mode=None, verbose=False):
     True
     """
     return CompiledStep(loss, model, opt_state, mode=mode, verbose=verbose)
+
+
+_STEPS = {}     # what train_(compile=True) compiled, to reuse in the next epoch
+
+
+def cached_step(loss, model, opt_state):
+    """The CompiledStep for this loss, model and state, made once (``train_(compile=True)``).
+
+    A loss written as a lambda inside the epoch loop is a new object every epoch,
+    so it is known by its code and the objects it closes over.
+    """
+    code = getattr(loss, "__code__", None)
+    cells = tuple(id(c.cell_contents) for c in (getattr(loss, "__closure__", None) or ()))
+    key = (id(model), id(opt_state), code if code is not None else id(loss), cells)
+    entry = _STEPS.get(key)
+    if entry is not None and entry.model is model and entry.opt_state is opt_state:
+        entry.loss = loss
+        return entry
+    if len(_STEPS) >= 8:
+        del _STEPS[next(iter(_STEPS))]
+    entry = _STEPS[key] = CompiledStep(loss, model, opt_state, verbose=True)
+    return entry

@@ -14,7 +14,7 @@ from .optimise.update import _is_state, update_
 __all__ = ["train_"]
 
 
-def train_(loss, model, data, opt, cb=None, *, progress=None):
+def train_(loss, model, data, opt, cb=None, *, progress=None, compile=False):
     """Improve the parameters with ``loss`` over ``data`` once, in place (``Flux.train!``).
 
     Explicit style, ``train_(loss, model, data, opt_state)``: for each ``d`` in
@@ -32,6 +32,8 @@ def train_(loss, model, data, opt, cb=None, *, progress=None):
     that step changes anything. After each step ``cb()`` is called (``cb`` may be
     a list of functions). A progress bar (tqdm) appears on long runs when stderr
     is a terminal; ``progress=True`` forces it, ``progress=False`` hides it.
+    ``compile=True`` (explicit style) runs each step through :func:`compile_step`,
+    compiled once and reused by later calls with the same loss, model and state.
     Returns None.
 
     >>> from flux_torch.optimise import Descent
@@ -66,8 +68,20 @@ def train_(loss, model, data, opt, cb=None, *, progress=None):
             return val, lambda: update_(opt, model, grads[0])
 
     callbacks = _callbacks(cb)
+    if compile:
+        if isinstance(model, Params):
+            raise TypeError("train_(compile=True) needs the explicit style, "
+                            "train_(loss, model, data, setup(rule, model)); with params(...) "
+                            "leave compile off")
+        from .compile import cached_step
+        compiled = cached_step(loss, model, opt)
     for i, d in enumerate(_progress(data, progress)):
         args = tuple(d) if isinstance(d, (tuple, list)) else (d,)
+        if compile:
+            compiled.step(args, i)
+            for f in callbacks:
+                f()
+            continue
         val, do_update = step(args)
         _check_finite(val, i)
         do_update()

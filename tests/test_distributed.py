@@ -1,0 +1,297 @@
+"""Data-parallel training (flux_torch.distributed, Flux's DistributedUtils).
+
+The two-worker tests start this file as a script in two processes (gloo on loopback,
+the environment set by hand as torchrun would), and compare what the workers end with
+against torch.optim training one model on the whole batch.
+"""
+import operator
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+
+import flux_torch as Flux
+from flux_torch import distributed as DU
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def data():
+    g = torch.Generator().manual_seed(42)
+    return torch.randn(8, 3, generator=g), torch.randn(8, 1, generator=g)
+
+
+def make_model(seed):
+    torch.manual_seed(seed)
+    return Flux.Chain(Flux.Dense(3, 4, Flux.tanh), Flux.Dense(4, 1))
+
+
+def mse(yhat, y):
+    return ((yhat - y) ** 2).mean()
+
+
+def snapshot(model):
+    return [t.clone() for t in Flux.fleaves(model) if isinstance(t, torch.Tensor)]
+
+
+# ------------------------------------------------------------------ the worker (a script)
+
+def worker(out):
+    DU.initialize("gloo", timeout=60)
+    rank, n = DU.local_rank(), DU.total_workers()
+    res = {"rank": rank, "n": n, "backend": repr(DU.get_distributed_backend())}
+    X, Y = data()
+    shard = DU.DistributedDataContainer((X, Y))
+    res["idxs"] = list(shard.idxs)
+    res["odd_idxs"] = list(DU.DistributedDataContainer(torch.arange(7)).idxs)   # 7 = 4 + 3
+    loader = Flux.DataLoader(shard, batchsize=2, collate=True)
+
+    # explicit style: different models and a garbled optimiser state on rank 1, then synchronize_
+    model = make_model(rank)
+    opt_state = Flux.setup(DU.DistributedOptimizer(Flux.Adam(0.05)), model)
+    if rank == 1:
+        leaf = opt_state.layers[0].weight
+        leaf.state[0].fill_(1.0)
+        leaf.state[2][:] = [0.5, 0.25]
+    DU.synchronize_(DU.FluxDistributedModel(model))
+    DU.synchronize_(opt_state)
+    res["explicit_initial"] = snapshot(model)
+    for _ in range(3):
+        Flux.train_(lambda m, x, y: mse(m(x), y), model, loader, opt_state)
+    res["explicit_final"] = snapshot(model)
+
+    # implicit style
+    model = DU.synchronize_(make_model(10 + rank))
+    res["implicit_initial"] = snapshot(model)
+    ps, opt = Flux.params(model), DU.DistributedOptimizer(Flux.Momentum(0.1, 0.9))
+    for _ in range(3):
+        for x, y in loader:
+            Flux.update_(opt, ps, Flux.gradient(lambda: mse(model(x), y), ps))
+    res["implicit_final"] = snapshot(model)
+
+    res["avg"] = DU.allreduce_(torch.tensor([rank + 1.0]), DU.avg).item()
+    res["add"] = DU.allreduce_(DU.get_distributed_backend(), torch.tensor([rank + 1.0]), operator.add).item()
+    res["max"] = DU.allreduce_(torch.tensor([rank + 1.0]), max).item()
+    res["bcast"] = DU.bcast_(torch.tensor([rank + 1.0]), root=1).item()
+    torch.save(res, out)
+    dist.destroy_process_group()
+
+
+def run_workers(tmp_path, n=2):
+    env = {k: v for k, v in os.environ.items() if k not in ENV}
+    env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), WORLD_SIZE=str(n),
+               PYTHONPATH=str(ROOT), PYTHONWARNINGS="error")
+    procs = [subprocess.Popen([sys.executable, __file__, str(tmp_path / f"rank{r}.pt")], cwd=ROOT,
+                              env=dict(env, RANK=str(r), LOCAL_RANK=str(r)),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for r in range(n)]
+    try:
+        outs = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for p, (_, err) in zip(procs, outs):
+        assert p.returncode == 0, err[-3000:]
+    return [torch.load(tmp_path / f"rank{r}.pt") for r in range(n)]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return run_workers(tmp_path_factory.mktemp("distributed"))
+
+
+# ------------------------------------------------------------------ the oracle: torch.optim
+
+def torch_twin(flat):
+    w1, b1, w2, b2 = (t.clone() for t in flat)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
+    with torch.no_grad():
+        for p, v in zip(net.parameters(), (w1, b1, w2, b2)):
+            p.copy_(v)
+    return net
+
+
+def full_batch_training(initial, make_opt):
+    """One process, the whole batch: step k of an epoch takes both workers' k-th batches."""
+    X, Y = data()
+    net = torch_twin(initial)
+    opt = make_opt(net.parameters())
+    for _ in range(3):
+        for k in range(2):
+            idx = torch.tensor([2 * k, 2 * k + 1, 4 + 2 * k, 5 + 2 * k])
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(net(X[idx]), Y[idx]).backward()
+            opt.step()
+    return [p.detach() for p in net.parameters()]
+
+
+@pytest.mark.parametrize("style, make_opt", [
+    ("explicit", lambda ps: torch.optim.Adam(ps, lr=0.05)),
+    ("implicit", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9)),
+])
+def test_two_workers_train_as_one_process_on_the_whole_batch(results, style, make_opt):
+    r0, r1 = results
+    for a, b in zip(r0[f"{style}_initial"], r1[f"{style}_initial"]):
+        assert torch.equal(a, b)          # synchronize_ gave rank 1 rank 0's model
+    for a, b in zip(r0[f"{style}_final"], r1[f"{style}_final"]):
+        assert torch.equal(a, b)          # the same averaged step on both
+    expected = full_batch_training(r0[f"{style}_initial"], make_opt)
+    for got, want in zip(r0[f"{style}_final"], expected):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(r0[f"{style}_final"][0], r0[f"{style}_initial"][0])
+
+
+def test_ranks_shards_and_collectives(results):
+    r0, r1 = results
+    assert (r0["rank"], r1["rank"], r0["n"]) == (0, 1, 2)
+    assert r0["backend"] == "GlooBackend()"
+    assert r0["idxs"] == [0, 1, 2, 3] and r1["idxs"] == [4, 5, 6, 7]
+    assert r0["odd_idxs"] == [0, 1, 2, 3] and r1["odd_idxs"] == [4, 5, 6]   # Flux: blocks of ceil(n/2)
+    for r in (r0, r1):
+        assert (r["avg"], r["add"], r["max"], r["bcast"]) == (1.5, 3.0, 2.0, 2.0)
+
+
+def test_example_runs_under_torchrun():
+    env = {k: v for k, v in os.environ.items() if k not in ENV}
+    env.update(PYTHONPATH=str(ROOT), PYTHONWARNINGS="error")
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           "--nproc_per_node=2", "examples/distributed_train.py", "--epochs", "3"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    sums = {line.split()[1]: line.split("checksum:")[1].strip()
+            for line in proc.stdout.splitlines() if "checksum:" in line}
+    assert set(sums) == {"0", "1"} and sums["0"] == sums["1"], proc.stdout
+    assert "rank 0 epoch 1 loss" in proc.stdout and "rank 1 epoch 3 loss" in proc.stdout
+
+
+# ------------------------------------------------------------------ in one process
+
+@pytest.fixture
+def no_launcher(monkeypatch):
+    for k in ENV:
+        monkeypatch.delenv(k, raising=False)
+    assert not dist.is_initialized()
+
+
+@pytest.fixture
+def one_worker():
+    dist.init_process_group("gloo", init_method="tcp://127.0.0.1:0", rank=0, world_size=1)
+    yield
+    dist.destroy_process_group()
+
+
+def test_initialize_without_torchrun_names_the_missing_variables(no_launcher, monkeypatch):
+    missing = "RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT are not set.*torchrun"
+    with pytest.raises(RuntimeError, match=missing):
+        DU.initialize()
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    with pytest.raises(RuntimeError, match=r"variables MASTER_ADDR, MASTER_PORT are not set"):
+        DU.initialize("gloo")
+    assert not dist.is_initialized()
+
+
+def test_initialize_twice_is_an_error(no_launcher, monkeypatch):
+    for k, v in dict(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1",
+                     MASTER_PORT=str(free_port())).items():
+        monkeypatch.setenv(k, v)
+    DU.initialize()          # no CUDA here: gloo
+    try:
+        assert DU.initialized() and DU.initialized(DU.GlooBackend) and not DU.initialized(DU.NCCLBackend)
+        assert (DU.local_rank(), DU.total_workers()) == (0, 1)
+        with pytest.raises(RuntimeError, match="already initialised"):
+            DU.initialize("gloo")
+        with pytest.raises(RuntimeError, match="not this backend"):
+            DU.get_distributed_backend(DU.NCCLBackend)
+        assert repr(DU.get_distributed_backend(DU.MPIBackend)) == "GlooBackend()"
+    finally:
+        dist.destroy_process_group()
+
+
+def test_bad_launcher_values(no_launcher, monkeypatch):
+    for k, v in dict(RANK="2", WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT="1").items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(ValueError, match="RANK must lie in 0..WORLD_SIZE-1"):
+        DU.initialize("gloo")
+    with pytest.raises(TypeError, match="backend type such as NCCLBackend"):
+        DU.initialize(DU.GlooBackend())
+
+
+def test_everything_needs_initialize_first(no_launcher):
+    model = make_model(0)
+    for f in (DU.local_rank, DU.total_workers, DU.get_distributed_backend,
+              lambda: DU.synchronize_(model), lambda: DU.DistributedDataContainer(torch.zeros(4))):
+        with pytest.raises(RuntimeError, match="initialize"):
+            f()
+    opt_state = Flux.setup(DU.DistributedOptimizer(Flux.Descent(0.1)), model)
+    grad = Flux.gradient(lambda m: m(torch.ones(2, 3)).sum(), model)[0]
+    before = snapshot(model)
+    with pytest.raises(RuntimeError, match="DistributedOptimizer.*initialize"):
+        Flux.update_(opt_state, model, grad)
+    assert all(torch.equal(a, b) for a, b in zip(before, snapshot(model)))
+
+
+def test_optimizer_wraps_a_rule_and_adjusts():
+    opt = DU.DistributedOptimizer(Flux.Adam(0.01))
+    assert repr(opt) == "DistributedOptimizer(Adam(0.01, (0.9, 0.999), 1e-08))"
+    st = Flux.setup(opt, {"w": torch.zeros(3)})
+    Flux.adjust_(st, 0.5, beta=(0.8, 0.9))
+    assert repr(st["w"].rule) == "DistributedOptimizer(Adam(0.5, (0.8, 0.9), 1e-08))"
+    assert repr(DU.DistributedOptimizer(DU.GlooBackend(), Flux.Descent(0.1))) == \
+        "DistributedOptimizer(GlooBackend(), Descent(0.1))"
+    with pytest.raises(TypeError, match="did you mean Adam()"):
+        DU.DistributedOptimizer(Flux.Adam)
+    with pytest.raises(TypeError, match="wrap the rule only once"):
+        DU.DistributedOptimizer(opt)
+    with pytest.raises(TypeError, match="expects a rule such as Adam()"):
+        DU.DistributedOptimizer(DU.GlooBackend(), "adam")
+    with pytest.raises(TypeError, match="got the type GlooBackend"):
+        DU.DistributedOptimizer(DU.GlooBackend, Flux.Adam())
+
+
+def test_one_worker_steps_like_the_plain_rule(one_worker):
+    x = torch.tensor([1.0, -2.0, 3.0])
+    g = torch.tensor([0.5, 0.25, -1.0])
+    ref = torch.nn.Parameter(x.clone())
+    sgd = torch.optim.SGD([ref], lr=0.1, momentum=0.9)
+    ps, opt = Flux.params(x), DU.DistributedOptimizer(Flux.Momentum(0.1, 0.9))
+    for _ in range(3):
+        Flux.update_(opt, ps, {x: g})
+        ref.grad = g.clone()
+        sgd.step()
+    torch.testing.assert_close(x, ref.detach())
+
+
+def test_synchronize_walks_modules_and_leaves(one_worker):
+    lin = torch.nn.BatchNorm1d(3)       # parameters and buffers, integer ones included
+    tree = {"m": lin, "n": [torch.ones(2, dtype=torch.float64)], "k": 3, "f": 0.5}
+    assert DU.synchronize_(tree) is tree and tree["k"] == 3 and tree["f"] == 0.5
+    with pytest.raises(ValueError, match="root must be a worker number from 0 to 0"):
+        DU.synchronize_(tree, root=1)
+
+
+def test_data_container_indexing(one_worker):
+    X = torch.arange(10.0).reshape(5, 2)
+    c = DU.DistributedDataContainer(DU.get_distributed_backend(), {"x": X, "i": list(range(5))})
+    assert len(c) == 5 and c.idxs == range(5)
+    assert torch.equal(c[1:3]["x"], X[1:3]) and c[1:3]["i"] == [1, 2]
+    assert torch.equal(c[[4, 0]]["x"], X[[4, 0]]) and c[-1]["i"] == 4
+    with pytest.raises(IndexError):
+        c[5]
+    assert [b["i"].tolist() for b in Flux.DataLoader(c, batchsize=2, collate=True)] == [[0, 1], [2, 3], [4]]
+
+
+if __name__ == "__main__":
+    worker(sys.argv[1])
