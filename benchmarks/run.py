@@ -1,0 +1,190 @@
+"""Time flux_torch against hand-written torch, in one process: ``python benchmarks/run.py``.
+
+Options: ``--quick`` (under ~2 minutes on a 2-core CPU), ``--smoke`` (1 round of
+2 steps, no compiling: checks that the script works), ``--device cpu|cuda|...``
+(default: CUDA when available), ``--threads N`` (``torch.set_num_threads``),
+``--no-compile``, ``--out PATH`` (default ``benchmarks/RESULTS.md``; a smoke run
+writes no file unless asked), ``--note TEXT`` (a line for the results file).
+See ``benchmarks/README.md`` for what each column is.
+"""
+import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))    # the repository's flux_torch, installed or not
+
+import torch  # noqa: E402
+
+import cases  # noqa: E402
+import training  # noqa: E402
+from timing import Config, GuardError, run_case  # noqa: E402
+
+MODELS = [((10, 5, 2), 1), ((784, 128, 10), 64), ((784, 512, 512, 10), 256)]
+COLUMNS = ["benchmark", "flux_torch", "(a)", "(b)", "(c) torch.compile", "ft compile_step",
+           "ft ÷ (b)", "ft ÷ (a)"]
+LEGEND = """\
+- derivatives: (a) `torch.func.grad`, (b) `torch.autograd.grad` (making the input tensor included).
+- training steps (forward, MSE loss, backward, SGD update; relu hidden layers; float32):
+  implicit = `params` + `gradient(() -> loss, ps)` + `Flux.Optimise.update_(Descent(0.01), ps, gs)`;
+  explicit = `setup(Descent(0.01), model)` + `gradient(m -> loss(m, x, y), model)`
+  + `update_(state, model, g)`; (a) `nn.Sequential` + `torch.optim.SGD`, (b) plain tensors
+  + `torch.autograd.grad` + `torch._foreach_add_`, (c) `torch.func.grad_and_value` + `torch._foreach_add`
+  in a pure function under `torch.compile` (compile time reported above, not in the median);
+  ft compile_step = `flux_torch.compile_step` if present.
+- model walks over a `Chain` of 100 `Dense(10, 10)`: (a) the `nn.Sequential` of 100 `nn.Linear`,
+  (b) a hand-written list of `(weight, bias)` pairs (list comprehensions). On the CPU the move row
+  times `cpu(m)`, since `gpu(m)` returns its argument unchanged when there is no accelerator.
+- times are per call: the median over interleaved rounds; ratios > 1 mean flux_torch is slower."""
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="fewer rounds and steps (~2 minutes)")
+    mode.add_argument("--smoke", action="store_true", help="1 round, 2 steps, no compile")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    p.add_argument("--no-compile", action="store_true", help="skip the torch.compile columns")
+    p.add_argument("--out", default=None, help="results file (default benchmarks/RESULTS.md)")
+    p.add_argument("--note", default=None, help="a line for the results file (e.g. 'machine busy')")
+    return p.parse_args(argv)
+
+
+def config(args, device):
+    if args.smoke:
+        return Config(rounds=1, warmup=1, target_s=0.0, min_k=2, max_k=2, device=device)
+    if args.quick:
+        return Config(rounds=7, warmup=3, target_s=0.03, min_k=1, max_k=500, device=device)
+    return Config(rounds=11, warmup=5, target_s=0.08, min_k=3, max_k=5000, device=device)
+
+
+def machine(device):
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "none used"
+    return [("date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+            ("platform", platform.platform()), ("CPU", f"{cpu}, {os.cpu_count()} logical cores"),
+            ("torch threads", str(torch.get_num_threads())), ("device", str(device)),
+            ("GPU", gpu), ("torch", torch.__version__), ("python", platform.python_version())]
+
+
+def fmt(t):
+    if t is None:
+        return "n/a"
+    if t < 1e-3:
+        return f"{t * 1e6:.1f} µs"
+    if t < 1:
+        return f"{t * 1e3:.2f} ms"
+    return f"{t:.2f} s"
+
+
+def ratio(x, y):
+    return f"{x / y:.2f}×" if x is not None and y is not None else "n/a"
+
+
+def row(label, vs, ft_key, notes):
+    """A table row; notes about a variant (slow, failed) go to ``notes`` with a mark in the cell."""
+    by = {v.key: v for v in vs}
+    cells = {}
+    for key in ("ft", "a", "b", "c", "ftc"):
+        v = by.get(ft_key if key == "ft" else key)
+        if v is None:
+            cells[key] = "n/a"
+            continue
+        cells[key] = fmt(v.median)
+        if v.note:
+            text = f"{label if key == 'ft' else label.split(' (')[0]}, {key}: {v.note}"
+            if text not in notes:
+                notes.append(text)
+            cells[key] += f" [{notes.index(text) + 1}]"
+    ft = by[ft_key].median
+    med = lambda k: by[k].median if k in by and not by[k].note else None
+    return [label, cells["ft"], cells["a"], cells["b"], cells["c"], cells["ftc"],
+            ratio(ft, med("b")), ratio(ft, med("a"))]
+
+
+def table(rows):
+    widths = [max(len(r[i]) for r in [COLUMNS] + rows) for i in range(len(COLUMNS))]
+    line = lambda r: "| " + " | ".join(s.ljust(w) for s, w in zip(r, widths)) + " |"
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(COLUMNS), sep] + [line(r) for r in rows])
+
+
+def main(argv=None):
+    args = parse(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    cfg = config(args, device)
+    compile_c = not (args.smoke or args.no_compile)
+    warnings.filterwarnings("ignore", message=".*TF32.*")
+    start = time.perf_counter()
+    info = machine(device)
+    print("flux_torch benchmarks: " + "; ".join(f"{k} {v}" for k, v in info), flush=True)
+
+    rows, notes, compiles = [], [], []
+    try:
+        vs = run_case("scalar derivative, gradient(f, 2.0)", cases.scalar_derivative(), "b", cfg)
+        rows.append(row("gradient(f, 2.0), f = 3x²+2x+1", vs, "ft", notes))
+        vs = run_case("gradient(f, x, y), 2 × 1000 elements", cases.vector_gradient(device), "b", cfg)
+        rows.append(row("gradient(f, x, y), 2 × 1000", vs, "ft", notes))
+        for sizes, batch in MODELS:
+            name = "→".join(map(str, sizes)) + f", batch {batch}"
+            torch._dynamo.reset()
+            vs = run_case(f"training step {name}", training.variants(sizes, batch, device, compile_c),
+                          "b", cfg)
+            rows.append(row(f"train {name} (implicit)", vs, "ft_impl", notes))
+            rows.append(row(f"train {name} (explicit)", vs, "ft_expl", notes))
+            for v in vs:
+                if v.compiled:
+                    compiles.append(f"{name}, {v.key}: " + (fmt(v.compile_s) if v.compile_s else v.note))
+        move = "gpu(m)" if device.type != "cpu" else "cpu(m)"
+        for label, vs_ in [(move, cases.move(device)), ("params(m)", cases.params_of(device)),
+                           ("fmap(f, m)", cases.fmap_over(device))]:
+            vs = run_case(f"{label}, Chain of {cases.TREE_LAYERS} Dense(10, 10)", vs_, "b", cfg)
+            rows.append(row(f"{label}, 100 × Dense(10, 10)", vs, "ft", notes))
+    except GuardError as e:
+        print(e, file=sys.stderr)
+        return 1
+    if compile_c and training.compile_step_hook() is None:
+        compiles.append("flux_torch.compile_step: n/a (not in this version of flux_torch)")
+    elapsed = time.perf_counter() - start
+    report(args, info, rows, notes, compiles, cfg, elapsed)
+    return 0
+
+
+def report(args, info, rows, notes, compiles, cfg, elapsed):
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    text = [table(rows), ""]
+    if notes:
+        text += ["Notes:"] + [f"[{i}] {n}" for i, n in enumerate(notes, 1)] + [""]
+    if compiles:
+        text += ["Compile time (first call, not in the medians):"] + [f"- {c}" for c in compiles] + [""]
+    text += [LEGEND, "", f"Mode {mode}: {cfg.rounds} round(s) per case; took {elapsed:.0f} s."]
+    body = "\n".join(text)
+    print("\n" + body, flush=True)
+    out = args.out or (None if args.smoke else os.path.join(HERE, "RESULTS.md"))
+    if out:
+        head = ["# flux_torch benchmark results", "",
+                f"`python benchmarks/run.py{' --' + mode if mode != 'full' else ''}`", ""]
+        head += [f"- {k}: {v}" for k, v in info] + [""]
+        if args.note:
+            head += [f"Note: {args.note}", ""]
+        with open(out, "w", encoding="utf-8") as f:
+            f.write("\n".join(head) + "\n" + body + "\n")
+        print(f"written to {out}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""The benchmark script runs end to end (``--smoke``: 1 round, 2 steps, no compiling).
+
+Timings are never checked: the script's own guard checks that every variant of a
+case computes the same result, and a failing guard makes it exit non-zero.
+"""
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_benchmark_smoke_run(tmp_path):
+    out = tmp_path / "results.md"
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    proc = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "benchmarks", "run.py"), "--smoke", "--device", "cpu",
+         "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, encoding="utf-8", timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    header = "| benchmark"
+    assert header in proc.stdout and "flux_torch" in proc.stdout and "ft ÷ (b)" in proc.stdout
+    assert proc.stdout.count("guard ok") == 8
+    written = out.read_text(encoding="utf-8")
+    assert header in written and "torch" in written

@@ -1,0 +1,153 @@
+"""compile_step and train_(compile=True) against eager training (the oracle), and memory over long runs."""
+import gc
+
+import pytest
+import torch
+
+import flux_torch as Flux
+from flux_torch import BatchNorm, Chain, Dense, relu
+
+
+def mse(m, x, y):
+    return ((m(x) - y) ** 2).mean()
+
+
+def twin_models(make):
+    torch.manual_seed(0)
+    a = make()
+    torch.manual_seed(0)
+    b = make()
+    return a, b
+
+
+def close(a, b, tol=1e-5):
+    return all(torch.allclose(p, q, atol=tol, rtol=tol) for p, q in zip(Flux.params(a), Flux.params(b)))
+
+
+@pytest.mark.parametrize("rule", [lambda: Flux.Descent(0.1), lambda: Flux.Momentum(0.05),
+                                  lambda: Flux.Adam(0.01)])
+def test_compiled_steps_equal_eager_steps(rule):
+    a, b = twin_models(lambda: Chain(Dense(3, 8, relu), Dense(8, 2)))
+    sa, sb = Flux.setup(rule(), a), Flux.setup(rule(), b)
+    step = Flux.compile_step(mse, a, sa)
+    x, y = torch.rand(16, 3), torch.rand(16, 2)
+    for _ in range(25):
+        la = step(x, y)
+        lb, gb = Flux.withgradient(lambda m: mse(m, x, y), b)
+        Flux.update_(sb, b, gb[0])
+        assert la.grad_fn is None
+        assert float(la) == pytest.approx(float(lb), rel=1e-5, abs=1e-7)
+    assert close(a, b)
+    assert step.compile_time is not None and step.choice in ("compiled", "eager")
+    assert all(not p.requires_grad for p in Flux.params(a))
+
+
+def test_batchnorm_statistics_follow_eager_training():
+    make = lambda: Chain(Dense(4, 6), BatchNorm(6, relu), Dense(6, 1))  # noqa: E731
+    a, b = twin_models(make)
+    sa, sb = Flux.setup(Flux.Descent(0.05), a), Flux.setup(Flux.Descent(0.05), b)
+    step = Flux.compile_step(mse, a, sa)
+    x, y = torch.rand(32, 4), torch.rand(32, 1)
+    for _ in range(5):
+        step(x, y)
+        Flux.update_(sb, b, Flux.gradient(lambda m: mse(m, x, y), b)[0])
+    assert close(a, b)
+    assert torch.allclose(a[1].μ, b[1].μ, atol=1e-6) and torch.allclose(a[1].σ2, b[1].σ2, atol=1e-6)
+
+
+def test_odd_last_batch_and_frozen_layers():
+    a, b = twin_models(lambda: Chain(Dense(3, 4, relu), Dense(4, 1)))
+    sa, sb = Flux.setup(Flux.Adam(0.01), a), Flux.setup(Flux.Adam(0.01), b)
+    Flux.freeze_(sa.layers[0])
+    Flux.freeze_(sb.layers[0])
+    before = a[0].weight.clone()
+    data = Flux.DataLoader((torch.rand(10, 3), torch.rand(10, 1)), batchsize=4)   # 4, 4, 2
+    for _ in range(3):
+        Flux.train_(mse, a, data, sa, compile=True)
+        Flux.train_(mse, b, data, sb)
+    assert close(a, b)
+    assert torch.equal(a[0].weight, before)
+
+
+def test_nan_loss_stops_before_the_update_and_names_the_item():
+    model = Chain(Dense(2, 1))
+    state = Flux.setup(Flux.Descent(0.1), model)
+    good = (torch.rand(4, 2), torch.rand(4, 1))
+    bad = (torch.full((4, 2), float("nan")), torch.rand(4, 1))
+    before = [p.clone() for p in Flux.params(model)]
+    with pytest.raises(FloatingPointError, match="data item 1"):
+        Flux.train_(mse, model, [good, bad], state, compile=True)
+    after_first = [p.clone() for p in Flux.params(model)]
+    assert not all(torch.equal(p, q) for p, q in zip(before, after_first))   # item 0 was applied
+    with pytest.raises(FloatingPointError):
+        Flux.compile_step(mse, model, state)(*bad)
+    assert all(torch.equal(p, q) for p, q in zip(after_first, Flux.params(model)))
+
+
+def test_compile_needs_the_explicit_style():
+    model = Chain(Dense(2, 1))
+    with pytest.raises(TypeError, match="explicit style"):
+        Flux.train_(lambda x: model(x).sum(), Flux.params(model), [torch.rand(1, 2)],
+                    Flux.Descent(), compile=True)
+
+
+def _live_tensors():
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if issubclass(type(o), torch.Tensor))
+
+
+@pytest.mark.parametrize("style", ["explicit", "implicit", "compiled"])
+def test_long_training_does_not_grow_memory(style):
+    torch.manual_seed(0)
+    model = Chain(Dense(8, 16, relu), Dense(16, 1))
+    data = [(torch.rand(4, 8), torch.rand(4, 1)) for _ in range(20)]
+    if style == "implicit":
+        ps, opt = Flux.params(model), Flux.Adam(0.01)
+
+        def epoch():
+            Flux.train_(lambda x, y: ((model(x) - y) ** 2).mean(), ps, data, opt)
+    else:
+        state = Flux.setup(Flux.Adam(0.01), model)
+
+        def epoch():
+            Flux.train_(mse, model, data, state, compile=style == "compiled")
+    epoch()
+    epoch()
+    start = _live_tensors()
+    for _ in range(10):
+        epoch()
+    assert _live_tensors() <= start      # nothing (graphs, states, copies) kept across steps
+    assert all(p.grad_fn is None and not p.requires_grad for p in Flux.params(model))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_peak_memory_of_a_step_on_cuda():
+    dev = torch.device("cuda")
+    torch.manual_seed(0)
+    model = Flux.gpu(Chain(Dense(784, 512, relu), Dense(512, 10)))
+    x, y = torch.rand(256, 784, device=dev), torch.rand(256, 10, device=dev)
+    state = Flux.setup(Flux.Descent(0.01), model)
+    ps = list(Flux.params(model))
+
+    def ours():
+        Flux.update_(state, model, Flux.gradient(lambda m: mse(m, x, y), model)[0])
+
+    def hand():
+        for p in ps:
+            p.requires_grad_(True)
+        loss = ((model(x) - y) ** 2).mean()
+        gs = torch.autograd.grad(loss, ps)
+        for p in ps:
+            p.requires_grad_(False)
+        torch._foreach_add_(ps, gs, alpha=-0.01)
+
+    peaks = {}
+    for name, f in [("hand", hand), ("ours", ours)]:
+        f()
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        f()
+        torch.cuda.synchronize()
+        peaks[name] = torch.cuda.max_memory_allocated() - base
+    assert peaks["ours"] <= 1.1 * peaks["hand"] + 4 * sum(p.numel() for p in ps) + 2 ** 20
