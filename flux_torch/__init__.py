@@ -24,6 +24,7 @@ from .destructure import Restructure, destructure
 from .distributed import MPIBackend, NCCLBackend
 from .from_torch import from_torch, swap_batch_time
 from .io import load, save
+from .outputsize import LazyLayer, autosize, autosizefor, outputsize, striplazy
 from .optimise import *  # noqa: F401,F403
 from .softmax import logsoftmax, logsumexp, softmax
 from .state import loadmodel_, state
@@ -45,7 +46,8 @@ __all__ = (
      "softmax", "logsoftmax", "logsumexp", "Losses", "Data",
      "state", "loadmodel_", "save", "load", "Optimise",
      "to_torch", "TorchView", "from_torch", "swap_batch_time", "destructure", "Restructure",
-     "compile_step", "CompiledStep", "DistributedUtils", "MPIBackend", "NCCLBackend"]
+     "compile_step", "CompiledStep", "DistributedUtils", "MPIBackend", "NCCLBackend",
+     "outputsize", "autosize"]
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)
     + [n for n in optimise.__all__ if n != "throttle"]

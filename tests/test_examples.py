@@ -53,3 +53,23 @@ def test_mlp_classifier_beats_90_percent(tmp_path):
     except ImportError:
         return
     assert (tmp_path / "loss.png").stat().st_size > 0
+
+
+def test_cnn_classifier_beats_95_percent():
+    pytest.importorskip("sklearn")
+    out = run_example("cnn_classifier.py", "--epochs", "10")     # a few seconds: startup dominates
+    acc = float(out.split("test accuracy:")[1].split()[0])
+    assert acc >= 0.95, out[-2000:]
+    assert out.count("epoch ") == 10
+    assert "BatchNorm(16, relu)" in out and "Dropout(0.3)" in out
+    assert "Dense(128, 64, relu)" in out          # outputsize found the flattened 32×2×2
+
+
+def test_char_rnn_loss_goes_down():
+    out = run_example("char_rnn.py", "--steps", "40")
+    before = float(out.split("loss before:")[1].split()[0])
+    after = float(out.split("loss after:")[1].split()[0])
+    assert after < before
+    steps = [float(line.split("loss")[1]) for line in out.splitlines() if line.startswith("step")]
+    assert steps[-1] < steps[0]
+    assert "sample: '" in out
