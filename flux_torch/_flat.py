@@ -18,7 +18,7 @@ import weakref
 import torch
 from torch import nn
 
-from ._nodes import _MOD, _SCALARS, handler
+from ._nodes import _FIELDS, _MOD, _OBJ, _SCALARS, handler
 
 __all__ = ["Flat", "flat"]
 
@@ -54,7 +54,7 @@ class Flat:
 
     ``objs[i]`` is the object at slot ``i`` (slot 0 is the root, not kept), ``steps[i - 1]``
     = ``(parent slot, key, getter)`` reaches it; ``nodes`` lists, children before
-    parents, ``(slot, handler, keys, child slots)`` for every node; an object
+    parents, ``(slot, builder, child slots)`` for every node; an object
     met twice (tied tensors, shared layers) has one slot, and each later
     sighting is in ``aliases`` as ``(slot, parent slot, key, getter)``.
     """
@@ -99,7 +99,7 @@ class Flat:
         size = _sizer(obj)
         if size is not None:
             self.sizes.append((slot, size, size(obj)))
-        self.nodes.append((slot, h, keys, kids))
+        self.nodes.append((slot, _builder(h, obj, keys), kids))
 
     def fits(self, root):
         """True while ``root`` (the object recorded) holds the same objects at the same places."""
@@ -127,10 +127,28 @@ class Flat:
         objs[0] = root
         for i in self.tensor_slots:
             out[i] = values.get(id(objs[i]))
-        for slot, h, keys, kids in self.nodes:
-            got = tuple(out[k] for k in kids)
-            out[slot] = dict(zip(keys, got)) if h is _MOD else h[2](objs[slot], got)
+        for slot, build, kids in self.nodes:
+            out[slot] = build(objs[slot], [out[k] for k in kids])
         return out[0]
+
+
+def _builder(h, obj, keys):
+    """A fast ``rebuild`` for nodes like ``obj`` (``nn.Module`` as a dict), for :meth:`Flat.mirror`."""
+    t = type(obj)
+    if h is _MOD or t is dict:
+        return lambda _, got: dict(zip(keys, got))
+    if t is tuple:
+        return lambda _, got: tuple(got)
+    if t is list:
+        return lambda _, got: got
+    if h is _OBJ and _FIELDS.get(t) is None and hasattr(obj, "__dict__"):
+        def build(_, got):        # every attribute is a child: a fresh __dict__ from the keys
+            new = object.__new__(t)
+            new.__dict__.update(zip(keys, got))
+            return new
+        return build
+    rebuild = h[2]
+    return lambda template, got: rebuild(template, tuple(got))
 
 
 def _forget(key):

@@ -41,7 +41,7 @@ class CompiledStep:
         self.verbose, self.compile_time, self.choice = verbose, None, None
         self._plan = plan_for(opt_state, model)
         self._params = [item[0] for item in self._plan.items]
-        self._shapes = None
+        self._shapes, self._sig, self._groups = None, None, None
         self._times = {"compiled": [], "eager": []}
         if mode is None and any(p.is_cuda for p in self._params):
             mode = "reduce-overhead"
@@ -124,18 +124,18 @@ class CompiledStep:
                                      "not updated with this batch")
 
     def _update(self, grads):
-        groups = {}
-        for (p, _, leaf, buf, _), g in zip(self._plan.items, grads):
-            if leaf.frozen or g is None:
-                continue
-            group = groups.get(id(leaf.rule))
-            if group is None:
-                group = groups[id(leaf.rule)] = (leaf.rule, [], [], [], [])
-            group[1].append(leaf.state)
-            group[2].append(p)
-            group[3].append(g)
-            group[4].append(buf)
-        _step(list(groups.values()))
+        items = self._plan.items
+        sig = tuple((id(it[2].rule), it[2].frozen, id(it[2].state)) for it in items)
+        if sig != self._sig:      # adjust_ / freeze_ changed the rules: regroup
+            self._sig, groups = sig, {}
+            for i, (p, _, leaf, buf, _) in enumerate(items):
+                if not leaf.frozen:
+                    groups.setdefault(id(leaf.rule), (leaf.rule, [], [], [], []))
+                    for lst, v in zip(groups[id(leaf.rule)][1:], (leaf.state, p, i, buf)):
+                        lst.append(v)
+            self._groups = list(groups.values())
+        _step([(rule, states, ps, [grads[i] for i in idx], bufs)
+               for rule, states, ps, idx, bufs in self._groups])
 
     def _time(self, kind, start, val):
         if self.choice is not None:

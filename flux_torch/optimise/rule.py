@@ -184,6 +184,9 @@ class Rule:
         gradients ``dxs`` (equal-length lists); the caller does ``x -= update``."""
         return list(self._apply(states, xs, dxs)) if dxs else []
 
+    #: False when ``apply_`` only reads ``dxs``: ``update_`` then skips copying the gradients
+    apply_writes_dx = True
+
     def apply_(self, states, xs, dxs):
         """``apply`` fused with the subtraction: advances ``states`` and does
         ``x -= update`` for each of ``xs`` in place, saving a pass over memory where the

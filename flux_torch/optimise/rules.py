@@ -42,6 +42,8 @@ class Descent(Rule):
         torch._foreach_mul_(dxs, self.eta)
         return dxs
 
+    apply_writes_dx = False
+
     def apply_(self, states, xs, dxs):
         if dxs:
             torch._foreach_add_(xs, dxs, alpha=-self.eta)

@@ -183,8 +183,10 @@ def _step(groups):
     with torch.no_grad():       # nn.Parameter objects too; never part of a graph
         if len(groups) == 1:    # one rule: its fused update (apply and subtract in one pass)
             rule, states, ps, gs, dxs = groups[0]
-            torch._foreach_copy_(dxs, gs)
-            rule.apply_(states, ps, dxs)
+            if rule.apply_writes_dx:
+                torch._foreach_copy_(dxs, gs)
+                gs = dxs
+            rule.apply_(states, ps, gs)
             return
         for rule, states, ps, gs, dxs in groups:
             if not ps:
