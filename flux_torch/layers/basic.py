@@ -139,25 +139,10 @@ class Chain(Showable):
         return x
 
     def __getitem__(self, i):
-        layers = self.layers
-        if isinstance(i, str):
-            if type(layers) is not dict:
-                raise KeyError(f"Chain has no names; index it with a number, not {i!r}")
-            return layers[i]
-        if type(layers) is dict:
-            keys = list(layers)
-            if isinstance(i, slice):
-                return Chain(**{k: layers[k] for k in keys[i]})
-            return layers[keys[i]]
-        if isinstance(i, slice):
-            return Chain(list(layers[i])) if isinstance(layers, list) else Chain(*layers[i])
-        return layers[i]
+        return index_layers(self, i, lambda *ls, **named: Chain(*ls, **named))
 
     def __getattr__(self, name):
-        layers = self.__dict__.get("layers")
-        if type(layers) is dict and name in layers:
-            return layers[name]
-        raise AttributeError(f"'Chain' object has no attribute {name!r}")
+        return named_layer(self, name)
 
     def __len__(self):
         return len(self.layers)
@@ -181,6 +166,32 @@ class Chain(Showable):
         else:
             inner = ", ".join(inline(v) for v in self.layers)
         return f"Chain([{inner}])" if isinstance(self.layers, list) else f"Chain({inner})"
+
+
+def index_layers(owner, i, make):
+    """``owner[i]`` for a container of ``owner.layers`` (Chain, Parallel...): 0-based, by
+    name, or a slice, which ``make(*layers)`` / ``make(**named)`` turns into a container."""
+    layers, name = owner.layers, type(owner).__name__
+    if isinstance(i, str):
+        if type(layers) is not dict:
+            raise KeyError(f"{name} has no names; index it with a number, not {i!r}")
+        return layers[i]
+    if type(layers) is dict:
+        keys = list(layers)
+        if isinstance(i, slice):
+            return make(**{k: layers[k] for k in keys[i]})
+        return layers[keys[i]]
+    if isinstance(i, slice):
+        return make(list(layers[i])) if isinstance(layers, list) else make(*layers[i])
+    return layers[i]
+
+
+def named_layer(owner, name):
+    """``owner.name`` for a container whose layers are named (its ``__getattr__``)."""
+    layers = owner.__dict__.get("layers")
+    if type(layers) is dict and name in layers:
+        return layers[name]
+    raise AttributeError(f"{type(owner).__name__!r} object has no attribute {name!r}")
 
 
 def activations(c, x):

@@ -13,6 +13,7 @@ import torch
 from .._device import as_tensor
 from .._functor import functor
 from .._show import Showable, inline
+from .basic import index_layers, named_layer
 
 __all__ = ["SkipConnection", "Parallel", "PairwiseFusion", "Maxout", "vcat", "hcat"]
 
@@ -122,25 +123,11 @@ class _Branches(Showable):
         return iter(self._seq())
 
     def __getitem__(self, i):
-        layers, cls = self.layers, type(self)
-        if isinstance(i, str):
-            if type(layers) is not dict:
-                raise KeyError(f"{cls.__name__} has no names; index it with a number, not {i!r}")
-            return layers[i]
-        if type(layers) is dict:
-            keys = list(layers)
-            if isinstance(i, slice):
-                return cls(self.connection, **{k: layers[k] for k in keys[i]})
-            return layers[keys[i]]
-        if isinstance(i, slice):
-            return cls(self.connection, *layers[i])
-        return layers[i]
+        cls = type(self)
+        return index_layers(self, i, lambda *ls, **named: cls(self.connection, *ls, **named))
 
     def __getattr__(self, name):
-        layers = self.__dict__.get("layers")
-        if type(layers) is dict and name in layers:
-            return layers[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return named_layer(self, name)
 
     def _check_count(self, xs):
         n, nx = len(self.layers), len(xs)
