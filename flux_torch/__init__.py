@@ -8,8 +8,8 @@ from . import distributed as DistributedUtils
 from . import losses as Losses
 from . import optimise as Optimise
 from ._device import Device, bf16, cpu, cpu_device, f16, f32, f64, gpu, gpu_device
-from ._functor import (children, fcollect, fleaves, fmap, fmapstructure, functor, isleaf, layer,
-                       modules, trainable)
+from ._functor import (children, fcollect, fleaves, fmap, fmap_with_path, fmapstructure,
+                       fmapstructure_with_path, functor, isleaf, layer, modules, trainable)
 from ._grad import WithGradient, gradient, hessian, jacobian, pullback, withgradient
 from ._grads import Grads
 from ._mode import istraining, testmode_, trainmode_
@@ -40,6 +40,7 @@ __all__ = (
     ["gradient", "withgradient", "pullback", "jacobian", "hessian", "WithGradient",
      "params", "Params", "Grads",
      "functor", "layer", "children", "trainable", "fmap", "fmapstructure", "fleaves", "fcollect",
+     "fmap_with_path", "fmapstructure_with_path",
      "modules", "isleaf",
      "gpu", "cpu", "f16", "f32", "f64", "bf16", "Device", "gpu_device", "cpu_device",
      "istraining", "testmode_", "trainmode_",

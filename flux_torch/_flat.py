@@ -151,8 +151,8 @@ def _builder(h, obj, keys):
     return lambda template, got: rebuild(template, tuple(got))
 
 
-def _forget(key):
-    return lambda _ref: _CACHE.pop(key, None)
+def _forget(key, table=_CACHE):     # bound now: at exit the module global may be gone
+    return lambda _ref: table.pop(key, None)
 
 
 def flat(root):

@@ -1,8 +1,9 @@
 """The one traversal: how flux_torch walks a model (Functors.jl in Python).
 
 Everything that visits the tensors of a model (``params``, ``gpu``/``f32``,
-optimiser ``setup``, ``state``, printing, train/test modes) is a few lines over
-:func:`fmap` or :func:`fcollect` here. A node's children come from
+optimiser ``setup``, ``state``/``loadmodel_``, printing, train/test modes) is a few
+lines over :func:`fmap`, :func:`fmap_with_path` (key paths, a check at every node)
+or :func:`fcollect` here. A node's children come from
 :func:`children`; a node is rebuilt, without calling ``__init__``, by
 :func:`rebuild`.
 
@@ -15,8 +16,8 @@ import torch
 from ._nodes import (_FIELDS, _HANDLERS, _MOD, _SCALARS, _TRAINABLE, _get,  # noqa: F401
                      handler)
 
-__all__ = ["functor", "layer", "isfunctor", "children", "trainable", "fmap",
-           "fmapstructure", "fleaves", "fcollect", "modules", "isleaf"]
+__all__ = ["functor", "layer", "isfunctor", "children", "trainable", "fmap", "fmap_with_path",
+           "fmapstructure", "fmapstructure_with_path", "fleaves", "fcollect", "modules", "isleaf"]
 
 
 def functor(cls=None, *fields, trainable=None):
@@ -138,20 +139,95 @@ def fmap(f, x, *ys, exclude=None, trainable_only=False, modules_as_dicts=False, 
     """Apply ``f`` to every leaf of ``x`` (and the matching leaves of ``ys``) and rebuild.
 
     An identity cache makes a tensor (or layer) that appears twice map to one
-    result, so tied weights stay tied. ``exclude(node)`` marks extra leaves.
-    ``trainable_only`` walks only trainable children, keeping the others as they are.
+    result, so tied weights stay tied; ``cache=False`` maps every occurrence on
+    its own. ``exclude(node)`` marks extra leaves. ``trainable_only`` walks only
+    trainable children, keeping the others as they are.
 
     >>> w = torch.ones(2)
     >>> out = fmap(lambda t: t * 2 if isinstance(t, torch.Tensor) else t, (w, w, "tag"))
     >>> out[0] is out[1], out[2]
     (True, 'tag')
+    >>> out = fmap(lambda t: t * 2, (w, w), cache=False)
+    >>> out[0] is out[1]
+    False
     """
-    if cache is None:
-        cache = {}
-    return _fmap(f, x, ys, exclude, trainable_only, modules_as_dicts, cache)
+    return _map(f, x, ys, exclude, trainable_only, _module_dict if modules_as_dicts else None, cache)
 
 
-def _fmap(f, x, ys, exclude, tonly, as_dicts, cache):
+def fmap_with_path(f, x, *ys, exclude=None, trainable_only=False, modules_as_dicts=False,
+                   cache=None, on_node=None):
+    """Like :func:`fmap`, but ``f(path, leaf, *ys_leaves)`` also gets the leaf's key path.
+
+    ``Functors.fmap_with_path``: ``path`` is the tuple of keys (those of
+    :func:`children`) leading from ``x`` to the leaf, ``()`` for ``x`` itself;
+    ``exclude(path, node)`` marks extra leaves. ``on_node(path, node, *ys_nodes)``,
+    when given, is called at every node before its children are walked, with the
+    matching nodes of ``ys`` (to check that they have the same keys, say).
+    ``cache=False`` turns the identity cache off: a tied tensor is met at each place.
+
+    >>> x = ([1, 2, 3], 4, {"a": 5, "b": {"A": 6, "B": 7}, "c": {"C": 8, "D": 9}})
+    >>> fmap_with_path(lambda p, v: None if isinstance(v, dict) else v ** 2, x,
+    ...                exclude=lambda p, v: p == (2, "c"))
+    ([1, 4, 9], 16, {'a': 25, 'b': {'A': 36, 'B': 49}, 'c': None})
+    >>> fmap_with_path(lambda p, v: p, {"w": [0, 0]})
+    {'w': [('w', 0), ('w', 1)]}
+    """
+    return _map(f, x, ys, exclude, trainable_only, _module_dict if modules_as_dicts else None,
+                cache, True, on_node)
+
+
+def fmapstructure(f, x, *ys, plain=False, exclude=None, trainable_only=False, cache=None):
+    """Like :func:`fmap`, but ``torch.nn.Module`` nodes come back as plain dicts.
+
+    With ``plain=True`` every node comes back as a plain container, as in
+    ``Functors.fmapstructure``: lists and tuples stay lists and tuples, and
+    dicts, layers, ``nn.Module``, dataclasses and namedtuples become dicts of their children.
+
+    >>> lin = torch.nn.Linear(2, 1)
+    >>> sorted(fmapstructure(lambda t: tuple(t.shape), lin))
+    ['bias', 'weight']
+    >>> fmapstructure(lambda v: tuple(v.shape) if isinstance(v, torch.Tensor) else (),
+    ...               Dense(2, 3), plain=True)
+    {'weight': (3, 2), 'bias': (3,), 'σ': ()}
+    """
+    return _map(f, x, ys, exclude, trainable_only, _plain if plain else _module_dict, cache)
+
+
+def fmapstructure_with_path(f, x, *ys, plain=False, exclude=None, trainable_only=False, cache=None,
+                            on_node=None):
+    """:func:`fmap_with_path` with the output of :func:`fmapstructure` (``Functors.fmapstructure_with_path``).
+
+    >>> fmapstructure_with_path(lambda p, t: p, {"lin": torch.nn.Linear(1, 1)})
+    {'lin': {'weight': ('lin', 'weight'), 'bias': ('lin', 'bias')}}
+    """
+    return _map(f, x, ys, exclude, trainable_only, _plain if plain else _module_dict, cache, True, on_node)
+
+
+def _module_dict(x, h, keys, new):
+    return dict(zip(keys, new)) if h is _MOD else h[2](x, tuple(new))
+
+
+def _plain(x, h, keys, new):
+    """Plain containers: lists and tuples stay so, every other node becomes a dict of its children."""
+    if isinstance(x, list):
+        return list(new)
+    if isinstance(x, tuple) and not hasattr(x, "_fields"):
+        return tuple(new)
+    return dict(zip(keys, new))
+
+
+def _map(f, x, ys, exclude, tonly, shape, cache, with_path=False, on_node=None):
+    if not (with_path or cache is False or on_node is not None):
+        return _fmap(f, x, ys, exclude, tonly, shape, {} if cache is None else cache)
+    if not with_path:
+        f0, ex0 = f, exclude
+        f = lambda _, *a: f0(*a)    # noqa: E731
+        exclude = None if ex0 is None else (lambda _, v: ex0(v))
+    cache = None if cache is False else ({} if cache is None else cache)
+    return _pmap(f, (), x, ys, exclude, tonly, shape, cache, on_node)
+
+
+def _fmap(f, x, ys, exclude, tonly, shape, cache):
     t = type(x)
     cacheable = t not in _SCALARS
     if cacheable:
@@ -169,24 +245,36 @@ def _fmap(f, x, ys, exclude, tonly, as_dicts, cache):
             if names is not None and k not in names:
                 new.append(v)
             else:
-                new.append(_fmap(f, v, tuple(_get(y, k) for y in ys), exclude, tonly, as_dicts, cache))
-        if as_dicts and h is _MOD:
-            out = dict(zip(keys, new))
-        else:
-            out = h[2](x, tuple(new))
+                new.append(_fmap(f, v, tuple(_get(y, k) for y in ys), exclude, tonly, shape, cache))
+        out = h[2](x, tuple(new)) if shape is None else shape(x, h, keys, new)
     if cacheable:
         cache[id(x)] = (x, out)
     return out
 
 
-def fmapstructure(f, x, *ys, **kw):
-    """Like :func:`fmap`, but ``torch.nn.Module`` nodes come back as plain dicts.
-
-    >>> lin = torch.nn.Linear(2, 1)
-    >>> sorted(fmapstructure(lambda t: tuple(t.shape), lin))
-    ['bias', 'weight']
-    """
-    return fmap(f, x, *ys, modules_as_dicts=True, **kw)
+def _pmap(f, path, x, ys, exclude, tonly, shape, cache, on_node):
+    """:func:`_fmap` with key paths, an optional cache and ``on_node``: apart, so that fmap stays lean."""
+    t = type(x)
+    cacheable = cache is not None and t not in _SCALARS
+    if cacheable:
+        hit = cache.get(id(x))
+        if hit is not None:
+            return hit[1]
+    h = handler(t)
+    if h is None or (exclude is not None and exclude(path, x)):
+        out = f(path, x, *ys)
+    else:
+        if on_node is not None:
+            on_node(path, x, *ys)
+        keys, vals = h[0](x), h[1](x)
+        names = h[3](x) if tonly and h[3] is not None else None
+        new = [v if names is not None and k not in names else
+               _pmap(f, path + (k,), v, tuple(_get(y, k) for y in ys), exclude, tonly, shape, cache, on_node)
+               for k, v in zip(keys, vals)]
+        out = h[2](x, tuple(new)) if shape is None else shape(x, h, keys, new)
+    if cacheable:
+        cache[id(x)] = (x, out)
+    return out
 
 
 def fcollect(x, exclude=None, trainable_only=False):

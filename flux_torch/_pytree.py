@@ -38,8 +38,8 @@ class _Spec:
 _MADE = {}
 
 
-def _forget(key):
-    return lambda _ref: _MADE.pop(key, None)
+def _forget(key, table=_MADE):     # bound now: at exit the module global may be gone
+    return lambda _ref: table.pop(key, None)
 
 
 def _flatten(x):

@@ -8,26 +8,22 @@ activation function, a random generator) becomes ``()``, as in Flux. Trainable
 and non-trainable tensors (``BatchNorm``'s running statistics) are both
 included; they are the model's own tensors, not copies.
 
-``loadmodel_(dst, src)`` walks ``dst`` and ``src`` together, key by key, and
-copies every tensor of ``src`` into the matching tensor of ``dst``, in place.
+``loadmodel_(dst, src)`` walks ``dst`` and ``src`` together, key by key (with
+``fmap_with_path``, checking the keys at every node), and copies every tensor of
+``src`` into the matching tensor of ``dst``, in place. ``state`` is
+``fmapstructure(..., plain=True)``.
 """
 import numbers
 
 import numpy as np
 import torch
 
-from ._functor import children, fmapstructure, isleaf
+from ._functor import children, fmap_with_path, fmapstructure, isleaf
 
 __all__ = ["state", "loadmodel_"]
 
 _KEPT = (torch.Tensor, np.ndarray, numbers.Number, str, type(None))
 _ARRAY = (torch.Tensor, np.ndarray)
-_PLAIN = (tuple, list, dict)
-
-
-def _is_struct(x):
-    """A node that is not a plain tuple, list or dict: a layer, nn.Module, dataclass, namedtuple..."""
-    return type(x) not in _PLAIN and not isleaf(x)
 
 
 def state(x):
@@ -48,28 +44,22 @@ def state(x):
     {'λ': (), 'β': tensor([0.]), 'γ': tensor([1.]), 'μ': tensor([0.]), 'σ2': tensor([1.]),
      'ε': 1e-05, 'momentum': 0.1, 'affine': True, 'track_stats': True, 'active': None, 'chs': 1}
     """
-    cache = {}
-
-    def walk(y):
-        return fmapstructure(leaf, y, exclude=_is_struct, cache=cache)
-
-    def leaf(y):
-        if isleaf(y):
-            return y if isinstance(y, _KEPT) else ()
-        kids = {k: walk(v) for k, v in children(y).items()}   # a layer: a dict of its fields
-        if isinstance(y, dict) or hasattr(y, "_fields"):
-            return kids
-        if isinstance(y, tuple):
-            return tuple(kids.values())
-        if isinstance(y, list):
-            return list(kids.values())
-        return kids
-
-    return walk(x)
+    return fmapstructure(_kept, x, plain=True)
 
 
-def _where(path):
-    return "dst" + "".join(path) if path else "the top level"
+def _kept(leaf):
+    return leaf if isinstance(leaf, _KEPT) else ()
+
+
+def _where(dst, path):
+    """``path`` (keys from the top of ``dst``) written as Python: ``dst.layers[0].weight``."""
+    if not path:
+        return "the top level"
+    out, node = "dst", dst
+    for k in path:
+        out += _step(node, k)
+        node = children(node).get(k)
+    return out
 
 
 def _step(node, key):
@@ -88,12 +78,12 @@ def _is_off(v):
     return v is None or v is False
 
 
-def _load_leaf(dst, src, path):
-    where = _where(path)
+def _load_leaf(dst, src, where):
+    """Copy the leaf ``src`` into the leaf ``dst``; ``where()`` names the place, for errors."""
     if isinstance(dst, _ARRAY):
         if isinstance(src, _ARRAY):
             if _shape(src) != _shape(dst):
-                raise ValueError(f"loadmodel_: at {where}, tried to load a tensor of shape {_shape(src)} "
+                raise ValueError(f"loadmodel_: at {where()}, tried to load a tensor of shape {_shape(src)} "
                                  f"into a tensor of shape {_shape(dst)}; the source model must be built "
                                  "with the same layer sizes as the destination")
             if isinstance(dst, np.ndarray):
@@ -106,21 +96,21 @@ def _load_leaf(dst, src, path):
             with torch.no_grad():
                 dst[...] = 0
         else:
-            raise TypeError(f"loadmodel_: at {where}, tried to copy {src!r} into a tensor destination "
+            raise TypeError(f"loadmodel_: at {where()}, tried to copy {src!r} into a tensor destination "
                             f"of shape {_shape(dst)}; this is not allowed (the source has no tensor here)")
     elif isinstance(src, _ARRAY):
         if _is_off(dst):
             if bool((torch.as_tensor(src) != 0).any()):
-                raise ValueError(f"loadmodel_: at {where}, cannot load a non-zero tensor into {dst!r} "
+                raise ValueError(f"loadmodel_: at {where()}, cannot load a non-zero tensor into {dst!r} "
                                  "(the destination has no parameter here, e.g. bias=False); "
                                  "build the destination with this parameter")
         else:
-            raise TypeError(f"loadmodel_: at {where}, tried to copy a tensor of shape {_shape(src)} "
+            raise TypeError(f"loadmodel_: at {where()}, tried to copy a tensor of shape {_shape(src)} "
                             f"into {dst!r}; this is not allowed (the destination has no tensor here)")
     # other leaves (functions, numbers, strings) are not copied and need not match
 
 
-def _tie_check(dst, src, path):
+def _tie_check(dst, src, where):
     if not isinstance(dst, _ARRAY):
         return
     if isinstance(src, _ARRAY):
@@ -130,33 +120,14 @@ def _tie_check(dst, src, path):
     else:
         same = _is_off(src) and not bool((torch.as_tensor(dst) != 0).any())
     if not same:
-        raise ValueError(f"loadmodel_: at {_where(path)}, encountered a tied destination tensor (one tensor "
+        raise ValueError(f"loadmodel_: at {where()}, encountered a tied destination tensor (one tensor "
                          "used at several places) with untied and mismatched sources; give it the "
                          "same source value everywhere")
 
 
-def _load(dst, src, keep, seen, path):
-    dkids, skids = children(dst), children(src)
-    if keep is not None:
-        dkids = {k: v for k, v in dkids.items() if keep(v)}
-        skids = {k: v for k, v in skids.items() if keep(v)}
-    if set(dkids) != set(skids):
-        missing = [k for k in dkids if k not in skids]
-        extra = [k for k in skids if k not in dkids]
-        raise ValueError(f"loadmodel_: at {_where(path)}, tried to load keys {tuple(skids)} into keys "
-                         f"{tuple(dkids)} but the structures do not match (missing from src: {missing}, "
-                         f"not in dst: {extra}); src must mirror dst, as state(model) does for a model "
-                         "built the same way")
-    for k, d in dkids.items():
-        s, p = skids[k], path + (_step(dst, k),)
-        if isinstance(d, _ARRAY) and id(d) in seen:   # a tied tensor: loaded once, then checked
-            _tie_check(d, s, p)
-        elif isleaf(d):
-            if isinstance(d, _ARRAY):
-                seen[id(d)] = d
-            _load_leaf(d, s, p)
-        else:
-            _load(d, s, keep, seen, p)
+def _kids(node, keep):
+    kids = children(node)
+    return kids if keep is None else {k: v for k, v in kids.items() if keep(v)}
 
 
 def loadmodel_(dst, src, *, filter=None):
@@ -181,11 +152,36 @@ def loadmodel_(dst, src, *, filter=None):
     Traceback (most recent call last):
     ValueError: loadmodel_: at dst.weight, tried to load a tensor of shape (2, 3) into a tensor of shape (3, 2); ...
     """
-    if isleaf(dst):
-        if isinstance(dst, _ARRAY) and not isleaf(src):
-            raise TypeError(f"loadmodel_: tried to load a {type(src).__name__} into a tensor of shape "
-                            f"{_shape(dst)}; pass a tensor, or load the whole model")
-        _load_leaf(dst, src, ())
-        return dst
-    _load(dst, src, filter, {}, ())
+    if isinstance(dst, _ARRAY) and not isleaf(src):
+        raise TypeError(f"loadmodel_: tried to load a {type(src).__name__} into a tensor of shape "
+                        f"{_shape(dst)}; pass a tensor, or load the whole model")
+    loaded = set()       # ids of the tensors of dst loaded so far: a tied tensor is loaded once
+
+    def same_keys(path, d, s):
+        dkids, skids = _kids(d, filter), _kids(s, filter)
+        if set(dkids) != set(skids):
+            missing = [k for k in dkids if k not in skids]
+            extra = [k for k in skids if k not in dkids]
+            raise ValueError(f"loadmodel_: at {_where(dst, path)}, tried to load keys {tuple(skids)} into "
+                             f"keys {tuple(dkids)} but the structures do not match (missing from src: "
+                             f"{missing}, not in dst: {extra}); src must mirror dst, as state(model) does "
+                             "for a model built the same way")
+
+    def skipped(path, d):        # the top is always loaded, as in Flux
+        return path != () and not filter(d)
+
+    def load(path, d, s):
+        if filter is not None and skipped(path, d):
+            return d
+        where = lambda: _where(dst, path)    # noqa: E731
+        if isinstance(d, _ARRAY) and id(d) in loaded:
+            _tie_check(d, s, where)
+        else:
+            if isinstance(d, _ARRAY):
+                loaded.add(id(d))
+            _load_leaf(d, s, where)
+        return d
+
+    fmap_with_path(load, dst, src, exclude=None if filter is None else skipped, cache=False,
+                   on_node=same_keys)
     return dst

@@ -18,7 +18,7 @@ import weakref
 import torch
 from torch import nn
 
-from ._functor import children, fcollect, fleaves, fmap
+from ._functor import fleaves, fmap, fmap_with_path
 from ._mode import testmode_, trainmode_
 from ._show import show
 
@@ -67,29 +67,28 @@ class TorchView(nn.Module):
         super().__init__()
         object.__setattr__(self, "_flux", model)
         links = []          # (dotted name, the model's tensor, registered as Parameter?)
-        paths = {id(model): ()}
         trainable_ids = {id(t) for t in fleaves(model, trainable_only=True)}
-        done = set()
-        for node in fcollect(model, exclude=_is_module):
-            base = paths[id(node)]
-            for k, c in children(node).items():
-                paths.setdefault(id(c), base + (_key(k),))
-                if id(c) in done or not isinstance(c, (torch.Tensor, nn.Module)):
-                    continue
-                done.add(id(c))
-                path = paths[id(c)]
-                owner = self._owner(path[:-1])
-                name = path[-1]
-                if isinstance(c, nn.Module):
-                    owner._modules[name] = c
-                    done.update(id(t) for t in c.parameters())
-                    done.update(id(t) for t in c.buffers())
-                elif id(c) in trainable_ids and _is_param(c):
-                    owner._parameters[name] = c if isinstance(c, nn.Parameter) else nn.Parameter(c)
-                    links.append((".".join(path), c, True))
-                else:
-                    owner._buffers[name] = c
-                    links.append((".".join(path), c, False))
+        done = set()        # a tensor met again (tied), or held by an nn.Module registered already
+
+        def register(keys, c):      # the identity cache brings each tensor and module here once
+            if not keys or id(c) in done or not isinstance(c, (torch.Tensor, nn.Module)):
+                return c
+            done.add(id(c))
+            path = tuple(_key(k) for k in keys)
+            owner, name = self._owner(path[:-1]), path[-1]
+            if isinstance(c, nn.Module):
+                owner._modules[name] = c
+                done.update(id(t) for t in c.parameters())
+                done.update(id(t) for t in c.buffers())
+            elif id(c) in trainable_ids and _is_param(c):
+                owner._parameters[name] = c if isinstance(c, nn.Parameter) else nn.Parameter(c)
+                links.append((".".join(path), c, True))
+            else:
+                owner._buffers[name] = c
+                links.append((".".join(path), c, False))
+            return c
+
+        fmap_with_path(register, model, exclude=lambda _, v: _is_module(v))
         object.__setattr__(self, "_links", tuple(links))
         self._forget()
 

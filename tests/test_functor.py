@@ -329,3 +329,131 @@ def test_torch_compile_fullgraph_accepts_chain():
     m, x = _model(), torch.randn(5, 3)
     f = torch.compile(lambda m, x: m(x), fullgraph=True, backend="eager")
     torch.testing.assert_close(f(m, x), m(x))
+
+
+# ------------------------------------------------------------------ fmap_with_path (Functors.jl test/basics.jl)
+
+from flux_torch._functor import fmap_with_path, fmapstructure_with_path   # noqa: E402
+
+
+@functor
+class Bar:
+    def __init__(self, x):
+        self.x = x
+
+
+B = namedtuple("B", ["b1", "b2"])
+XY = namedtuple("XY", ["x", "y"])
+XYZ = namedtuple("XYZ", ["x", "y", "z"])
+
+
+def _functors_m():
+    # Functors: Bar(Foo(Dict("a" => 1, "b" => (b1=2, b2=20)), [3, 4, (5, 6)])); keys 0-based
+    return Bar(Foo({"a": 1, "b": B(2, 20)}, [3, 4, (5, 6)]))
+
+
+def test_fmap_with_path_basic_properties():
+    res = fmap_with_path(lambda kp, x: x ** 2, _functors_m())
+    assert type(res) is Bar and type(res.x) is Foo
+    assert res.x.x == {"a": 1, "b": B(4, 400)} and res.x.y == [9, 16, (25, 36)]
+    res = fmap_with_path(lambda kp, x: x ** 2 if isinstance(x, int) else None, _functors_m(),
+                         exclude=lambda kp, x: kp in (("x", "x", "b"), ("x", "y", 2)))
+    assert res.x.x == {"a": 1, "b": None} and res.x.y == [9, 16, None]
+
+
+def test_fmap_with_path_paths_are_children_keys():
+    # Functors' docstring example, keys 0-based: ([1, 2, 3], 4, (a=5, b=Dict(...), c=Dict(...)))
+    x = ([1, 2, 3], 4, {"a": 5, "b": {"A": 6, "B": 7}, "c": {"C": 8, "D": 9}})
+    out = fmap_with_path(lambda kp, v: None if isinstance(v, dict) else v ** 2, x,
+                         exclude=lambda kp, v: kp == (2, "c"))
+    assert out == ([1, 4, 9], 16, {"a": 25, "b": {"A": 36, "B": 49}, "c": None})
+    paths = []
+    fmap_with_path(lambda kp, v: paths.append(kp), x)
+    assert paths == [(0, 0), (0, 1), (0, 2), (1,), (2, "a"), (2, "b", "A"), (2, "b", "B"),
+                     (2, "c", "C"), (2, "c", "D")]
+    assert fmap_with_path(lambda kp, v: kp, 7) == ()                    # a leaf: the empty path
+    lin = nn.Linear(2, 1)
+    got = fmap_with_path(lambda kp, v: kp if isinstance(v, torch.Tensor) else v, Chain(lin),
+                         modules_as_dicts=True)
+    assert got.layers[0] == {"weight": ("layers", 0, "weight"), "bias": ("layers", 0, "bias")}
+
+
+def test_fmap_with_path_sharing_and_cache_off():
+    shared = torch.tensor([1, 2, 3])
+    m1 = Foo(shared, Foo(torch.tensor([1, 2, 3]), Foo(shared, torch.tensor([1, 2, 3]))))
+    m1f = fmap_with_path(lambda kp, x: x.float(), m1)
+    assert m1f.x is m1f.y.y.x and m1f.x is not m1f.y.x
+    m1no = fmap_with_path(lambda kp, x: x.float(), m1, cache=False)   # Functors: cache = nothing
+    assert m1no.x is not m1no.y.y.x and torch.equal(m1no.x, m1no.y.y.x)
+    seen = []
+    fmap_with_path(lambda kp, x: seen.append(kp), m1, cache=False)   # each place met
+    assert seen == [("x",), ("y", "x"), ("y", "y", "x"), ("y", "y", "y")]
+    m1no = fmap(lambda x: x.float(), m1, cache=False)                  # plain fmap too
+    assert m1no.x is not m1no.y.y.x
+
+
+def test_fmap_with_path_several_trees():
+    m1 = XY(torch.tensor([1, 2]), 3)
+    n1 = XY(torch.tensor([4, 5]), 6)
+    out = fmap_with_path(lambda kp, x, y: x + y, m1, n1)
+    assert type(out) is XY and torch.equal(out.x, torch.tensor([5, 7])) and out.y == 9
+    foo1 = Foo(torch.tensor([7, 8]), 9)                              # rebuilt as the first tree
+    out = fmap_with_path(lambda kp, x, y: x + y, foo1, n1)
+    assert type(out) is Foo and torch.equal(out.x, torch.tensor([11, 13])) and out.y == 15
+    # the cache uses the identities of the first tree
+    shared = torch.tensor([1, 2, 3])
+    m3 = XYZ(shared, torch.tensor([4, 5, 6]), shared)
+    n3 = XYZ(shared, shared, torch.tensor([7, 8, 9]))
+    z3 = fmap_with_path(lambda kp, x, y: x + y, m3, n3)
+    assert [v.tolist() for v in z3] == [[2, 4, 6], [5, 7, 9], [2, 4, 6]] and z3.x is z3.z
+    z4 = fmap_with_path(lambda kp, *xs: sum(xs), m3, n3, m3, n3)     # more than two trees
+    assert [v.tolist() for v in z4] == [[4, 8, 12], [10, 14, 18], [4, 8, 12]] and z4.x is z4.z
+
+
+def test_fmap_with_path_on_node_reports_mismatch():
+    # Functors: mismatched trees are an error; on_node sees each node with its partners first
+    m2 = XY(torch.tensor([1, 2]), {"a": torch.tensor([3, 4]), "b": 5})
+    n2 = XY(torch.tensor([6, 7]), 8)
+    calls = []
+
+    def same_keys(kp, x, y):
+        calls.append((kp, type(x).__name__, type(y).__name__))
+        if set(children(x)) != set(children(y)):
+            raise ValueError(f"mismatch at {kp}")
+
+    with pytest.raises(ValueError, match=r"mismatch at \('y',\)"):
+        fmap_with_path(lambda kp, x, y: x, m2, n2, on_node=same_keys)
+    assert calls == [((), "XY", "XY"), (("y",), "dict", "int")]
+    calls.clear()
+    fmap_with_path(lambda kp, x, y: x, m2, XY(0, {"a": 0, "b": 0}), on_node=same_keys)
+    assert calls == [((), "XY", "XY"), (("y",), "dict", "dict")]
+
+
+def test_fmapstructure_with_path_and_plain():
+    # Functors: fmapstructure_with_path(f, m) == (x = (x = Dict(...), y = [9, 16, (25, 36)]),)
+    res = fmapstructure_with_path(lambda kp, x: x ** 2, _functors_m(), plain=True)
+    assert res == {"x": {"x": {"a": 1, "b": {"b1": 4, "b2": 400}}, "y": [9, 16, (25, 36)]}}
+    assert type(res["x"]["y"][2]) is tuple
+    res = fmapstructure_with_path(lambda kp, x: x ** 2 if isinstance(x, int) else None, _functors_m(),
+                                  plain=True, exclude=lambda kp, x: kp in (("x", "x", "b"), ("x", "y", 2)))
+    assert res == {"x": {"x": {"a": 1, "b": None}, "y": [9, 16, None]}}
+    # fmapstructure(plain=True): the same without paths; shared nodes map to one object
+    inner = Foo(1, 2)
+    res = fmapstructure(lambda x: x, [inner, inner], plain=True)
+    assert res == [{"x": 1, "y": 2}, {"x": 1, "y": 2}] and res[0] is res[1]
+    res = fmapstructure(lambda x: x, [inner, inner], plain=True, cache=False)
+    assert res[0] is not res[1]
+    # without plain, only nn.Module becomes a dict, other nodes keep their class
+    res = fmapstructure_with_path(lambda kp, t: kp, Foo(nn.Linear(1, 1), 3))
+    assert type(res) is Foo and res.x == {"weight": ("x", "weight"), "bias": ("x", "bias")}
+
+
+def test_fmap_with_path_trainable_only():
+    @layer(trainable=("W",))
+    class Half:
+        def __init__(self, W, b):
+            self.W, self.b = W, b
+    h = Half(torch.ones(1), torch.ones(1))
+    seen = []
+    out = fmap_with_path(lambda kp, t: seen.append(kp) or t * 2, h, trainable_only=True)
+    assert seen == [("W",)] and out.b is h.b and torch.equal(out.W, torch.tensor([2.0]))
