@@ -21,15 +21,18 @@ sys.path.insert(0, os.path.dirname(HERE))    # the repository's flux_torch, inst
 import torch  # noqa: E402
 
 import cases  # noqa: E402
+import layers  # noqa: E402
 import training  # noqa: E402
 from timing import Config, GuardError, run_case  # noqa: E402
 
-MODELS = [((10, 5, 2), 1), ((784, 128, 10), 64), ((784, 512, 512, 10), 256)]
+MODELS = [((10, 5, 2), 1), ((784, 128, 10), 64), ((784, 512, 512, 10), 256), (training.LENET, 64)]
 COLUMNS = ["benchmark", "flux_torch", "(a)", "(b)", "(c) torch.compile", "ft compile_step",
            "ft ÷ (b)", "ft ÷ (a)"]
 LEGEND = """\
 - derivatives: (a) `torch.func.grad`, (b) `torch.autograd.grad` (making the input tensor included).
-- training steps (forward, MSE loss, backward, SGD update; relu hidden layers; float32):
+- training steps (forward, MSE loss, backward, SGD update; relu hidden layers; float32; the
+  LeNet model is Conv((5, 5), 1, 6, relu), MaxPool((2, 2)), Conv((5, 5), 6, 16, relu),
+  MaxPool((2, 2)), flatten, Dense(256, 10) on batches of (64, 1, 28, 28)):
   implicit = `params` + `gradient(() -> loss, ps)` + `Flux.Optimise.update_(Descent(0.01), ps, gs)`;
   explicit = `setup(Descent(0.01), model)` + `gradient(m -> loss(m, x, y), model)`
   + `update_(state, model, g)`; (a) `nn.Sequential` + `torch.optim.SGD`, (b) plain tensors
@@ -112,11 +115,11 @@ def row(label, vs, ft_key, notes):
             ratio(ft, med("b")), ratio(ft, med("a"))]
 
 
-def table(rows):
-    widths = [max(len(r[i]) for r in [COLUMNS] + rows) for i in range(len(COLUMNS))]
+def table(rows, columns=COLUMNS):
+    widths = [max(len(r[i]) for r in [columns] + rows) for i in range(len(columns))]
     line = lambda r: "| " + " | ".join(s.ljust(w) for s, w in zip(r, widths)) + " |"
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(COLUMNS), sep] + [line(r) for r in rows])
+    return "\n".join([line(columns), sep] + [line(r) for r in rows])
 
 
 def main(argv=None):
@@ -139,10 +142,11 @@ def main(argv=None):
         rows.append(row("gradient(f, 2.0), f = 3x²+2x+1", vs, "ft", notes))
         vs = run_case("gradient(f, x, y), 2 × 1000 elements", cases.vector_gradient(device), "b", cfg)
         rows.append(row("gradient(f, x, y), 2 × 1000", vs, "ft", notes))
-        for sizes, batch in MODELS:
-            name = "→".join(map(str, sizes)) + f", batch {batch}"
+        for model, batch in MODELS:
+            spec = model if isinstance(model, training.LeNet) else training.MLP(model)
+            name = f"{spec.name}, batch {batch}"
             torch._dynamo.reset()
-            vs = run_case(f"training step {name}", training.variants(sizes, batch, device, compile_c),
+            vs = run_case(f"training step {name}", training.variants(spec, batch, device, compile_c),
                           "b", cfg)
             rows.append(row(f"train {name} (implicit)", vs, "ft_impl", notes))
             rows.append(row(f"train {name} (explicit)", vs, "ft_expl", notes))
@@ -154,24 +158,28 @@ def main(argv=None):
                            ("fmap(f, m)", cases.fmap_over(device))]:
             vs = run_case(f"{label}, Chain of {cases.TREE_LAYERS} Dense(10, 10)", vs_, "b", cfg)
             rows.append(row(f"{label}, 100 × Dense(10, 10)", vs, "ft", notes))
+        mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+        layer_rows = layers.run(layers.config(mode, device), fmt)
     except GuardError as e:
         print(e, file=sys.stderr)
         return 1
     if compile_c and training.compile_step_hook() is None:
         compiles.append("flux_torch.compile_step: n/a (not in this version of flux_torch)")
     elapsed = time.perf_counter() - start
-    report(args, info, rows, notes, compiles, cfg, elapsed)
+    report(args, info, rows, layer_rows, notes, compiles, cfg, elapsed)
     return 0
 
 
-def report(args, info, rows, notes, compiles, cfg, elapsed):
+def report(args, info, rows, layer_rows, notes, compiles, cfg, elapsed):
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    text = [table(rows), ""]
+    text = [table(rows), "", table(layer_rows, layers.COLUMNS), ""]
     if notes:
         text += ["Notes:"] + [f"[{i}] {n}" for i, n in enumerate(notes, 1)] + [""]
     if compiles:
         text += ["Compile time (first call, not in the medians):"] + [f"- {c}" for c in compiles] + [""]
-    text += [LEGEND, "", f"Mode {mode}: {cfg.rounds} round(s) per case; took {elapsed:.0f} s."]
+    text += [LEGEND, layers.LEGEND, "",
+             f"Mode {mode}: {cfg.rounds} round(s) per case, {layers.config(mode, cfg.device).rounds} "
+             f"per layer; took {elapsed:.0f} s."]
     body = "\n".join(text)
     print("\n" + body, flush=True)
     out = args.out or (None if args.smoke else os.path.join(HERE, "RESULTS.md"))

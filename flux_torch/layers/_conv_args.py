@@ -96,29 +96,21 @@ def pad_pairs(pad, n):
             tuple(pad[2 * (n - 1 - i) + 1] for i in range(n)))
 
 
-_PADDINGS = {}   # (pad, n) -> torch_padding's answer (a plain dict: torch.compile traces it)
-
-
 def torch_padding(pad, n):
-    """(padding for torch's ``padding=``, list for ``F.pad`` or None) of a stored pad."""
-    hit = _PADDINGS.get((pad, n))
-    if hit is None:
-        lo, hi = pad_pairs(pad, n)
-        if lo == hi and min(lo) >= 0:
-            hit = lo, None
-        else:
-            hit = (0,) * n, [p for i in reversed(range(n)) for p in (lo[i], hi[i])]
-        if len(_PADDINGS) < 1024:
-            _PADDINGS[(pad, n)] = hit
-    return hit
+    """(padding for torch's ``padding=``, list for ``F.pad`` or None) of a stored pad.
+    Layers keep the answer in their own caches of call settings."""
+    lo, hi = pad_pairs(pad, n)
+    if lo == hi and min(lo) >= 0:
+        return lo, None
+    return (0,) * n, [p for i in reversed(range(n)) for p in (lo[i], hi[i])]
 
 
-def pad_input(x, pad, n, value=0.0):
-    """``x`` with the asymmetric part of ``pad`` applied; returns (x, torch padding)."""
-    sym, fpad = torch_padding(pad, n)
-    if fpad is not None:
-        x = F.pad(x, fpad, value=value)
-    return x, sym
+def torch_arg(t):
+    """A stride/padding/dilation tuple for torch: one int when its entries agree (torch parses
+    an int faster than a tuple, and reads it as the same value on every dim)."""
+    if not isinstance(t, tuple):
+        return t
+    return t[0] if all(v == t[0] for v in t) else t
 
 
 def tuple_string(t):

@@ -60,21 +60,14 @@ def dot_product_attention(q, k, v, bias=None, *, fdrop=None, mask=None, nheads=1
     >>> y.shape, α.shape
     (torch.Size([2, 20, 20]), torch.Size([2, 2, 20, 30]))
     """
-    q, k, v = (x if isinstance(x, torch.Tensor) else as_tensor(x) for x in (q, k, v))
-    shapes = f"q.shape = {tuple(q.shape)}, k.shape = {tuple(k.shape)}, v.shape = {tuple(v.shape)}"
-    if min(q.dim(), k.dim(), v.dim()) < 2:
-        raise ValueError(f"dot_product_attention expects (..., length, features) arrays, got {shapes}")
-    if any(x.shape[-1] % nheads for x in (q, k, v)):
-        raise ValueError(f"dot_product_attention: the feature dim of q, k and v must be divisible "
-                         f"by nheads = {nheads}, but got {shapes}")
-    if not q.shape[:-2] == k.shape[:-2] == v.shape[:-2]:
-        raise ValueError(f"dot_product_attention: the batch dims of q, k and v must be the same, "
-                         f"but got {shapes}")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"dot_product_attention: q and k must have the same feature dim, got {shapes}")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"dot_product_attention: k and v must have the same length, got {shapes}")
-    qh, kh, vh = (_split_heads(x, nheads) for x in (q, k, v))
+    if type(q) is not torch.Tensor or type(k) is not torch.Tensor or type(v) is not torch.Tensor:
+        q, k, v = (x if isinstance(x, torch.Tensor) else as_tensor(x) for x in (q, k, v))
+    qs, ks, vs = q.shape, k.shape, v.shape
+    if not (len(qs) >= 2 and len(ks) >= 2 and len(vs) >= 2 and qs[-1] % nheads == 0
+            and ks[-1] % nheads == 0 and vs[-1] % nheads == 0 and qs[:-2] == ks[:-2] == vs[:-2]
+            and qs[-1] == ks[-1] and ks[-2] == vs[-2]):
+        raise _attention_error(q, k, v, nheads)
+    qh, kh, vh = _split_heads(q, nheads), _split_heads(k, nheads), _split_heads(v, nheads)
     logits = (qh / math.sqrt(qh.shape[-1])) @ kh.transpose(-1, -2)
     if bias is not None:
         bias = as_tensor(bias)
@@ -92,6 +85,22 @@ def dot_product_attention(q, k, v, bias=None, *, fdrop=None, mask=None, nheads=1
         α = fdrop(α)
     y = (α @ vh).transpose(-2, -3).flatten(-2)
     return y, α
+
+
+def _attention_error(q, k, v, nheads):
+    """The ValueError for q, k, v that do not fit together (built only when they do not)."""
+    shapes = f"q.shape = {tuple(q.shape)}, k.shape = {tuple(k.shape)}, v.shape = {tuple(v.shape)}"
+    if min(q.dim(), k.dim(), v.dim()) < 2:
+        return ValueError(f"dot_product_attention expects (..., length, features) arrays, got {shapes}")
+    if any(x.shape[-1] % nheads for x in (q, k, v)):
+        return ValueError(f"dot_product_attention: the feature dim of q, k and v must be divisible "
+                          f"by nheads = {nheads}, but got {shapes}")
+    if not q.shape[:-2] == k.shape[:-2] == v.shape[:-2]:
+        return ValueError(f"dot_product_attention: the batch dims of q, k and v must be the same, "
+                          f"but got {shapes}")
+    if q.shape[-1] != k.shape[-1]:
+        return ValueError(f"dot_product_attention: q and k must have the same feature dim, got {shapes}")
+    return ValueError(f"dot_product_attention: k and v must have the same length, got {shapes}")
 
 
 def _mha_dims(dims):
@@ -149,17 +158,25 @@ class MultiHeadAttention(Showable):
         k = q if k is None else k
         v = k if v is None else v
         w = self.q_proj.weight
-        q, k, v = (x if type(x) is torch.Tensor and x.dtype == w.dtype else match_input(self, x, w)
-                   for x in (q, k, v))
+        if not (type(q) is torch.Tensor and q.dtype == w.dtype and (k is q or type(k) is torch.Tensor
+                and k.dtype == w.dtype) and (v is k or type(v) is torch.Tensor and v.dtype == w.dtype)):
+            q, k, v = (x if type(x) is torch.Tensor and x.dtype == w.dtype else match_input(self, x, w)
+                       for x in (q, k, v))
+        if not (q.dim() >= 2 and k.dim() >= 2 and v.dim() >= 2 and q.shape[-1] == w.shape[1]
+                and k.shape[-1] == self.k_proj.weight.shape[1]
+                and v.shape[-1] == self.v_proj.weight.shape[1]):
+            self._check_inputs(q, k, v)
+        y, α = dot_product_attention(self.q_proj(q), self.k_proj(k), self.v_proj(v), bias,
+                                     fdrop=self.attn_drop, mask=mask, nheads=self.nheads)
+        return self.out_proj(y), α
+
+    def _check_inputs(self, q, k, v):
         for x, proj, name in ((q, self.q_proj, "q"), (k, self.k_proj, "k"), (v, self.v_proj, "v")):
             n = proj.weight.shape[1]
             if x.dim() < 2 or x.shape[-1] != n:
                 raise ValueError(f"{self._inline()} expects {name} of shape (N, L, {n}), but got "
                                  f"{tuple(x.shape)}; flux_torch puts the batch first and the "
                                  "features last (Flux's D × L × N is (N, L, D))")
-        y, α = dot_product_attention(self.q_proj(q), self.k_proj(k), self.v_proj(v), bias,
-                                     fdrop=self.attn_drop, mask=mask, nheads=self.nheads)
-        return self.out_proj(y), α
 
     def _inline(self):
         qk, q_in = self.q_proj.weight.shape

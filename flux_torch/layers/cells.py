@@ -59,7 +59,7 @@ class _Cell(Showable):
 
     def _fusable(self, x):
         b = self.b
-        return _FUSED[0] and x.device.type == "cpu" and b is not None and b.dim() == 1
+        return _FUSED[0] and x.is_cpu and b is not None and b.dim() == 1
 
     def _fused_step(self, h, x):
         return None
@@ -85,6 +85,16 @@ class _Cell(Showable):
 
     def _batched(self, h, n, who):
         """The state with its batch expanded to ``n`` rows (Flux broadcasts state0 ``(out, 1)``)."""
+        if type(h) is tuple:
+            return tuple([self._batched(s, n, who) for s in h])
+        if type(h) is torch.Tensor:          # the usual (1, out) or (n, out): no checks to build
+            shape = h.shape
+            if len(shape) == 2 and shape[1] == self.Wh.shape[1]:
+                rows = shape[0]
+                if rows == n:
+                    return h
+                if rows == 1:
+                    return h.expand(n, -1)
         if isinstance(h, tuple):
             return tuple(self._batched(s, n, who) for s in h)
         out = self.Wh.shape[1]

@@ -17,7 +17,7 @@ from .._show import Showable
 from ..activation import identity
 from ..init import create_bias, glorot_uniform
 from ._conv_args import (SamePad, calc_padding, conv_args, conv_options, expand, input_error,
-                         pad_input)
+                         torch_arg, torch_padding)
 
 __all__ = ["Conv", "CrossCor", "DepthwiseConv", "SamePad", "from_flux_weight"]
 
@@ -45,15 +45,46 @@ def _setup(layer, name, w, bias, σ, stride, pad, dilation):
 
 def _forward(layer, x, groups):
     w = layer.weight
-    if type(x) is not torch.Tensor or x.dtype != w.dtype or x.device != w.device:
-        x = match_input(layer, x, w)
-    n = w.dim() - 2
-    if x.dim() != n + 2 or x.shape[1] != w.shape[1] * groups:
-        raise input_error(layer, x, n, w.shape[1] * groups)
-    x, pad = pad_input(x, layer.pad, n)
-    y = _CONV[n](x, w, layer.bias, layer.stride, pad, layer.dilation, groups)
+    y = None
+    if type(x) is torch.Tensor and x.dim() == w.dim():
+        try:                # the hot path: torch checks dtypes, devices and channels
+            y = _conv(layer, x, w, groups)
+        except RuntimeError:
+            pass            # convert the input or say what is wrong, below
+    if y is None:
+        if type(x) is not torch.Tensor or x.dtype != w.dtype or x.device != w.device:
+            x = match_input(layer, x, w)
+        n = w.dim() - 2
+        if x.dim() != n + 2 or x.shape[1] != w.shape[1] * groups:
+            raise input_error(layer, x, n, w.shape[1] * groups)
+        y = _conv(layer, x, w, groups)
     σ = layer.σ
     return y if σ is identity else σ(y)
+
+
+def _conv(layer, x, w, groups):
+    n = w.dim() - 2
+    key = (layer.pad, layer.stride, layer.dilation, n)
+    args = _ARGS.get(key)
+    if args is None:
+        args = _conv_settings(*key)
+    stride, pad, dilation, fpad = args
+    if fpad is not None:
+        x = F.pad(x, fpad)
+    return _CONV[n](x, w, layer.bias, stride, pad, dilation, groups)
+
+
+_ARGS = {}   # (pad, stride, dilation, n) -> _conv_settings' answer (a plain dict: torch.compile traces it)
+
+
+def _conv_settings(pad, stride, dilation, n):
+    """(stride, padding, dilation, F.pad list or None) for torch: a tuple whose entries agree
+    is given as one int, which torch parses faster."""
+    sym, fpad = torch_padding(pad, n)
+    args = torch_arg(stride), torch_arg(sym), torch_arg(dilation), fpad
+    if len(_ARGS) < 1024:
+        _ARGS[(pad, stride, dilation, n)] = args
+    return args
 
 
 @functor

@@ -8,7 +8,7 @@ from .._show import Showable
 from ..activation import identity
 from ..init import create_bias, glorot_uniform
 from ._conv_args import (SamePad, calc_padding, conv_args, conv_options, expand, input_error,
-                         pad_pairs, torch_padding)
+                         pad_pairs, torch_arg, torch_padding)
 from .conv import _groups
 
 __all__ = ["ConvTranspose"]
@@ -68,23 +68,35 @@ class ConvTranspose(Showable):
 
     def __call__(self, x):
         w = self.weight
-        if type(x) is not torch.Tensor or x.dtype != w.dtype or x.device != w.device:
-            x = match_input(self, x, w)
-        n = w.dim() - 2
-        if x.dim() != n + 2 or x.shape[1] != w.shape[0]:
-            raise input_error(self, x, n, w.shape[0])
-        sym, fpad = torch_padding(self.pad, n)
-        outpad, stride, dilation = self.outpad, self.stride, self.dilation
-        if fpad is None and all(o < max(s, d) for o, s, d in zip(outpad, stride, dilation)):
-            y = _CONVT[n](x, w, self.bias, stride, sym, outpad, self.groups, dilation)
-        else:   # torch refuses this padding: transpose unpadded, then crop/extend the output
-            y = _CONVT[n](x, w, None, stride, 0, 0, self.groups, dilation)
-            lo, hi = pad_pairs(self.pad, n)
-            y = F.pad(y, [p for i in reversed(range(n)) for p in (-lo[i], outpad[i] - hi[i])])
-            if self.bias is not None:
-                y = y + self.bias.reshape(-1, *(1,) * n)
+        y = None
+        if type(x) is torch.Tensor and x.dim() == w.dim():
+            try:            # the hot path: torch checks dtypes, devices and channels
+                y = self._transpose(x, w)
+            except RuntimeError:
+                pass        # convert the input or say what is wrong, below
+        if y is None:
+            if type(x) is not torch.Tensor or x.dtype != w.dtype or x.device != w.device:
+                x = match_input(self, x, w)
+            n = w.dim() - 2
+            if x.dim() != n + 2 or x.shape[1] != w.shape[0]:
+                raise input_error(self, x, n, w.shape[0])
+            y = self._transpose(x, w)
         σ = self.σ
         return y if σ is identity else σ(y)
+
+    def _transpose(self, x, w):
+        n = w.dim() - 2
+        outpad, stride, dilation = self.outpad, self.stride, self.dilation
+        args = _direct(self.pad, outpad, stride, dilation, n)
+        if args is not None:
+            return _CONVT[n](x, w, self.bias, args[0], args[1], args[2], self.groups, args[3])
+        # torch refuses this padding: transpose unpadded, then crop/extend the output
+        y = _CONVT[n](x, w, None, stride, 0, 0, self.groups, dilation)
+        lo, hi = pad_pairs(self.pad, n)
+        y = F.pad(y, [p for i in reversed(range(n)) for p in (-lo[i], outpad[i] - hi[i])])
+        if self.bias is not None:
+            y = y + self.bias.reshape(-1, *(1,) * n)
+        return y
 
     def _inline(self):
         w = self.weight
@@ -93,3 +105,22 @@ class ConvTranspose(Showable):
         if any(self.outpad):
             s += f", outpad={self.outpad}"
         return s + ")"
+
+
+_DIRECT = {}   # (pad, outpad, stride, dilation, n) -> _direct's answer (a plain dict: compile traces it)
+
+
+def _direct(pad, outpad, stride, dilation, n):
+    """(stride, padding, output padding, dilation) for torch's ``conv_transpose`` when it takes
+    these settings as they are, else None. A tuple whose entries agree is given as one int,
+    which torch parses faster."""
+    key = (pad, outpad, stride, dilation, n)
+    hit = _DIRECT.get(key, False)
+    if hit is False:
+        sym, fpad = torch_padding(pad, n)
+        hit = None
+        if fpad is None and all(o < max(s, d) for o, s, d in zip(outpad, stride, dilation)):
+            hit = torch_arg(stride), torch_arg(sym), torch_arg(outpad), torch_arg(dilation)
+        if len(_DIRECT) < 1024:
+            _DIRECT[key] = hit
+    return hit

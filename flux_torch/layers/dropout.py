@@ -47,6 +47,8 @@ def _check_rng(name, rng):
 
 
 def _floating(x):
+    if type(x) is torch.Tensor and x.is_floating_point():
+        return x
     x = as_tensor(x)
     if not (x.is_floating_point() or x.is_complex()):
         x = x.to(torch.get_default_dtype())

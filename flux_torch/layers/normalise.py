@@ -153,8 +153,9 @@ class BatchNorm(_Norm):
         self._setup("BatchNorm", chs, λ, kw)
 
     def __call__(self, x):
-        x = _input(self, x, self._like())
-        _check_channels(self, x, self.chs, 2)
+        x = _input(self, x, self.γ if self.γ is not None else self.μ)
+        if x.dim() < 2 or x.shape[1] != self.chs:
+            _check_channels(self, x, self.chs, 2)
         training = not self.track_stats or isactive(self)
         if training and x.numel() == self.chs:
             raise ValueError(f"{inline(self)} needs more than one value per channel to compute batch "
@@ -250,7 +251,8 @@ class GroupNorm(Showable):
 
     def __call__(self, x):
         x = _input(self, x, self.γ)
-        _check_channels(self, x, self.chs, 2)
+        if x.dim() < 2 or x.shape[1] != self.chs:
+            _check_channels(self, x, self.chs, 2)
         y = F.group_norm(x, self.G, self.γ, self.β, self.ϵ)
         return y if self.λ is identity else self.λ(y)
 
@@ -299,11 +301,12 @@ class LayerNorm(Showable):
 
     def __call__(self, x):
         x = _input(self, x, self.diag.scale if self.affine else None)
-        k = len(self.size)
-        if x.dim() < k or tuple(x.shape[-k:]) != self.size:
+        size = self.size
+        k = len(size)
+        if x.dim() < k or x.shape[-k:] != size:
             raise ValueError(_layernorm_error(self, x))
-        dims = tuple(range(-k, 0))
-        σ, μ = torch.std_mean(x, dim=dims, correction=0, keepdim=True)
+        σ, μ = torch.std_mean(x, dim=_LAST[k] if k < 6 else tuple(range(-k, 0)), correction=0,
+                              keepdim=True)
         y = (x - μ) / (σ + self.ϵ)
         diag = self.diag
         return y if diag is identity else diag(y)
@@ -316,6 +319,9 @@ class LayerNorm(Showable):
         if self.ϵ != 1e-5:
             s += f", eps={self.ϵ!r}"
         return s + ")"
+
+
+_LAST = [tuple(range(-k, 0)) for k in range(6)]     # the last k dims
 
 
 def _layernorm_error(layer, x):

@@ -5,14 +5,13 @@ data order (Julia's reversed). Padding takes Flux's forms (see ``Conv``); max
 pooling ignores padded elements, mean pooling counts them as zeros and always
 divides by the window size, as NNlib does.
 """
-import functools
-
+import torch
 import torch.nn.functional as F
 
 from .._functor import functor
 from .._show import Showable
 from ._conv_args import (SamePad, calc_padding, expand, float_input, input_error, int_tuple,
-                         pad_pairs, tuple_string)
+                         pad_pairs, torch_arg, tuple_string)
 
 __all__ = ["MaxPool", "MeanPool", "GlobalMaxPool", "GlobalMeanPool", "AdaptiveMaxPool",
            "AdaptiveMeanPool"]
@@ -28,25 +27,37 @@ def _window(name, k):
     return k
 
 
-@functools.lru_cache(maxsize=256)
-def _padding(pad, k):
-    """(torch padding, F.pad list or None): torch takes symmetric pads up to half the window."""
-    n = len(k)
-    lo, hi = pad_pairs(pad, n)
-    if lo == hi and all(0 <= 2 * p <= kk for p, kk in zip(lo, k)):
-        return lo, None
-    return (0,) * n, [p for i in reversed(range(n)) for p in (lo[i], hi[i])]
+_SETTINGS = {}   # (pad, k, stride) -> _settings' answer (a plain dict: torch.compile traces it)
+
+
+def _settings(pad, k, stride):
+    """(window, stride, torch padding, F.pad list or None) for torch's pooling: torch takes
+    symmetric pads up to half the window; a tuple whose entries agree is passed as one int,
+    which torch parses faster."""
+    hit = _SETTINGS.get((pad, k, stride))
+    if hit is None:
+        n = len(k)
+        lo, hi = pad_pairs(pad, n)
+        if lo == hi and all(0 <= 2 * p <= kk for p, kk in zip(lo, k)):
+            sym, fpad = lo, None
+        else:
+            sym, fpad = (0,) * n, [p for i in reversed(range(n)) for p in (lo[i], hi[i])]
+        hit = torch_arg(k), torch_arg(stride), torch_arg(sym), fpad
+        if len(_SETTINGS) < 1024:
+            _SETTINGS[(pad, k, stride)] = hit
+    return hit
 
 
 def _pool(layer, x, fn, fill):
-    x = float_input(x)
+    if type(x) is not torch.Tensor or not x.is_floating_point():
+        x = float_input(x)
     k = layer.k
     if x.dim() != len(k) + 2:
         raise input_error(layer, x, len(k))
-    sym, fpad = _padding(layer.pad, k)
+    window, stride, pad, fpad = _settings(layer.pad, k, layer.stride)
     if fpad is not None:
         x = F.pad(x, fpad, value=fill)
-    return fn(x, k, layer.stride, sym)
+    return fn(x, window, stride, pad)
 
 
 class _Pool(Showable):
