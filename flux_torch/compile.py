@@ -17,9 +17,8 @@ import time
 
 import torch
 
-from . import _mode
-from .optimise.plan import plan_for
-from .optimise.update import _step
+from ._functor import fmap
+from .train_step import TrainStep, check_finite
 
 __all__ = ["compile_step", "CompiledStep"]
 
@@ -27,7 +26,7 @@ _WARMUP = 2     # steps of each kind run before timing (lazy set-up, first repla
 _TRIALS = 8     # steps of each kind timed before choosing
 
 
-class CompiledStep:
+class CompiledStep(TrainStep):
     """One optimisation step, ``loss(model, *batch)`` then ``update_``, compiled.
 
     Made by :func:`compile_step`; calling it with a batch does the step in place
@@ -37,38 +36,16 @@ class CompiledStep:
     """
 
     def __init__(self, loss, model, opt_state, *, mode=None, verbose=False, dynamic=False):
-        self.loss, self.model, self.opt_state = loss, model, opt_state
+        super().__init__(loss, model, opt_state)
         self.verbose, self.compile_time, self.choice = verbose, None, None
-        self._plan = plan_for(opt_state, model)
-        self._params = [item[0] for item in self._plan.items]
-        self._shapes, self._sig, self._groups = None, None, None
+        self._refresh()
+        self._shapes = None
         self._times = {"compiled": [], "eager": []}
         if mode is None and any(p.is_cuda for p in self._params):
             mode = "reduce-overhead"
         self._cudagraphs = mode == "reduce-overhead"
         self._compiled = torch.compile(self._loss_and_grads, mode=mode, dynamic=dynamic,
                                        fullgraph=False)
-
-    def _loss_and_grads(self, *batch):
-        val = self.loss(self.model, *batch)
-        if not isinstance(val, torch.Tensor) or val.dim() != 0:
-            raise ValueError("compile_step: the loss must return a scalar tensor, but got "
-                             f"{type(val).__name__}{'' if not isinstance(val, torch.Tensor) else tuple(val.shape)}")
-        grads = torch.autograd.grad(val, self._params, allow_unused=True)
-        return val.detach(), grads
-
-    def _run(self, fn, batch):
-        params = self._params
-        toggled = [p for p in params if not p.requires_grad]
-        for p in toggled:
-            p.requires_grad_(True)
-        _mode._depth[0] += 1        # Dropout and BatchNorm act as inside a gradient call
-        try:
-            return fn(*batch)
-        finally:
-            _mode._depth[0] -= 1
-            for p in toggled:
-                p.requires_grad_(False)
 
     def _compiled_call(self, batch):
         # torch.autograd.grad is traced only with this switch; set and restored around the
@@ -79,12 +56,12 @@ class CompiledStep:
         try:
             if self._cudagraphs:
                 torch.compiler.cudagraph_mark_step_begin()
-            val, grads = self._run(self._compiled, batch)
+            out, grads = self._run(self._compiled, batch)
         finally:
             config.trace_autograd_ops = old
         if self._cudagraphs:        # outputs live in the graph's memory until the next replay
-            val = val.clone()
-        return val, grads
+            out = fmap(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, out)
+        return out, grads
 
     def _same_shapes(self, batch):
         shapes = tuple(tuple(b.shape) if isinstance(b, torch.Tensor) else None for b in batch)
@@ -92,50 +69,25 @@ class CompiledStep:
             self._shapes = shapes
         return shapes == self._shapes
 
-    def __call__(self, *batch):
-        return self.step(batch)
-
     def step(self, batch, index=None):
         """One step on the tuple ``batch``; ``index`` names the batch in a NaN error."""
+        self._refresh()
         kind = "eager"
         if self._same_shapes(batch) and self.choice != "eager":
-            if self.compile_time is None:
-                kind = "compiled"
-            elif self.choice == "compiled":
+            if self.compile_time is None or self.choice == "compiled":
                 kind = "compiled"
             else:      # still choosing: alternate
                 done = self._times
                 kind = "compiled" if len(done["compiled"]) <= len(done["eager"]) else "eager"
         start = time.perf_counter()
         if kind == "compiled":
-            val, grads = self._compiled_call(batch)
+            out, grads = self._compiled_call(batch)
         else:
-            val, grads = self._run(self._loss_and_grads, batch)
-        self._check(val, index)
+            out, grads = self._run(self._loss_and_grads, batch)
+        check_finite(out, index)
         self._update(grads)
-        self._time(kind, start, val)
-        return val
-
-    def _check(self, val, index):
-        v = val.item()
-        if v != v or v in (float("inf"), float("-inf")):
-            where = "" if index is None else f" on data item {index} (counting from 0)"
-            raise FloatingPointError(f"Loss is {v}{where}, stopping training; the parameters were "
-                                     "not updated with this batch")
-
-    def _update(self, grads):
-        items = self._plan.items
-        sig = tuple((id(it[2].rule), it[2].frozen, id(it[2].state)) for it in items)
-        if sig != self._sig:      # adjust_ / freeze_ changed the rules: regroup
-            self._sig, groups = sig, {}
-            for i, (p, _, leaf, buf, _) in enumerate(items):
-                if not leaf.frozen:
-                    groups.setdefault(id(leaf.rule), (leaf.rule, [], [], [], []))
-                    for lst, v in zip(groups[id(leaf.rule)][1:], (leaf.state, p, i, buf)):
-                        lst.append(v)
-            self._groups = list(groups.values())
-        _step([(rule, states, ps, [grads[i] for i in idx], bufs)
-               for rule, states, ps, idx, bufs in self._groups])
+        self._time(kind, start, out[0] if isinstance(out, tuple) else out)
+        return out
 
     def _time(self, kind, start, val):
         if self.choice is not None:
@@ -193,25 +145,3 @@ def compile_step(loss, model, opt_state, *, mode=None, verbose=False):
     True
     """
     return CompiledStep(loss, model, opt_state, mode=mode, verbose=verbose)
-
-
-_STEPS = {}     # what train_(compile=True) compiled, to reuse in the next epoch
-
-
-def cached_step(loss, model, opt_state):
-    """The CompiledStep for this loss, model and state, made once (``train_(compile=True)``).
-
-    A loss written as a lambda inside the epoch loop is a new object every epoch,
-    so it is known by its code and the objects it closes over.
-    """
-    code = getattr(loss, "__code__", None)
-    cells = tuple(id(c.cell_contents) for c in (getattr(loss, "__closure__", None) or ()))
-    key = (id(model), id(opt_state), code if code is not None else id(loss), cells)
-    entry = _STEPS.get(key)
-    if entry is not None and entry.model is model and entry.opt_state is opt_state:
-        entry.loss = loss
-        return entry
-    if len(_STEPS) >= 8:
-        del _STEPS[next(iter(_STEPS))]
-    entry = _STEPS[key] = CompiledStep(loss, model, opt_state, verbose=True)
-    return entry

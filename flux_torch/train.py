@@ -1,15 +1,13 @@
 """``train_``: one pass over the data, in Flux's explicit and implicit styles (``Flux.train!``)."""
-import math
 import sys
 import warnings
-
-import torch
 
 from ._functor import fleaves
 from ._grad import withgradient
 from ._params import Params
 from .optimise.state import check_rule, is_rule, leaves, setup
 from .optimise.update import _is_state, update_
+from .train_step import TrainStep, check_finite, step_for
 
 __all__ = ["train_"]
 
@@ -63,28 +61,22 @@ def train_(loss, model, data, opt, cb=None, *, progress=None, compile=False):
         elif isinstance(opt, type):
             check_rule(opt, "train_")
 
-        def step(args):
-            val, grads = withgradient(lambda m: loss(m, *args), model)
-            return val, lambda: update_(opt, model, grads[0])
-
     callbacks = _callbacks(cb)
-    if compile:
-        if isinstance(model, Params):
-            raise TypeError("train_(compile=True) needs the explicit style, "
-                            "train_(loss, model, data, setup(rule, model)); with params(...) "
-                            "leave compile off")
-        from .compile import cached_step
-        compiled = cached_step(loss, model, opt)
+    if compile and isinstance(model, Params):
+        raise TypeError("train_(compile=True) needs the explicit style, "
+                        "train_(loss, model, data, setup(rule, model)); with params(...) "
+                        "leave compile off")
+    if not isinstance(model, Params):     # the explicit style steps on the recorded walk
+        from .compile import CompiledStep
+        explicit = step_for(loss, model, opt, CompiledStep if compile else TrainStep)
     for i, d in enumerate(_progress(data, progress)):
         args = tuple(d) if isinstance(d, (tuple, list)) else (d,)
-        if compile:
-            compiled.step(args, i)
-            for f in callbacks:
-                f()
-            continue
-        val, do_update = step(args)
-        _check_finite(val, i)
-        do_update()
+        if isinstance(model, Params):
+            val, do_update = step(args)
+            check_finite(val, i)
+            do_update()
+        else:
+            explicit.step(args, i)
         for f in callbacks:
             f()
 
@@ -98,15 +90,6 @@ def _rule_to_state(model, rule):
                       f"finishes. Please run opt_state = setup({name}(), model) once and pass this "
                       f"opt_state to train_.", stacklevel=3)
     return state
-
-
-def _check_finite(val, i):
-    if isinstance(val, tuple):
-        val = val[0]
-    v = val.item() if isinstance(val, torch.Tensor) else val
-    if not math.isfinite(v):
-        raise FloatingPointError(f"Loss is {v} on data item {i} (counting from 0), stopping "
-                                 f"training; the parameters were not updated with this item")
 
 
 def _callbacks(cb):
