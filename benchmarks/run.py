@@ -150,6 +150,7 @@ def main(argv=None):
                           "b", cfg)
             rows.append(row(f"train {name} (implicit)", vs, "ft_impl", notes))
             rows.append(row(f"train {name} (explicit)", vs, "ft_expl", notes))
+            rows.append(row(f"train {name} (train_)", vs, "ft_train", notes))
             for v in vs:
                 if v.compiled:
                     compiles.append(f"{name}, {v.key}: " + (fmt(v.compile_s) if v.compile_s else v.note))

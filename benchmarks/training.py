@@ -14,7 +14,8 @@ Variants: ``ft_impl`` (Flux's implicit style: ``params`` + ``gradient(() ->
 loss, ps)`` + ``Flux.Optimise.update_``), ``ft_expl`` (explicit style: ``setup``
 + ``gradient(m -> loss, model)`` + ``update_(state, model, g)``), ``a``
 (``nn.Sequential`` + ``torch.optim.SGD``), ``b`` (plain tensors +
-``torch.autograd.grad`` + ``torch._foreach_add_``), ``c`` (a pure functional step,
+``torch.autograd.grad`` + ``torch._foreach_add_``), ``ft_train`` (``train_(loss, model, [(x, y)], state)``:
+one ``train_`` step), ``c`` (a pure functional step,
 ``torch.func.grad_and_value`` + ``torch._foreach_add``, under ``torch.compile``)
 and ``ftc`` (``flux_torch.compile_step``, when the library has it).
 """
@@ -153,6 +154,18 @@ def variants(model, batch, device, compile_c=True):
             update_(state, model, g)
         return step, lambda _: _chain_tensors(model)
 
+    def ft_train():
+        model = flux_model(clones())
+        state = setup(Descent(LR), model)
+        batches = [(x, y)]
+
+        def loss(m, x, y):
+            return mse(m(x), y)
+
+        def step():
+            flux_torch.train_(loss, model, batches, state, progress=False)
+        return step, lambda _: _chain_tensors(model)
+
     def torch_nn():
         seq = spec.torch_nn().to(device)
         with torch.no_grad():
@@ -200,7 +213,7 @@ def variants(model, batch, device, compile_c=True):
         step = compile_step_hook()(lambda m, x, y: mse(m(x), y), model, state)
         return (lambda: step(x, y)), lambda _: _chain_tensors(model)
 
-    out = [Variant("ft_impl", ft_impl), Variant("ft_expl", ft_expl),
+    out = [Variant("ft_impl", ft_impl), Variant("ft_expl", ft_expl), Variant("ft_train", ft_train),
            Variant("a", torch_nn), Variant("b", plain)]
     if compile_c:
         out.append(Variant("c", compiled, compiled=True))

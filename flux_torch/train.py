@@ -7,6 +7,7 @@ from ._grad import withgradient
 from ._params import Params
 from .optimise.state import check_rule, is_rule, leaves, setup
 from .optimise.update import _is_state, update_
+from .compile import CompiledStep
 from .train_step import TrainStep, check_finite, step_for
 
 __all__ = ["train_"]
@@ -67,7 +68,6 @@ def train_(loss, model, data, opt, cb=None, *, progress=None, compile=False):
                         "train_(loss, model, data, setup(rule, model)); with params(...) "
                         "leave compile off")
     if not isinstance(model, Params):     # the explicit style steps on the recorded walk
-        from .compile import CompiledStep
         explicit = step_for(loss, model, opt, CompiledStep if compile else TrainStep)
     for i, d in enumerate(_progress(data, progress)):
         args = tuple(d) if isinstance(d, (tuple, list)) else (d,)
