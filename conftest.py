@@ -10,3 +10,20 @@ import flux_torch
 def _doctest_names(doctest_namespace):
     doctest_namespace.update({name: getattr(flux_torch, name) for name in flux_torch.__all__})
     doctest_namespace.update(torch=torch, np=np, Flux=flux_torch, flux_torch=flux_torch)
+
+
+def pytest_unconfigure(config):
+    """Let torch.compile's caches go while the interpreter is whole: torch's own weak-reference
+    callbacks otherwise print 'Exception ignored ... KeyError' tracebacks at exit. What they
+    raise while being dropped here is torch-internal bookkeeping, so it is silenced."""
+    import gc
+    import sys
+
+    import torch._dynamo
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        torch._dynamo.reset()
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
