@@ -18,12 +18,35 @@ from ._functor import fmap, fmapstructure, isleaf
 from ._grads import Grads
 from ._params import Params
 
-__all__ = ["gradient", "withgradient", "pullback", "jacobian", "hessian", "WithGradient"]
+__all__ = ["gradient", "withgradient", "pullback", "jacobian", "withjacobian", "hessian",
+           "hessian_reverse", "diaghessian", "ignore_derivatives", "WithGradient"]
 
 WithGradient = namedtuple("WithGradient", ["val", "grad"])
 WithGradient.__doc__ = "The result of :func:`withgradient`: the value ``val`` and the gradient ``grad``."
 
 _NUMBER_KINDS = (int, float)
+
+
+class _IntNumber(torch.Tensor):
+    """A differentiable float64 scalar made from a Python ``int`` argument that can also
+    serve as an index (``x.shape[d]``, ``range(n)``), as Zygote lets an ``Int`` be both:
+    ``gradient(f, [7, 11], 0, 0)`` gives ``None`` for an argument used only as an index."""
+
+    __torch_function__ = torch._C._disabled_torch_function_impl   # results are plain tensors
+
+    def __index__(self):
+        v = self.item()
+        if v != int(v):
+            raise TypeError(f"a number argument of gradient was used as an index but it is {v}")
+        return int(v)
+
+    def __repr__(self, **kwargs):
+        return repr(self.detach().as_subclass(torch.Tensor))
+
+
+def _is_number(x):
+    """A real number other than ``bool`` (Python's or numpy's scalars): Zygote's ``Real``."""
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_, torch.Tensor))
 
 
 class _Arg:
@@ -39,18 +62,21 @@ class _Arg:
 
     def __init__(self, x, nested, fresh):
         self.orig, self.toggled = x, ()
-        t = type(x)
-        if t in _NUMBER_KINDS:
+        if _is_number(x):
             self.kind = "number"
-            self.value = torch.tensor(float(x), dtype=torch.float64, requires_grad=True)
+            v = torch.tensor(float(x), dtype=torch.float64)
+            if isinstance(x, numbers.Integral):
+                self.value = torch.Tensor._make_subclass(_IntNumber, v, True)
+            else:
+                self.value = v.requires_grad_()
             self.leaves = (self.value,)
         elif isinstance(x, torch.Tensor):
             self.kind = "tensor"
             self.value = _alias(x, nested)
             self.leaves = (self.value,) if self.value.requires_grad else ()
-        elif isinstance(x, np.ndarray) or _is_numeric_list(x):
+        elif isinstance(x, (np.ndarray, range)) or _is_numeric_list(x):
             self.kind = "numpy" if isinstance(x, np.ndarray) else "tensor"
-            self.value = _alias(torch.as_tensor(x), nested)
+            self.value = _alias(torch.as_tensor(list(x) if isinstance(x, range) else x), nested)
             self.leaves = (self.value,) if self.value.requires_grad else ()
         elif isleaf(x):
             self.kind, self.value, self.leaves = "constant", x, ()
@@ -121,6 +147,9 @@ def _is_numeric_list(x):
 
 def _check_scalar(y):
     """The differentiable scalar of an output, or ``None`` when it is constant."""
+    if isinstance(y, complex) or isinstance(y, torch.Tensor) and y.is_complex():
+        raise ValueError("Output is complex, so the gradient is not defined. "
+                         "Differentiate a real number made from it, e.g. abs(y) ** 2 or y.real")
     if isinstance(y, torch.Tensor):
         if y.dim() != 0:
             raise ValueError("Output is an array, so the gradient is not defined. "
@@ -233,18 +262,30 @@ def withgradient(f, *args):
     finally:
         for p in prepared:
             p.restore()
-    return WithGradient(_value(y, nested, all(p.kind == "number" for p in prepared) and args), grads)
+    return WithGradient(_value(y, nested, _all_numbers(prepared)), grads)
 
 
 def _first(y):
-    return y[0] if isinstance(y, tuple) else y
+    """The scalar that ``withgradient`` differentiates: a tuple's first element, or a dict's
+    first value (Zygote's NamedTuple output)."""
+    if isinstance(y, tuple):
+        return y[0]
+    if isinstance(y, dict) and y:
+        return next(iter(y.values()))
+    return y
 
 
 def _value(y, nested, as_number):
+    """The returned value: detached at top level; with only number arguments, scalar
+    tensors become Python floats, as Zygote's numbers stay numbers."""
     y = _detached(y, nested)
-    if as_number and isinstance(y, torch.Tensor) and y.dim() == 0:
-        return y.item()
+    if as_number and not nested:
+        return fmap(lambda t: t.item() if isinstance(t, torch.Tensor) and t.dim() == 0 else t, y)
     return y
+
+
+def _all_numbers(prepared):
+    return bool(prepared) and all(p.kind == "number" for p in prepared)
 
 
 def pullback(f, *args):
@@ -264,7 +305,7 @@ def pullback(f, *args):
         dy = _cotangent(dy, y)
         return _grads_of(y if dy is not None else None, prepared, nested, dy, retain=True)
 
-    return _detached(y, nested), back
+    return _value(y, nested, _all_numbers(prepared)), back
 
 
 def _cotangent(dy, y):
@@ -308,72 +349,24 @@ def _implicit_pullback(f, ps):
     return _detached(y, nested), back
 
 
-def jacobian(f, *args):
-    """The Jacobian of ``f(*args)`` with respect to each argument (``Zygote.jacobian``).
+# The Jacobian family lives in its own module; it is imported here so that
+# ``from flux_torch._grad import jacobian, hessian`` keeps working.
+from ._jacobian import diaghessian, hessian, hessian_reverse, jacobian, withjacobian  # noqa: E402
 
-    For an argument ``x`` the result has shape ``(y.numel(), x.numel())`` (rows are
-    outputs, both flattened in row-major order); a number argument gives a vector.
 
-    >>> jacobian(lambda a, x: a ** 2 * x, torch.tensor([1.0, 2.0, 3.0]), 1)
-    (tensor([[2., 0., 0.],
-            [0., 4., 0.],
-            [0., 0., 6.]]), tensor([1., 4., 9.], dtype=torch.float64))
+def ignore_derivatives(f):
+    """Run ``f()`` without recording gradients, or cut a value out of the graph
+    (``ChainRulesCore.ignore_derivatives``, ``Zygote.ignore``).
+
+    Given a callable, calls it with no arguments under ``torch.no_grad()``; given
+    anything else, returns it with every tensor detached.
+
+    >>> gradient(lambda x: x * ignore_derivatives(x), torch.tensor(3.0))
+    (tensor(3.),)
+    >>> gradient(lambda x: x + ignore_derivatives(lambda: x ** 2), torch.tensor(3.0))
+    (tensor(1.),)
     """
-    implicit = len(args) == 1 and isinstance(args[0], Params)
-    if implicit:
-        return _implicit_jacobian(f, args[0])
-    y, prepared, nested = _run(f, args, fresh=True)
-    yv = y.reshape(-1) if isinstance(y, torch.Tensor) else torch.as_tensor(y).reshape(-1)
-    leaves = [t for p in prepared for t in p.leaves]
-    rows = []
-    for i in range(yv.numel()):
-        if yv.requires_grad and leaves:
-            rows.append(torch.autograd.grad(yv[i], leaves, allow_unused=True, retain_graph=True,
-                                            create_graph=nested))
-        else:
-            rows.append((None,) * len(leaves))
-    out, j = [], 0
-    for p in prepared:
-        if p.kind in ("structure", "constant") or not p.leaves:   # Zygote: nothing
-            out.append(None)
-            j += len(p.leaves)
-            continue
-        t = p.leaves[0]
-        cols = [r[j] if r[j] is not None else torch.zeros_like(t) for r in rows]
-        mat = torch.stack([c.reshape(-1) for c in cols]) if cols else t.new_zeros(0, t.numel())
-        if p.kind == "number":
-            mat = mat.reshape(-1)
-        out.append(mat if nested else mat.detach())
-        j += len(p.leaves)
-    return tuple(out)
-
-
-def _implicit_jacobian(f, ps):
-    y, back = pullback(f, ps)
-    yv = y.reshape(-1)
-    rows = []
-    for i in range(yv.numel()):
-        dy = torch.zeros_like(yv)
-        dy[i] = 1
-        rows.append(back(dy.reshape(y.shape)))
-    return Grads({id(p): torch.stack([
-        (r[p] if r[p] is not None else torch.zeros_like(p)).reshape(-1) for r in rows])
-        for p in ps}, ps)
-
-
-def hessian(f, x):
-    """The Hessian of the scalar ``f(x)`` (``Zygote.hessian``): a number for a number,
-    an ``(x.numel(), x.numel())`` matrix for a tensor.
-
-    >>> hessian(lambda x: x ** 3, 2.0)
-    12.0
-    >>> hessian(lambda x: (x ** 2).sum(), torch.tensor([1.0, 2.0]))
-    tensor([[2., 0.],
-            [0., 2.]])
-    """
-    h = jacobian(lambda z: gradient(f, z)[0], x)[0]
-    if type(x) in _NUMBER_KINDS:
-        return h.reshape(()).item()
-    if isinstance(x, np.ndarray):
-        return h.cpu().numpy()
-    return h
+    if callable(f) and not isinstance(f, torch.Tensor) and isleaf(f):
+        with torch.no_grad():
+            return f()
+    return fmap(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, f)

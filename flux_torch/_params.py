@@ -73,14 +73,8 @@ class Params:
 
     __hash__ = None
 
-    def __repr__(self):
-        shapes = ", ".join(_shape(p) for p in self.order[:6])
-        more = ", ..." if len(self) > 6 else ""
-        return f"Params([{shapes}{more}])"
-
-
-def _shape(p):
-    return f"{'x'.join(map(str, p.shape)) or 'scalar'} {str(p.dtype).replace('torch.', '')}"
+    def __repr__(self):        # Flux shows the arrays themselves: Params([[1.0 1.0], [0.0]])
+        return "Params([" + ", ".join(repr(p.detach()) for p in self.order) + "])"
 
 
 def _check_param(x, fname):

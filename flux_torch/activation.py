@@ -17,7 +17,8 @@ from ._device import as_tensor
 
 __all__ = [
     "σ", "sigmoid", "hardσ", "hardsigmoid", "logσ", "logsigmoid", "hardtanh",
-    "relu", "relu6", "leakyrelu", "elu", "gelu", "gelu_tanh", "gelu_erf", "swish",
+    "relu", "relu6", "rrelu", "leakyrelu", "elu", "gelu", "gelu_tanh", "gelu_sigmoid",
+    "gelu_erf", "swish",
     "hardswish", "lisht", "selu", "celu", "softplus", "softsign", "logcosh", "mish",
     "tanhshrink", "softshrink", "trelu", "thresholdrelu", "tanh_fast",
     "sigmoid_fast", "tanh", "identity",
@@ -119,6 +120,30 @@ def leakyrelu(x, a=0.01):
     return _apply(F.leaky_relu, x, float(a))
 
 
+def _rrelu(x, lo, hi, rng):
+    a = torch.rand(x.shape, dtype=x.dtype, device=x.device if rng is None else rng.device,
+                   generator=rng).to(x.device) * (hi - lo) + lo
+    return torch.where(x > 0, x, a * x)
+
+
+def rrelu(x, lo=1 / 8, hi=1 / 3, *, rng=None):
+    """rrelu(x, lo=1/8, hi=1/3) = max(a * x, x), with ``a`` drawn from U(lo, hi) for each element.
+
+    The randomised leaky ReLU, always random as NNlib's (not torch's ``F.rrelu``, which
+    uses the mean slope outside training). ``rng`` is an optional ``torch.Generator``.
+
+    >>> y = rrelu(torch.full((1000,), -10.0))
+    >>> bool(((y >= -10 / 3) & (y <= -10 / 8)).all())
+    True
+    >>> rrelu(2.0)
+    2.0
+    """
+    lo, hi = float(lo), float(hi)
+    if rng is not None and not isinstance(rng, torch.Generator):
+        raise TypeError(f"rrelu expects rng=None or a torch.Generator, but got {type(rng).__name__}")
+    return _apply(_rrelu, x, lo, hi, rng)
+
+
 def elu(x, α=None, *, alpha=None):
     """elu(x, α=1) = x ≥ 0 ? x : α * (exp(x) - 1); ``alpha=`` is accepted for ``α``.
 
@@ -145,6 +170,20 @@ def gelu(x):
     True
     """
     return _apply(_gelu_tanh, x)
+
+
+def _gelu_sigmoid(x):
+    return x * torch.sigmoid(math.sqrt(8 / math.pi) * x * (1 + 0.044715 * x * x))
+
+
+def gelu_sigmoid(x):
+    """gelu_sigmoid(x) = x * σ(√(8/π) * (x + 0.044715 x³)), NNlib's sigmoid form of ``gelu``
+    (the same function as ``gelu_tanh``, computed another way).
+
+    >>> round(gelu_sigmoid(1.0), 6) == round(gelu_tanh(1.0), 6)
+    True
+    """
+    return _apply(_gelu_sigmoid, x)
 
 
 def gelu_erf(x):

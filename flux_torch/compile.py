@@ -18,7 +18,8 @@ import time
 import torch
 
 from ._functor import fmap
-from .train_step import TrainStep, check_finite
+from ._grad import _check_scalar
+from .train_step import TrainStep, _detached, check_finite
 
 __all__ = ["compile_step", "CompiledStep"]
 
@@ -44,10 +45,45 @@ class CompiledStep(TrainStep):
         if mode is None and any(p.is_cuda for p in self._params):
             mode = "reduce-overhead"
         self._cudagraphs = mode == "reduce-overhead"
-        self._compiled = torch.compile(self._loss_and_grads, mode=mode, dynamic=dynamic,
-                                       fullgraph=False)
+        self._options = dict(mode=mode, dynamic=dynamic, fullgraph=False)
+        self._built = None      # (plan, groups) the compiled functions were made for
 
-    def _compiled_call(self, batch):
+    def _compiled_fn(self):
+        """The compiled function for the current plan and rule groups, made when they change.
+
+        It closes over the loss, the model, the parameters and (for a stateless rule that
+        updates everything, e.g. Descent) the rule, so its guards are few and a new lambda
+        for the same loss in the next epoch does not recompile. With such a rule the
+        update joins the graph and the new values come out; a NaN loss still changes
+        nothing, as they are copied in only after the check.
+        """
+        groups = self._regroup()
+        if self._built is not None and self._built[0] is self._plan and self._built[1] is groups:
+            return self._built[2], self._built[3]
+        loss, model, params = self.loss, self.model, self._params
+        fused = len(groups) == 1 and all(st == () for st in groups[0][1])
+
+        def loss_and_grads(*batch):
+            out = loss(model, *batch)
+            val = _check_scalar(out[0] if isinstance(out, tuple) else out)
+            grads = ((None,) * len(params) if val is None
+                     else torch.autograd.grad(val, params, allow_unused=True))
+            return _detached(out), grads
+
+        def loss_and_new(*batch):
+            out, grads = loss_and_grads(*batch)
+            with torch.no_grad():
+                gs = [torch.zeros_like(p) if grads[i] is None else grads[i] for p, i in zip(ps, idx)]
+                new = torch._foreach_sub(ps, rule.apply(states, ps, gs))
+            return out, new
+
+        if fused:
+            rule, states, ps, idx, _ = groups[0]
+        fn = torch.compile(loss_and_new if fused else loss_and_grads, **self._options)
+        self._built = (self._plan, groups, fn, fused)
+        return fn, fused
+
+    def _compiled_call(self, fn, batch):
         # torch.autograd.grad is traced only with this switch; set and restored around the
         # call (config.patch costs ~40 µs a call, more than a small model's whole step)
         config = torch._dynamo.config
@@ -56,12 +92,13 @@ class CompiledStep(TrainStep):
         try:
             if self._cudagraphs:
                 torch.compiler.cudagraph_mark_step_begin()
-            out, grads = self._run(self._compiled, batch)
+            out, rest = self._run(fn, batch)
         finally:
             config.trace_autograd_ops = old
         if self._cudagraphs:        # outputs live in the graph's memory until the next replay
             out = fmap(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, out)
-        return out, grads
+            rest = [t.clone() if isinstance(t, torch.Tensor) else t for t in rest]
+        return out, rest
 
     def _same_shapes(self, batch):
         shapes = tuple(tuple(b.shape) if isinstance(b, torch.Tensor) else None for b in batch)
@@ -81,11 +118,17 @@ class CompiledStep(TrainStep):
                 kind = "compiled" if len(done["compiled"]) <= len(done["eager"]) else "eager"
         start = time.perf_counter()
         if kind == "compiled":
-            out, grads = self._compiled_call(batch)
+            fn, fused = self._compiled_fn()
+            out, rest = self._compiled_call(fn, batch)
+            check_finite(out, index)
+            if fused:        # the new parameter values (no graph: params are plain again)
+                torch._foreach_copy_(self._groups[0][2], rest)
+            else:
+                self._update(rest)
         else:
             out, grads = self._run(self._loss_and_grads, batch)
-        check_finite(out, index)
-        self._update(grads)
+            check_finite(out, index)
+            self._update(grads)
         self._time(kind, start, out[0] if isinstance(out, tuple) else out)
         return out
 

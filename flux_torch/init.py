@@ -219,6 +219,9 @@ def sparse_init(*dims, sparsity=None, std=0.01, rng=None):
 def identity_init(*dims, gain=1, shift=0, rng=None):
     """An identity map: zeros for 1 size, ``gain * I`` for a matrix, and for a conv
     kernel ``(out, in, k...)`` gain at the centre tap of W[i, i] (``rng`` is ignored).
+    For an even kernel size the tap is the later of the two middle ones (index ``k // 2``):
+    Flux's ``Conv`` flips its kernel and ours does not, so that ``Conv`` with ``SamePad()``
+    is the identity map, as in Flux.
 
     ``shift`` (int or tuple) rolls the result circularly along the leading dims.
 
@@ -232,7 +235,7 @@ def identity_init(*dims, gain=1, shift=0, rng=None):
     if len(dims) == 1:
         return w
     n = min(dims[0], dims[1])
-    centre = tuple((d - 1) // 2 for d in dims[2:])
+    centre = tuple(d // 2 for d in dims[2:])      # Flux's cld(d, 2), flipped
     idx = torch.arange(n)
     w[(idx, idx) + centre] = float(gain)
     shifts = tuple(shift) if isinstance(shift, (tuple, list)) else (shift,)

@@ -65,10 +65,12 @@ class TrainStep:
         self._update(grads)
         return out
 
-    def _update(self, grads):
+    def _regroup(self):
+        """The leaves grouped by rule, ``(rule, states, params, indices, buffers)``; made
+        again when ``adjust_`` / ``freeze_`` changed the rules."""
         items = self._plan.items
         sig = tuple((id(it[2].rule), it[2].frozen, id(it[2].state)) for it in items)
-        if sig != self._sig:      # adjust_ / freeze_ changed the rules: regroup
+        if sig != self._sig:
             self._sig, groups = sig, {}
             for i, (p, _, leaf, buf, _) in enumerate(items):
                 if not leaf.frozen:
@@ -76,6 +78,10 @@ class TrainStep:
                     for lst, v in zip(group[1:], (leaf.state, p, i, buf)):
                         lst.append(v)
             self._groups = list(groups.values())
+        return self._groups
+
+    def _update(self, grads):
+        self._regroup()
         groups = []
         for rule, states, ps, idx, bufs in self._groups:
             keep = [j for j, i in enumerate(idx) if grads[i] is not None]

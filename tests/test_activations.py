@@ -21,7 +21,8 @@ SELU_λ = 1.0507009873554804934193349852946
 SELU_α = 1.6732632423543772848170429916717
 ALIASES = {"sigmoid": "σ", "hardsigmoid": "hardσ", "logsigmoid": "logσ",
            "gelu_tanh": "gelu", "thresholdrelu": "trelu"}
-UNARY = [n for n in A.__all__ if n not in ALIASES and n != "identity"]
+RANDOM = {"rrelu"}          # random slopes: tested on its own
+UNARY = [n for n in A.__all__ if n not in ALIASES and n != "identity" and n not in RANDOM]
 
 
 def _softplus(x):
@@ -39,6 +40,7 @@ NNLIB = {
     "leakyrelu": lambda x: np.where(x > 0, x, 0.01 * x),
     "elu": lambda x: np.where(x >= 0, x, np.expm1(x)),
     "gelu": lambda x: x / 2 * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))),
+    "gelu_sigmoid": lambda x: x / (1 + np.exp(-math.sqrt(8 / math.pi) * (x + 0.044715 * x ** 3))),
     "gelu_erf": lambda x: x / 2 * (1 + np.vectorize(math.erf)(x / math.sqrt(2))),
     "swish": lambda x: x / (1 + np.exp(-x)),
     "hardswish": lambda x: x * np.maximum(0, np.minimum(1, (x + 3) / 6)),
@@ -134,7 +136,7 @@ def test_nan_and_inf_propagation(name):
     if name == "softsign":
         return
     assert not math.isnan(f(float("inf")))
-    if name in ("gelu", "gelu_erf", "swish", "hardswish", "logcosh", "mish"):
+    if name in ("gelu", "gelu_erf", "gelu_sigmoid", "swish", "hardswish", "logcosh", "mish"):
         return
     assert not math.isnan(f(float("-inf")))
 
@@ -209,3 +211,20 @@ def test_identity_and_autograd_through_tensor():
     s = torch.sigmoid(x.detach())
     torch.testing.assert_close(g, s + x.detach() * s * (1 - s))
     assert relu(x).requires_grad and not relu(x.detach()).requires_grad
+
+
+def test_rrelu_and_gelu_sigmoid_nnlib():
+    from flux_torch import gelu_sigmoid, gelu_tanh, rrelu
+    # NNlib doc: extrema(rrelu.(fill(-10f0, 1000))) lies within (-10/3, -10/8)
+    y = rrelu(torch.full((1000,), -10.0))
+    assert y.min() >= -10 / 3 - 1e-5 and y.max() <= -10 / 8 + 1e-5 and y.unique().numel() > 1
+    assert rrelu(3.0) == 3.0 and rrelu(-1.0, 0.5, 0.5) == -0.5      # explicit bounds
+    a = rrelu(torch.full((5,), -1.0), rng=torch.Generator().manual_seed(1))
+    b = rrelu(torch.full((5,), -1.0), rng=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)
+    # gelu_sigmoid(x) = x σ(√(8/π)(x + 0.044715x³)) is mathematically gelu_tanh
+    x = torch.linspace(-4, 4, 41, dtype=torch.float64)
+    ref = x * torch.sigmoid(math.sqrt(8 / math.pi) * (x + 0.044715 * x ** 3))
+    torch.testing.assert_close(gelu_sigmoid(x), ref)
+    torch.testing.assert_close(gelu_sigmoid(x), F.gelu(x, approximate="tanh"))
+    torch.testing.assert_close(gelu_tanh(x), ref)

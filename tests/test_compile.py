@@ -151,3 +151,16 @@ def test_peak_memory_of_a_step_on_cuda():
         torch.cuda.synchronize()
         peaks[name] = torch.cuda.max_memory_allocated() - base
     assert peaks["ours"] <= 1.1 * peaks["hand"] + 4 * sum(p.numel() for p in ps) + 2 ** 20
+
+
+def test_a_new_loss_lambda_each_epoch_does_not_recompile():
+    from flux_torch.train_step import _STEPS
+    model = Chain(Dense(3, 4, relu), Dense(4, 1))
+    state = Flux.setup(Flux.Descent(0.1), model)
+    data = [(torch.rand(8, 3), torch.rand(8, 1))] * 3
+    built = []
+    for _ in range(3):
+        Flux.train_(lambda m, x, y: ((m(x) - y) ** 2).mean(), model, data, state, compile=True)
+        step = next(s for s in _STEPS.values() if s.model is model)
+        built.append(step._built[2])
+    assert built[0] is built[1] is built[2]

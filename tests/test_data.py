@@ -322,3 +322,14 @@ def test_normalise_dims_against_numpy():
 def test_dims_keyword_is_refused(call):
     with pytest.raises(TypeError, match=r"not Flux's `dims`.*dim=-1"):
         call()
+
+
+def test_dataloader_accepts_mlutils_buffer_and_parallel():
+    # MLUtils: DataLoader(data; batchsize=1, buffer=false, parallel=false, shuffle=false,
+    #                     partial=true, rng, collate); the doc's loops must run unchanged.
+    X = torch.arange(20.0).reshape(10, 2)
+    plain = [b.tolist() for b in DataLoader(X, batchsize=4)]
+    fast = [b.tolist() for b in DataLoader(X, batchsize=4, buffer=True, parallel=True)]
+    assert fast == plain == [X[:4].tolist(), X[4:8].tolist(), X[8:].tolist()]
+    with pytest.raises(TypeError, match="parallel"):
+        DataLoader(X, batchsize=4, paralel=True)

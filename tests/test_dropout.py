@@ -235,3 +235,28 @@ def test_dropout_on_gpu():
     for m in (Dropout(0.5), Dropout(0.5, dim=1), Dropout(0.5, rng=gen(1)), AlphaDropout(0.5, rng=gen(2))):
         y = trainmode_(m)(x)
         assert y.device.type == "cuda" and 0 < float((y == y.min()).float().mean()) < 1
+
+
+def test_dropout_function_nnlib_doc_examples():
+    # NNlib: dropout(ones(2, 10), 0.2) has entries 0 or 1.25 (always active, no mode)
+    from flux_torch import dropout, dropout_
+    y = dropout(torch.ones(10, 2), 0.2)
+    assert set(y.flatten().tolist()) <= {0.0, 1.25}
+    # mean(dropout(ones(10^4, 5), 0.2), dims=1) ≈ 1
+    m = dropout(torch.ones(5, 10 ** 4), 0.2).mean(dim=-1)
+    assert torch.allclose(m, torch.ones(5), atol=0.05)
+    # dropout(ones(5, 5), 0.7, dims=1): whole Julia row the same -> dim=-1, shared along dim 0
+    y = dropout(torch.ones(5, 5), 0.7, dim=-1)
+    assert torch.equal(y, y[:1].expand(5, 5))
+    assert all(v == 0 or abs(v - 1 / 0.3) < 1e-5 for v in y.flatten().tolist())
+    # rng first, as Julia's dropout(rng, A, p)
+    a = dropout(torch.Generator().manual_seed(3), torch.ones(100), 0.5)
+    b = dropout(torch.ones(100), 0.5, rng=torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+    assert torch.equal(dropout(torch.ones(3), 0.0), torch.ones(3))
+    with pytest.raises(TypeError, match="dim"):
+        dropout(torch.ones(3), 0.5, dims=1)
+    with pytest.raises(ValueError):
+        dropout(torch.ones(3), 1.5)
+    out = torch.empty(4)
+    assert dropout_(out, torch.ones(4), 1.0) is out and torch.equal(out, torch.zeros(4))

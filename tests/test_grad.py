@@ -502,3 +502,99 @@ def test_gradient_matches_finite_differences_float64():
         d.weight[idx] = old
         num[idx] = (up - down) / (2 * eps)
     torch.testing.assert_close(g.weight, num, rtol=1e-6, atol=1e-8)
+
+
+# ---- Zygote docstring examples, translated (0-based dims, batch-first shapes) ----
+
+def test_zygote_gradient_docstring_int_argument_used_as_index():
+    # gradient([7, 11], 0, 1) do x, y, d; p = size(x, d); sum(x.^p .+ y) end
+    #   == ([14.0, 22.0], 2.0, nothing)
+    from flux_torch import gradient
+
+    def f(x, y, d):
+        p = x.shape[d]
+        return (x ** p + y).sum()
+    gx, gy, gd = gradient(f, [7, 11], 0, 0)
+    assert torch.equal(gx, torch.tensor([14.0, 22.0]))
+    assert gy == 2.0 and isinstance(gy, float)
+    assert gd is None
+
+
+def test_zygote_pullback_of_numbers_gives_a_number():
+    # y, back = pullback(*, 2.0, 3.0, 5.0); y == 30.0; back(1.0) == (15.0, 10.0, 6.0)
+    from flux_torch import pullback
+    y, back = pullback(lambda a, b, c: a * b * c, 2.0, 3.0, 5.0)
+    assert y == 30.0 and isinstance(y, float)
+    assert back(1.0) == (15.0, 10.0, 6.0)
+    assert back(2.0) == (30.0, 20.0, 12.0)
+
+
+def test_zygote_withgradient_named_output_and_numbers():
+    # withgradient(3.0, 4.0) do x, y; (div = x/y, mul = x*y) end
+    #   == (val = (div = 0.75, mul = 12.0), grad = (0.25, -0.1875))
+    from collections import namedtuple
+    from flux_torch import withgradient
+    r = withgradient(lambda x, y: {"div": x / y, "mul": x * y}, 3.0, 4.0)
+    assert r.val == {"div": 0.75, "mul": 12.0}
+    assert r.grad == (0.25, -0.1875)
+    NT = namedtuple("NT", "div mul")
+    r = withgradient(lambda x, y: NT(x / y, x * y), 3.0, 4.0)
+    assert r.val == NT(0.75, 12.0) and r.grad == (0.25, -0.1875)
+
+
+def test_gradient_numpy_scalars_are_numbers():
+    from flux_torch import gradient
+    assert gradient(lambda x: x ** 3, np.float64(2.0)) == (12.0,)
+    assert gradient(lambda x: x ** 3, np.float32(2.0)) == (12.0,)
+
+
+def test_gradient_complex_output_in_zygotes_words():
+    from flux_torch import gradient
+    with pytest.raises(ValueError, match="Output is complex, so the gradient is not defined"):
+        gradient(lambda x: x * 1j, torch.tensor(2.0))
+
+
+def test_zygote_jacobian_docstring_examples():
+    from flux_torch._jacobian import jacobian, withjacobian
+    # jacobian(a -> 100*a[1:3].^2, 1:7)[1]
+    J = jacobian(lambda a: 100 * a[:3] ** 2, range(1, 8))[0]
+    expect = torch.zeros(3, 7)
+    expect[0, 0], expect[1, 1], expect[2, 2] = 200, 400, 600
+    assert torch.equal(J, expect)
+    # jacobian((a,s) -> a.^length(s), [1,2,3], "str") == ([3 0 0; 0 12 0; 0 0 27], nothing)
+    J, Js = jacobian(lambda a, s: a ** len(s), [1, 2, 3], "str")
+    assert torch.equal(J, torch.diag(torch.tensor([3.0, 12.0, 27.0]))) and Js is None
+    # withjacobian(cumsum, [1,2,3]) == (val = [1, 3, 6], grad = ([1 0 0; 1 1 0; 1 1 1],))
+    val, (J,) = withjacobian(lambda x: torch.cumsum(x, 0), [1, 2, 3])
+    assert torch.equal(val, torch.tensor([1.0, 3.0, 6.0]))
+    assert torch.equal(J, torch.tril(torch.ones(3, 3)))
+
+
+def test_zygote_hessian_family_docstring_examples():
+    from flux_torch import gradient
+    from flux_torch._jacobian import diaghessian, hessian, hessian_reverse
+    # hessian(x -> sum(x.^3), [1 2; 3 4]): linear (column-major) indexing of x, which is
+    # row-major indexing of the reversed (2, 2) data [[1, 3], [2, 4]]
+    x = torch.tensor([[1.0, 3.0], [2.0, 4.0]])
+    assert torch.equal(hessian(lambda x: (x ** 3).sum(), x), torch.diag(torch.tensor([6.0, 18, 12, 24])))
+    assert hessian(torch.sin, math.pi / 2) == pytest.approx(-1.0)
+    assert hessian_reverse(torch.sin, math.pi / 2) == pytest.approx(-1.0)
+    # diaghessian(x -> sum(x.^3), [1 2; 3 4])[1] == [6 12; 18 24] (reversed: [[6, 18], [12, 24]])
+    assert torch.equal(diaghessian(lambda x: (x ** 3).sum(), x)[0], torch.tensor([[6.0, 18], [12, 24]]))
+    # diaghessian((x,y) -> sum(x .* y .* y'), [1 22; 333 4], [0.5, 0.666]) == ([0 0; 0 0], [2.0, 8.0])
+    X = torch.tensor([[1.0, 22.0], [333.0, 4.0]])              # Julia's matrix; sum(x .* y .* y')
+    h = diaghessian(lambda x, y: (x * y[:, None] * y[None, :]).sum(), X, torch.tensor([0.5, 0.666]))
+    assert torch.equal(h[0], torch.zeros(2, 2)) and torch.allclose(h[1], torch.tensor([2.0, 8.0]))
+    # diaghessian(atan, 1, 2) == (-0.16, 0.16)
+    h = diaghessian(lambda a, b: torch.atan2(a, b), 1, 2)
+    assert h == pytest.approx((-0.16, 0.16))
+    # Diagonal == hessian
+    assert gradient(lambda z: z, 1.0) == (1.0,)
+
+
+def test_ignore_derivatives():
+    from flux_torch import gradient
+    from flux_torch._grad import ignore_derivatives
+    x = torch.tensor(3.0)
+    assert gradient(lambda x: x * ignore_derivatives(x), x) == (torch.tensor(3.0),)
+    assert gradient(lambda x: x + ignore_derivatives(lambda: x ** 2), x) == (torch.tensor(1.0),)

@@ -174,9 +174,10 @@ def test_identity_init_is_identity_convolution():
     w = identity_init(3, 3, 3, 3)
     torch.testing.assert_close(torch.nn.functional.conv2d(x, w, padding=1), x)
     # Flux doc: Conv((2,2), 1 => 1, init=identity_init(gain=10), pad=SamePad()) scales by 10;
-    # an even kernel's "same" padding is (0, 1) on each spatial dim, as torch's padding="same".
+    # an even kernel's SamePad() puts the extra element first, (1, 0) on each spatial dim, as
+    # Flux does (docs/porting.md), so the tap sits at index k // 2.
     w = identity_init(3, 3, 2, 2, gain=10)
-    xp = torch.nn.functional.pad(x, (0, 1, 0, 1))
+    xp = torch.nn.functional.pad(x, (1, 0, 1, 0))
     torch.testing.assert_close(torch.nn.functional.conv2d(xp, w), 10 * x)
 
 
@@ -225,3 +226,14 @@ def test_create_bias():
     assert create_bias(w, same, 3) is same
     with pytest.raises(ValueError, match=r"expected a bias of shape \(3,\), but got shape \(4,\)"):
         create_bias(w, torch.zeros(4), 3)
+
+
+def test_identity_init_even_kernel_conv_samepad_is_identity():
+    # Flux doc: x4 = cat([1 2 3; 4 5 6; 7 8 9]; dims=4)
+    # Conv((2,2), 1 => 1, init=Flux.identity_init(gain=10), pad=SamePad())(x4) == 10 .* x4
+    from flux_torch import Conv, SamePad
+    x4 = torch.tensor([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]).T.reshape(1, 1, 3, 3)
+    y = Conv((2, 2), 1, 1, init=identity_init(gain=10), pad=SamePad())(x4)
+    torch.testing.assert_close(y, 10 * x4)
+    y3 = Conv((3, 3), 1, 1, init=identity_init(gain=10), pad=SamePad())(x4)
+    torch.testing.assert_close(y3, 10 * x4)

@@ -335,3 +335,22 @@ def test_xlogx_xlogy_follow_flux():
 def test_label_on_another_device_is_refused():
     with pytest.raises(RuntimeError, match=r"mse got ŷ on cpu but y on meta"):
         L.mse(torch.zeros(2), torch.zeros(2, device="meta"))
+
+
+def test_ctc_loss_nnlib_hand_values():
+    # NNlib test/ctc.jl: x is classes × time, y = [1, 2] (1-based, blank = last class).
+    # Batch-first translation: ŷ = x' (time, classes), y = [0, 1].
+    from flux_torch.losses import ctc_loss
+    import flux_torch as Flux
+    x = torch.tensor([[1.0, 2, 3], [2, 1, 1], [3, 3, 2]], dtype=torch.float64).T
+    assert float(ctc_loss(x, [0, 1])) == pytest.approx(3.6990738275138035, rel=1e-10)
+    g = torch.tensor([[-0.317671, -0.427729, 0.665241], [0.244728, -0.0196172, -0.829811],
+                      [0.0729422, 0.447346, 0.16457]], dtype=torch.float64).T
+    xr = x.clone().requires_grad_()
+    (gx,) = torch.autograd.grad(ctc_loss(xr, [0, 1]), xr)
+    torch.testing.assert_close(gx, g, rtol=1e-5, atol=1e-5)
+    x2 = torch.tensor([[-3.0, 12, 8, 15], [4, 20, -2, 20], [8, -33, 6, 5]], dtype=torch.float64).T
+    assert float(ctc_loss(x2, torch.tensor([0, 1]))) == pytest.approx(8.02519869363453, rel=1e-8)
+    assert Flux.Losses.ctc_loss is ctc_loss
+    with pytest.raises(ValueError, match="blank"):
+        ctc_loss(x, [0, 2])

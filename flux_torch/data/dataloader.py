@@ -84,6 +84,9 @@ class DataLoader:
       observations), ``True`` (:func:`batch` of that list), or a function of
       that list.
 
+    - ``buffer``, ``parallel``: MLUtils' performance options, accepted so that Flux code
+      runs; batches are the same without them (loading happens in the calling thread).
+
     torch's names ``batch_size``, ``drop_last`` and ``generator`` are accepted
     as aliases. ``loader.data`` is the original data. ``with_transform(fn)``
     gives a loader whose batches are ``fn(batch)`` (``gpu(loader)`` uses it).
@@ -102,12 +105,13 @@ class DataLoader:
     """
 
     def __init__(self, data, batchsize=1, shuffle=False, partial=True, rng=None, collate=None,
-                 *, batch_size=None, drop_last=None, generator=None, **kwargs):
+                 *, buffer=False, parallel=False, batch_size=None, drop_last=None,
+                 generator=None, **kwargs):
         if kwargs:
             name = next(iter(kwargs))
             raise TypeError(f"DataLoader got an unexpected keyword argument {name!r}; it takes "
-                            "batchsize, shuffle, partial, rng, collate (or torch's batch_size, "
-                            "drop_last, generator)")
+                            "batchsize, shuffle, partial, rng, collate, buffer, parallel (or torch's "
+                            "batch_size, drop_last, generator)")
         if batch_size is not None:
             if batchsize != 1:
                 raise TypeError("DataLoader got both batchsize= and batch_size=; pass only one")
@@ -131,6 +135,8 @@ class DataLoader:
         self.partial = bool(partial)
         self.rng = rng
         self.collate = collate
+        self.buffer = buffer
+        self.parallel = bool(parallel)
         self._transform = None
         self._n = self._count(data)
 

@@ -5,7 +5,7 @@ from .basic import Chain, ComposedFunction, Dense, activations, compose
 from .containers import Maxout, PairwiseFusion, Parallel, SkipConnection, hcat, vcat
 from .conv import Conv, CrossCor, DepthwiseConv, SamePad, from_flux_weight
 from .conv_transpose import ConvTranspose
-from .dropout import AlphaDropout, Dropout
+from .dropout import AlphaDropout, Dropout, dropout, dropout_
 from .embedding import Embedding, EmbeddingBag
 from .misc import Bilinear, Scale
 from .normalise import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, hasaffine
@@ -21,6 +21,7 @@ __all__ = [
     "MaxPool", "MeanPool", "GlobalMaxPool", "GlobalMeanPool", "AdaptiveMaxPool", "AdaptiveMeanPool",
     "Upsample", "PixelShuffle",
     "BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm", "hasaffine", "Dropout", "AlphaDropout",
+    "dropout", "dropout_",
     "Bilinear", "Scale", "Embedding", "EmbeddingBag",
     "MultiHeadAttention", "dot_product_attention", "make_causal_mask",
     "RNN", "LSTM", "GRU", "GRUv3", "RNNCell", "LSTMCell", "GRUCell", "GRUv3Cell", "Recur", "reset_",

@@ -15,7 +15,7 @@ from .._functor import functor
 from .._mode import isactive
 from .._show import Showable
 
-__all__ = ["Dropout", "AlphaDropout"]
+__all__ = ["Dropout", "AlphaDropout", "dropout", "dropout_"]
 
 _SELU_FLOOR = -1.7580993408473766   # selu(-Inf) == -λα, AlphaDropout's dropped value
 
@@ -104,35 +104,86 @@ class Dropout(Showable):
 
     def __call__(self, x):
         x = _floating(x)
-        p = self.p
-        if p == 0 or not isactive(self):
+        if self.p == 0 or not isactive(self):
             return x
-        if p == 1:
-            return x * 0
-        if self.dim is None:
-            if self.rng is None and not x.is_complex():
-                return F.dropout(x, p, True)
-            shape = x.shape
-        else:
-            shape = self._mask_shape(x)
-        keep = _uniform(shape, x, self.rng) > p
-        return x * (keep.to(x.real.dtype if x.is_complex() else x.dtype) * (1 / (1 - p)))
-
-    def _mask_shape(self, x):
-        n = x.dim()
-        dims = self.dim if isinstance(self.dim, tuple) else (self.dim,)
-        for d in dims:
-            if not -n <= d < n:
-                raise ValueError(f"{self._inline()} got dim={d}, out of range for a tensor of shape "
-                                 f"{tuple(x.shape)}; dims are 0-based over the batch-first shape")
-        keep = {d % n for d in dims}
-        return tuple(s if i in keep else 1 for i, s in enumerate(x.shape))
+        return _dropout(x, self.p, self.dim, self.rng, self._inline)
 
     def _inline(self):
         s = f"Dropout({self.p!r}"
         if self.dim is not None:
             s += f", dim={self.dim!r}"
         return s + _mode_suffix(self) + ")"
+
+
+def _mask_shape(x, dim, where):
+    n = x.dim()
+    dims = dim if isinstance(dim, tuple) else (dim,)
+    for d in dims:
+        if not -n <= d < n:
+            raise ValueError(f"{where()} got dim={d}, out of range for a tensor of shape "
+                             f"{tuple(x.shape)}; dims are 0-based over the batch-first shape")
+    keep = {d % n for d in dims}
+    return tuple(s if i in keep else 1 for i, s in enumerate(x.shape))
+
+
+def _dropout(x, p, dim, rng, where):
+    """The training-mode computation shared by ``Dropout`` and ``dropout``."""
+    if p == 0:
+        return x
+    if p == 1:
+        return x * 0
+    if dim is None:
+        if rng is None and not x.is_complex():
+            return F.dropout(x, p, True)
+        shape = x.shape
+    else:
+        shape = _mask_shape(x, dim, where)
+    keep = _uniform(shape, x, rng) > p
+    return x * (keep.to(x.real.dtype if x.is_complex() else x.dtype) * (1 / (1 - p)))
+
+
+def dropout(*args, dim=None, rng=None, **kw):
+    """``dropout([rng], x, p, dim=None)``: zero each element of ``x`` with probability ``p``
+    and scale the rest by ``1/(1-p)``, always (NNlib's ``dropout``; the ``Dropout`` layer
+    calls it only in training).
+
+    ``dim`` (int or tuple, 0-based) names the dims that get independent choices, the
+    mask being shared along the others: NNlib's ``dims=1`` (one choice per row of a
+    Julia matrix) is ``dim=-1``. A ``torch.Generator`` may come first, as Julia's ``rng``,
+    or as ``rng=``.
+
+    >>> y = dropout(torch.ones(10, 2), 0.2)
+    >>> sorted(set(y.flatten().tolist())) in ([0.0, 1.25], [1.25], [0.0])
+    True
+    >>> y = dropout(torch.ones(5, 5), 0.7, dim=-1)    # each column all zero or all 1/0.3
+    >>> bool((y == y[:1]).all())
+    True
+    """
+    if args and isinstance(args[0], torch.Generator):
+        if rng is not None:
+            raise TypeError("dropout got a generator both as first argument and as rng=; pass one")
+        rng, args = args[0], args[1:]
+    if len(args) != 2:
+        raise TypeError(f"dropout expects (x, p) or (rng, x, p), but got {len(args)} positional "
+                        "arguments besides the generator; e.g. dropout(x, 0.5)")
+    reject_dims("dropout", kw, "NNlib's dims=1 (independent choices along Julia's first index) "
+                "is dim=-1")
+    x, p = args
+    p = _check_p("dropout", p)
+    x = _floating(x)
+    return _dropout(x, p, _check_dim(dim), _check_rng("dropout", rng), lambda: "dropout")
+
+
+def dropout_(y, x, p, dim=None, rng=None):
+    """``dropout_(y, x, p, dim=None)`` writes ``dropout(x, p, dim=dim)`` into ``y`` and returns
+    ``y`` (NNlib's ``dropout!``).
+
+    >>> y = torch.empty(3)
+    >>> dropout_(y, torch.ones(3), 0.0) is y, y
+    (True, tensor([1., 1., 1.]))
+    """
+    y.copy_(dropout(x, p, dim=dim, rng=rng))
+    return y
 
 
 def _check_dim(dim):

@@ -9,6 +9,7 @@ from flux_torch.losses.binary import (
 from flux_torch.losses.classification import (
     crossentropy, focal_loss, kldivergence, label_smoothing, logitcrossentropy,
 )
+from flux_torch.losses.ctc import ctc_loss
 from flux_torch.losses.regression import huber_loss, mae, mse, msle, poisson_loss
 from flux_torch.losses.segmentation import dice_coeff_loss, tversky_loss
 from flux_torch.losses.xlog import xlogx, xlogy
@@ -19,5 +20,5 @@ __all__ = [
     "binarycrossentropy", "logitbinarycrossentropy", "binary_focal_loss",
     "hinge_loss", "squared_hinge_loss",
     "dice_coeff_loss", "tversky_loss", "siamese_contrastive_loss",
-    "xlogx", "xlogy",
+    "xlogx", "xlogy", "ctc_loss",
 ]
