@@ -10,10 +10,11 @@ from . import optimise as Optimise
 from ._device import Device, bf16, cpu, cpu_device, f16, f32, f64, gpu, gpu_device
 from ._functor import (children, fcollect, fleaves, fmap, fmap_with_path, fmapstructure,
                        fmapstructure_with_path, functor, isleaf, layer, modules, trainable)
-from ._grad import WithGradient, gradient, hessian, jacobian, pullback, withgradient
+from ._grad import (WithGradient, diaghessian, gradient, hessian, hessian_reverse, ignore_derivatives,
+                    jacobian, pullback, withgradient, withjacobian)
 from ._grads import Grads
 from ._mode import istraining, testmode_, trainmode_
-from ._params import Params, params
+from ._params import Params, params, trainables
 from .activation import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .init import *  # noqa: F401,F403
@@ -31,6 +32,9 @@ from .state import loadmodel_, state
 from .to_torch import TorchView, to_torch
 from .train import train_
 
+from . import _functor as Functors  # noqa: E402  (Flux.Functors.fmap)
+from . import _grad as Zygote  # noqa: E402  (Flux.Zygote.gradient)
+from . import optimise as Optimisers  # noqa: E402  (Flux.Optimisers.Adam, .setup)
 from . import activation, data, init, layers, losses, optimise  # noqa: E402,F811  (the submodules by name)
 
 __version__ = "0.1.0"
@@ -38,14 +42,15 @@ __version__ = "0.1.0"
 
 __all__ = (
     ["gradient", "withgradient", "pullback", "jacobian", "hessian", "WithGradient",
-     "params", "Params", "Grads",
+     "withjacobian", "hessian_reverse", "diaghessian", "ignore_derivatives",
+     "params", "Params", "Grads", "trainables",
      "functor", "layer", "children", "trainable", "fmap", "fmapstructure", "fleaves", "fcollect",
      "fmap_with_path", "fmapstructure_with_path",
      "modules", "isleaf",
      "gpu", "cpu", "f16", "f32", "f64", "bf16", "Device", "gpu_device", "cpu_device",
      "istraining", "testmode_", "trainmode_",
      "softmax", "logsoftmax", "logsumexp", "Losses", "Data",
-     "state", "loadmodel_", "save", "load", "Optimise",
+     "state", "loadmodel_", "save", "load", "Optimise", "Optimisers", "Zygote", "Functors",
      "to_torch", "TorchView", "from_torch", "swap_batch_time", "destructure", "Restructure",
      "compile_step", "CompiledStep", "DistributedUtils", "MPIBackend", "NCCLBackend",
      "outputsize", "autosize"]

@@ -4,7 +4,7 @@ import torch
 
 from ._flat import flat
 
-__all__ = ["Params", "params"]
+__all__ = ["Params", "params", "trainables"]
 
 
 class Params:
@@ -109,3 +109,12 @@ def params(*xs):
             if leaf.is_floating_point():
                 ps.add(leaf)
     return ps
+
+
+def trainables(x):
+    """The trainable floating tensors of ``x`` as a list (``Flux.trainables``, Flux >= 0.14.17).
+
+    >>> [tuple(t.shape) for t in trainables(Dense(2, 3))]
+    [(3, 2), (3,)]
+    """
+    return list(params(x))

@@ -55,7 +55,7 @@ def outputsize(model, input_shape, *more_shapes, padbatch=False, dtype=None):
     if not isinstance(model, Chain):
         return _shape_of(_apply(model, _to_meta(model), x))
     layers = model.layers
-    names = list(layers) if type(layers) is dict else range(len(layers))
+    names = list(layers) if isinstance(layers, dict) else range(len(layers))
     meta = _to_meta(model).layers
     for name in names:
         try:

@@ -297,3 +297,27 @@ def test_compose():
     torch.testing.assert_close(gm.outer.weight, W2.grad)
     with pytest.raises(TypeError):
         compose()
+
+
+def test_named_layers_are_attributes_in_the_model_gradient_and_state_tree():
+    # Flux's training page: opt_state.layers.enc (a NamedTuple there)
+    import flux_torch as Flux
+    m = Flux.Chain(enc=Flux.Dense(2, 3), dec=Flux.Dense(3, 2))
+    assert m.layers.enc is m["enc"] is m.enc
+    st = Flux.setup(Flux.Descent(0.1), m)
+    Flux.freeze_(st.layers.enc)
+    before = m.enc.weight.clone()
+    g = Flux.gradient(lambda model: model(torch.ones(2)).sum(), m)[0]
+    assert torch.equal(g.layers.dec.bias, torch.ones(2))        # d(sum)/d(bias) = 1
+    Flux.update_(st, m, g)
+    assert torch.equal(m.enc.weight, before)
+    with pytest.raises(AttributeError, match="no layer named 'mid'"):
+        m.layers.mid
+
+
+def test_flux_module_names_resolve():
+    import flux_torch as Flux
+    assert Flux.Zygote.gradient is Flux.gradient and Flux.Zygote.ignore is Flux.ignore_derivatives
+    assert Flux.Optimisers.Adam is Flux.Adam and Flux.Optimisers.setup is Flux.setup
+    assert Flux.Functors.fmap is Flux.fmap
+    assert [tuple(t.shape) for t in Flux.trainables(Flux.Dense(2, 3))] == [(3, 2), (3,)]

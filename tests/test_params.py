@@ -207,3 +207,15 @@ def test_params_gradient_norm_implicit():
     torch.testing.assert_close(gold[m.x], torch.tensor([0.4472135954999579, 0.8944271909999159],
                                                        dtype=torch.float64))
     torch.testing.assert_close(gold[m.y], torch.tensor([1.0], dtype=torch.float64))
+
+
+def test_params_prints_the_arrays_as_flux_does():
+    # Flux's params docstring: params(Chain(Dense(ones(2,3)), softmax)) shows
+    # Params([[1.0 1.0 1.0; 1.0 1.0 1.0], [0.0, 0.0]]): the arrays themselves, in order.
+    from flux_torch import Chain, Dense, softmax
+    ps = params(Chain(Dense(torch.ones(2, 3)), softmax))
+    assert repr(ps) == "Params([" + repr(torch.ones(2, 3)) + ", " + repr(torch.zeros(2)) + "])"
+    # params(1, [2 2], (alpha=[3,3,3], beta=Ref(4), gamma=sin)) == Params([[2 2], [3, 3, 3]])
+    ps = params(1, torch.tensor([[2.0, 2.0]]), {"alpha": torch.tensor([3.0, 3, 3]), "beta": [4],
+                                                 "gamma": torch.sin})
+    assert repr(ps) == "Params([tensor([[2., 2.]]), tensor([3., 3., 3.])])"

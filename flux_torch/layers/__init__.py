@@ -1,7 +1,7 @@
 """Flux's layers as plain ``@functor`` classes over ``torch.nn.functional``."""
 from .attention import MultiHeadAttention, dot_product_attention, make_causal_mask
 from .cells import GRUCell, GRUv3Cell, LSTMCell, RNNCell
-from .basic import Chain, ComposedFunction, Dense, activations, compose
+from .basic import Chain, ComposedFunction, Dense, NamedLayers, activations, compose
 from .containers import Maxout, PairwiseFusion, Parallel, SkipConnection, hcat, vcat
 from .conv import Conv, CrossCor, DepthwiseConv, SamePad, from_flux_weight
 from .conv_transpose import ConvTranspose
@@ -15,7 +15,7 @@ from .pool import (AdaptiveMaxPool, AdaptiveMeanPool, GlobalMaxPool, GlobalMeanP
 from .upsample import PixelShuffle, Upsample
 
 __all__ = [
-    "Dense", "Chain", "compose", "ComposedFunction", "activations",
+    "Dense", "Chain", "compose", "ComposedFunction", "activations", "NamedLayers",
     "SkipConnection", "Parallel", "PairwiseFusion", "Maxout", "vcat", "hcat",
     "Conv", "CrossCor", "ConvTranspose", "DepthwiseConv", "SamePad", "from_flux_weight",
     "MaxPool", "MeanPool", "GlobalMaxPool", "GlobalMeanPool", "AdaptiveMaxPool", "AdaptiveMeanPool",

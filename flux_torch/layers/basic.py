@@ -8,7 +8,7 @@ from .._show import Showable, fn_name, inline
 from ..activation import identity
 from ..init import create_bias, glorot_uniform
 
-__all__ = ["Dense", "Chain", "compose", "ComposedFunction", "activations"]
+__all__ = ["Dense", "Chain", "compose", "ComposedFunction", "activations", "NamedLayers"]
 
 
 @functor
@@ -97,6 +97,23 @@ def _size_error(layer, x):
     return msg
 
 
+class NamedLayers(dict):
+    """The named layers of a container: a dict whose entries are also attributes, as
+    Flux's NamedTuple (``m.layers.enc``, and ``opt_state.layers.enc`` in a state tree).
+
+    >>> NamedLayers(enc=1, dec=2).enc
+    1
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no layer named {name!r}; the names are {list(self)}") from None
+
+
 @functor
 class Chain(Showable):
     """Apply layers in sequence: ``Chain(f, g, h)(x) == h(g(f(x)))`` (``Flux.Chain``).
@@ -120,7 +137,7 @@ class Chain(Showable):
         if named:
             if "layers" in named:
                 raise ValueError("a Chain cannot have a named layer called 'layers'; pick another name")
-            self.layers = dict(named)
+            self.layers = NamedLayers(named)
         elif len(layers) == 1 and isinstance(layers[0], list):
             self.layers = layers[0]
         else:
@@ -131,10 +148,10 @@ class Chain(Showable):
 
     def _seq(self):
         layers = self.layers
-        return layers.values() if type(layers) is dict else layers
+        return layers.values() if isinstance(layers, dict) else layers
 
     def __call__(self, x):
-        for layer in (self.layers.values() if type(self.layers) is dict else self.layers):
+        for layer in (self.layers.values() if isinstance(self.layers, dict) else self.layers):
             x = layer(x)
         return x
 
@@ -151,7 +168,7 @@ class Chain(Showable):
         return iter(self._seq())
 
     def _show_children(self):
-        if type(self.layers) is dict:
+        if isinstance(self.layers, dict):
             return list(self.layers.items())
         return [(None, c) for c in self.layers]
 
@@ -161,7 +178,7 @@ class Chain(Showable):
         return "Chain(", ")"
 
     def _inline(self):
-        if type(self.layers) is dict:
+        if isinstance(self.layers, dict):
             inner = ", ".join(f"{k}={inline(v)}" for k, v in self.layers.items())
         else:
             inner = ", ".join(inline(v) for v in self.layers)
@@ -173,10 +190,10 @@ def index_layers(owner, i, make):
     name, or a slice, which ``make(*layers)`` / ``make(**named)`` turns into a container."""
     layers, name = owner.layers, type(owner).__name__
     if isinstance(i, str):
-        if type(layers) is not dict:
+        if not isinstance(layers, dict):
             raise KeyError(f"{name} has no names; index it with a number, not {i!r}")
         return layers[i]
-    if type(layers) is dict:
+    if isinstance(layers, dict):
         keys = list(layers)
         if isinstance(i, slice):
             return make(**{k: layers[k] for k in keys[i]})
@@ -189,7 +206,7 @@ def index_layers(owner, i, make):
 def named_layer(owner, name):
     """``owner.name`` for a container whose layers are named (its ``__getattr__``)."""
     layers = owner.__dict__.get("layers")
-    if type(layers) is dict and name in layers:
+    if isinstance(layers, dict) and name in layers:
         return layers[name]
     raise AttributeError(f"{type(owner).__name__!r} object has no attribute {name!r}")
 

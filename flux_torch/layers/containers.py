@@ -13,7 +13,7 @@ import torch
 from .._device import as_tensor
 from .._functor import functor
 from .._show import Showable, inline
-from .basic import index_layers, named_layer
+from .basic import NamedLayers, index_layers, named_layer
 
 __all__ = ["SkipConnection", "Parallel", "PairwiseFusion", "Maxout", "vcat", "hcat"]
 
@@ -67,7 +67,7 @@ def _named_layers(name, layers, named):
         if reserved in named:
             raise ValueError(f"a {name} layer cannot have a named sub-layer called {reserved!r}; "
                              "pick another name")
-    out = dict(named) if named else tuple(layers)
+    out = NamedLayers(named) if named else tuple(layers)
     _check_callable(name, out.values() if named else out)
     return out
 
@@ -109,12 +109,12 @@ class _Branches(Showable):
 
     def _seq(self):
         layers = self.layers
-        return tuple(layers.values()) if type(layers) is dict else layers
+        return tuple(layers.values()) if isinstance(layers, dict) else layers
 
     def keys(self):
         """The names of the branches (``Base.keys``), or ``range(n)`` when unnamed."""
         layers = self.layers
-        return list(layers) if type(layers) is dict else range(len(layers))
+        return list(layers) if isinstance(layers, dict) else range(len(layers))
 
     def __len__(self):
         return len(self.layers)
@@ -137,12 +137,12 @@ class _Branches(Showable):
 
     def _show_children(self):
         kids = [(None, self.connection)]
-        if type(self.layers) is dict:
+        if isinstance(self.layers, dict):
             return kids + list(self.layers.items())
         return kids + [(None, c) for c in self.layers]
 
     def _inline(self):
-        if type(self.layers) is dict:
+        if isinstance(self.layers, dict):
             inner = [f"{k}={inline(v)}" for k, v in self.layers.items()]
         else:
             inner = [inline(v) for v in self.layers]
