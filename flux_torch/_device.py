@@ -34,6 +34,8 @@ def as_tensor(x, dtype=None):
     if isinstance(x, np.ndarray):
         t = torch.from_numpy(np.ascontiguousarray(x)) if x.dtype != np.object_ else torch.tensor(x.tolist())
         return t if dtype is None else t.to(dtype)
+    if isinstance(x, range):      # Julia's 1:n, written range(1, n + 1)
+        return torch.tensor(list(x), dtype=dtype)
     if isinstance(x, (numbers.Number, list, tuple, np.generic)):
         return torch.tensor(x, dtype=dtype)
     raise TypeError(

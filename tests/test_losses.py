@@ -354,3 +354,8 @@ def test_ctc_loss_nnlib_hand_values():
     assert Flux.Losses.ctc_loss is ctc_loss
     with pytest.raises(ValueError, match="blank"):
         ctc_loss(x, [0, 2])
+
+
+def test_a_range_is_data_too():
+    # Flux: mae([1.1, 1.9, 3.1], 1:3) ≈ 0.1
+    assert float(L.mae([1.1, 1.9, 3.1], range(1, 4))) == pytest.approx(0.1, rel=1e-6)

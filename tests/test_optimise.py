@@ -440,3 +440,13 @@ def test_implicit_none_gradients_are_skipped():
     assert gs[b] is None
     update_(Descent(0.5), ps, gs)
     assert torch.equal(W, torch.tensor([0.0, 0.0])) and torch.equal(b, torch.tensor([5.0]))
+
+
+def test_explicit_update_returns_the_state_and_the_model_as_optimisers_does():
+    # Optimisers.jl: `state, model = Optimisers.update!(state, model, grad)`
+    import flux_torch as Flux
+    model = Flux.Dense(2, 1)
+    state = Flux.setup(Flux.Descent(0.1), model)
+    g = Flux.gradient(lambda m: m(torch.ones(2)).sum(), model)[0]
+    st2, m2 = Flux.update_(state, model, g)
+    assert st2 is state and m2 is model

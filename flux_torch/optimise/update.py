@@ -40,12 +40,13 @@ def update_(opt, model, grad):
     Explicit style (``Flux.update!(opt_state, model, grad)``): ``opt`` is the state
     tree from :func:`setup`, ``grad`` the gradient of the model, shaped like it
     (``gradient(loss, model)[0]``); ``None`` anywhere in it means no change there.
-    Tied tensors (one ``Leaf``) are updated once; frozen parts are skipped.
+    Tied tensors (one ``Leaf``) are updated once; frozen parts are skipped. Returns
+    ``(opt_state, model)``, the same objects, as ``Optimisers.update!`` does.
 
     >>> from flux_torch.optimise import Descent, setup
     >>> model = {"w": torch.tensor([1.0, 2.0]), "scale": 3}
     >>> opt_state = setup(Descent(0.1), model)
-    >>> update_(opt_state, model, {"w": torch.tensor([10.0, 10.0]), "scale": None})
+    >>> opt_state, model = update_(opt_state, model, {"w": torch.tensor([10.0, 10.0]), "scale": None})
     >>> model["w"]
     tensor([0., 1.])
 
@@ -80,6 +81,7 @@ def update_(opt, model, grad):
                         "gradient(loss, model)[0], not the Grads of the implicit style; with Grads "
                         "use update_(rule, ps, gs)")
     _explicit(opt, model, _unwrap(model, grad))
+    return opt, model
 
 
 def _is_state(x):
