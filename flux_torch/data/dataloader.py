@@ -3,61 +3,9 @@ import numpy as np
 import torch
 
 from .batching import batch as _batch
+from .observations import _getobs, _is_array, _is_namedtuple, numobs
 
 __all__ = ["DataLoader"]
-
-
-def _is_namedtuple(x):
-    return isinstance(x, tuple) and hasattr(x, "_fields")
-
-
-def _is_array(x):
-    return isinstance(x, (torch.Tensor, np.ndarray))
-
-
-def _sources(data, path="data"):
-    """(path, array-like) for every leaf of a tuple/dict data container."""
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from _sources(v, f"{path}[{k!r}]")
-    elif isinstance(data, tuple):
-        names = data._fields if _is_namedtuple(data) else range(len(data))
-        for k, v in zip(names, data):
-            yield from _sources(v, f"{path}.{k}" if _is_namedtuple(data) else f"{path}[{k}]")
-    else:
-        yield path, data
-
-
-def _numobs(path, x):
-    if _is_array(x):
-        if x.ndim == 0:
-            raise ValueError(f"DataLoader: {path} is a 0-dim array, which has no observations; "
-                             "give arrays with the observations along the first dimension")
-        return x.shape[0]
-    try:
-        return len(x)
-    except TypeError:
-        raise TypeError(f"DataLoader: {path} is a {type(x).__name__}, which has no observations; "
-                        "expected a tensor, numpy array, list, or a tuple or dict of them") from None
-
-
-def _getobs(data, idx):
-    """Observations ``idx`` (a slice, an index tensor, or an int) of ``data``."""
-    if isinstance(data, dict):
-        return {k: _getobs(v, idx) for k, v in data.items()}
-    if isinstance(data, tuple):
-        parts = [_getobs(v, idx) for v in data]
-        return type(data)(*parts) if _is_namedtuple(data) else tuple(parts)
-    if isinstance(data, torch.Tensor):
-        if isinstance(idx, torch.Tensor):  # index_select: far faster than x[idx] here
-            return data.index_select(0, idx.to(data.device))
-        return data[idx]
-    if isinstance(data, np.ndarray):
-        return data[idx.numpy() if isinstance(idx, torch.Tensor) else idx]
-    if isinstance(idx, int):
-        return data[idx]
-    rng = idx.tolist() if isinstance(idx, torch.Tensor) else range(*idx.indices(len(data)))
-    return [data[i] for i in rng]
 
 
 class DataLoader:
@@ -142,15 +90,7 @@ class DataLoader:
 
     @staticmethod
     def _count(data):
-        found = [(p, _numobs(p, x)) for p, x in _sources(data)]
-        for p, n in found[1:]:
-            if n != found[0][1]:
-                p0, n0 = found[0]
-                raise ValueError(
-                    f"DataLoader: all arrays must hold the same number of observations (their "
-                    f"first dimension: batch first), but {p0} has {n0} and {p} has {n}. Data in "
-                    "Flux's layout (features × N) needs transposing, e.g. x.T")
-        return found[0][1] if found else 0
+        return numobs(data, "DataLoader")
 
     def with_transform(self, fn):
         """A new loader over the same data and settings whose batches are
