@@ -14,9 +14,8 @@ here is Flux's ``(kW, kH)``. Padding comes in Flux's forms:
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from .._device import as_tensor
+from .._device import as_tensor, match_input
 from .._show import fn_name, inline
 from ..activation import identity
 
@@ -222,3 +221,21 @@ def float_input(x):
     if not (x.is_floating_point() or x.is_complex()):
         x = x.to(torch.get_default_dtype())
     return x
+
+
+def guarded_call(layer, x, op, channels):
+    """``op(x, weight)`` for a conv-like layer, straight to torch on the hot path; only when
+    torch refuses is the input converted (dtype, device, numpy...) or the shape explained,
+    naming the layer and the ``channels`` it expects at dim 1."""
+    w = layer.weight
+    if type(x) is torch.Tensor and x.dim() == w.dim():
+        try:
+            return op(x, w)
+        except RuntimeError:
+            pass            # convert the input or say what is wrong, below
+    if type(x) is not torch.Tensor or x.dtype != w.dtype or x.device != w.device:
+        x = match_input(layer, x, w)
+    n = w.dim() - 2
+    if x.dim() != n + 2 or x.shape[1] != channels:
+        raise input_error(layer, x, n, channels)
+    return op(x, w)

@@ -11,12 +11,12 @@ weight ``w`` equals a ``CrossCor`` weight with every spatial dim reversed, and
 import torch
 import torch.nn.functional as F
 
-from .._device import as_tensor, match_input
+from .._device import as_tensor
 from .._functor import functor
 from .._show import Showable
 from ..activation import identity
 from ..init import create_bias, glorot_uniform
-from ._conv_args import (SamePad, calc_padding, conv_args, conv_options, expand, input_error,
+from ._conv_args import (SamePad, calc_padding, conv_args, conv_options, expand, guarded_call,
                          torch_arg, torch_padding)
 
 __all__ = ["Conv", "CrossCor", "DepthwiseConv", "SamePad", "from_flux_weight"]
@@ -45,19 +45,7 @@ def _setup(layer, name, w, bias, σ, stride, pad, dilation):
 
 def _forward(layer, x, groups):
     w = layer.weight
-    y = None
-    if type(x) is torch.Tensor and x.dim() == w.dim():
-        try:                # the hot path: torch checks dtypes, devices and channels
-            y = _conv(layer, x, w, groups)
-        except RuntimeError:
-            pass            # convert the input or say what is wrong, below
-    if y is None:
-        if type(x) is not torch.Tensor or x.dtype != w.dtype or x.device != w.device:
-            x = match_input(layer, x, w)
-        n = w.dim() - 2
-        if x.dim() != n + 2 or x.shape[1] != w.shape[1] * groups:
-            raise input_error(layer, x, n, w.shape[1] * groups)
-        y = _conv(layer, x, w, groups)
+    y = guarded_call(layer, x, lambda x, w: _conv(layer, x, w, groups), w.shape[1] * groups)
     σ = layer.σ
     return y if σ is identity else σ(y)
 

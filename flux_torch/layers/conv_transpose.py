@@ -1,13 +1,11 @@
 """``ConvTranspose`` (Flux's), on ``torch.nn.functional.conv_transpose{1,2,3}d``."""
-import torch
 import torch.nn.functional as F
 
-from .._device import match_input
 from .._functor import functor
 from .._show import Showable
 from ..activation import identity
 from ..init import create_bias, glorot_uniform
-from ._conv_args import (SamePad, calc_padding, conv_args, conv_options, expand, input_error,
+from ._conv_args import (SamePad, calc_padding, conv_args, conv_options, expand, guarded_call,
                          pad_pairs, torch_arg, torch_padding)
 from .conv import _groups
 
@@ -67,20 +65,7 @@ class ConvTranspose(Showable):
         self.groups = groups
 
     def __call__(self, x):
-        w = self.weight
-        y = None
-        if type(x) is torch.Tensor and x.dim() == w.dim():
-            try:            # the hot path: torch checks dtypes, devices and channels
-                y = self._transpose(x, w)
-            except RuntimeError:
-                pass        # convert the input or say what is wrong, below
-        if y is None:
-            if type(x) is not torch.Tensor or x.dtype != w.dtype or x.device != w.device:
-                x = match_input(self, x, w)
-            n = w.dim() - 2
-            if x.dim() != n + 2 or x.shape[1] != w.shape[0]:
-                raise input_error(self, x, n, w.shape[0])
-            y = self._transpose(x, w)
+        y = guarded_call(self, x, self._transpose, self.weight.shape[0])
         σ = self.σ
         return y if σ is identity else σ(y)
 
