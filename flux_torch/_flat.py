@@ -18,34 +18,38 @@ import weakref
 import torch
 from torch import nn
 
+from ._flat_compile import compile_fits, compile_mirror
 from ._nodes import _FIELDS, _MOD, _OBJ, _SCALARS, handler
 
 __all__ = ["Flat", "flat"]
 
 _CACHE = {}       # id(root) -> (weakref to root, Flat)
+_COMPILE_AFTER = 3    # replays of a record before it is written out as code
 
 
 def _getter(node, key):
-    """A fast accessor of child ``key`` for nodes like ``node``."""
+    """A fast accessor of child ``key`` for nodes like ``node``, and how to write it as
+    code: ``("mod", table, key)``, ``("item", key)`` or ``("attr", key)``."""
     if isinstance(node, nn.Module):
         for table in ("_parameters", "_buffers", "_modules"):
             if key in getattr(node, table):
-                return lambda m, t=table: getattr(m, t)[key]
+                return (lambda m, t=table: getattr(m, t)[key]), ("mod", table, key)
     if isinstance(node, (list, dict)) or (isinstance(node, tuple) and not isinstance(key, str)):
-        return operator.itemgetter(key)
-    return operator.attrgetter(key)
+        return operator.itemgetter(key), ("item", key)
+    return operator.attrgetter(key), ("attr", key)
 
 
 def _sizer(node):
-    """How many children ``node`` has: checked on replay, to notice added attributes."""
+    """How many children ``node`` has, checked on replay to notice added attributes:
+    ``(function, kind)``, or ``None`` for an immutable node."""
     if isinstance(node, nn.Module):
-        return lambda m: len(m._parameters) + len(m._buffers) + len(m._modules)
+        return (lambda m: len(m._parameters) + len(m._buffers) + len(m._modules)), "mod"
     if isinstance(node, (list, dict)):
-        return len
+        return len, "len"
     if isinstance(node, tuple):
         return None       # immutable
     if hasattr(node, "__dict__"):
-        return lambda o: len(o.__dict__)
+        return (lambda o: len(o.__dict__)), "dict"
     return None
 
 
@@ -59,11 +63,13 @@ class Flat:
     sighting is in ``aliases`` as ``(slot, parent slot, key, getter)``.
     """
 
-    __slots__ = ("objs", "steps", "nodes", "sizes", "tensors", "tensor_slots", "paths", "aliases")
+    __slots__ = ("objs", "steps", "nodes", "sizes", "tensors", "tensor_slots", "paths", "aliases",
+                 "specs", "size_specs", "node_specs", "replays", "_fits", "_mirror")
 
     def __init__(self, root):
         self.objs, self.steps, self.nodes, self.sizes, self.aliases = [root], [], [], [], []
-        self.paths = [()]
+        self.specs, self.size_specs, self.node_specs = [], [], []    # the same, as code (_flat_compile)
+        self.paths, self.replays, self._fits, self._mirror = [()], 0, None, None
         trainable = [True]
         seen = {id(root): 0}
         self._visit(0, root, trainable, seen)
@@ -84,25 +90,39 @@ class Flat:
             s = seen.get(id(v)) if type(v) not in _SCALARS else None
             if s is not None:      # met before: tied, or a shared layer
                 trainable[s] = trainable[s] or tr
-                self.aliases.append((s, slot, k, _getter(obj, k)))
+                self.aliases.append((s, slot, k, _getter(obj, k)[0]))
                 kids.append(s)
                 continue
             s = len(self.objs)
             self.objs.append(v)
-            self.steps.append((slot, k, _getter(obj, k)))
+            get, spec = _getter(obj, k)
+            self.steps.append((slot, k, get))
+            self.specs.append(spec)
             self.paths.append(self.paths[slot] + (k,))
             trainable.append(tr)
             if type(v) not in _SCALARS:
                 seen[id(v)] = s
             kids.append(s)
             self._visit(s, v, trainable, seen)
-        size = _sizer(obj)
-        if size is not None:
-            self.sizes.append((slot, size, size(obj)))
-        self.nodes.append((slot, _builder(h, obj, keys), kids))
+        sizer = _sizer(obj)
+        if sizer is not None:
+            self.sizes.append((slot, sizer[0], sizer[0](obj)))
+            self.size_specs.append((slot, sizer[1], sizer[0](obj)))
+        build, spec = _builder(h, obj, keys)
+        self.nodes.append((slot, build, kids))
+        self.node_specs.append(spec)
 
     def fits(self, root):
         """True while ``root`` (the object recorded) holds the same objects at the same places."""
+        if self._fits is not None:
+            return self._fits(root)
+        self.replays += 1
+        if self.replays >= _COMPILE_AFTER:       # replayed often: write it out as code
+            self._fits = compile_fits(self)
+        return self.replay_fits(root)
+
+    def replay_fits(self, root):
+        """:meth:`fits` by a loop over the recorded getters."""
         objs = self.objs
         vals = [root]
         append = vals.append
@@ -119,9 +139,18 @@ class Flat:
                 return False
         return True
 
-    def mirror(self, root, values):
-        """``root``'s structure with ``values[id(tensor)]`` at each tensor (None elsewhere):
-        ``fmapstructure(lambda leaf: values.get(id(leaf)), root)``, without walking."""
+    def mirror(self, root, grads):
+        """``root``'s structure with ``grads[i]`` at ``tensors[i]`` (None at other leaves):
+        ``fmapstructure`` of a lookup, without walking."""
+        if self._mirror is None and self.replays >= _COMPILE_AFTER:
+            self._mirror = compile_mirror(self)
+        if self._mirror is not None:
+            return self._mirror(root, grads)
+        values = {id(t): g for t, g in zip(self.tensors, grads)}
+        return self.replay_mirror(root, values)
+
+    def replay_mirror(self, root, values):
+        """:meth:`mirror` by a loop over the recorded builders, ``values[id(tensor)]`` at each tensor."""
         out = [None] * len(self.objs)
         objs = list(self.objs)
         objs[0] = root
@@ -133,22 +162,23 @@ class Flat:
 
 
 def _builder(h, obj, keys):
-    """A fast ``rebuild`` for nodes like ``obj`` (``nn.Module`` as a dict), for :meth:`Flat.mirror`."""
+    """A fast ``rebuild`` for nodes like ``obj`` (``nn.Module`` as a dict), for :meth:`Flat.mirror`,
+    and how to write it as code: ``(kind, argument)``."""
     t = type(obj)
     if h is _MOD or t is dict:
-        return lambda _, got: dict(zip(keys, got))
+        return (lambda _, got: dict(zip(keys, got))), ("dict", keys)
     if t is tuple:
-        return lambda _, got: tuple(got)
+        return (lambda _, got: tuple(got)), ("tuple", None)
     if t is list:
-        return lambda _, got: got
+        return (lambda _, got: got), ("list", None)
     if h is _OBJ and _FIELDS.get(t) is None and hasattr(obj, "__dict__"):
         def build(_, got):        # every attribute is a child: a fresh __dict__ from the keys
             new = object.__new__(t)
             new.__dict__.update(zip(keys, got))
             return new
-        return build
+        return build, ("obj", (t, keys))
     rebuild = h[2]
-    return lambda template, got: rebuild(template, tuple(got))
+    return (lambda template, got: rebuild(template, tuple(got))), ("rebuild", rebuild)
 
 
 def _forget(key, table=_CACHE):     # bound now: at exit the module global may be gone

@@ -83,6 +83,8 @@ class _Arg:
         else:
             self.kind = "structure"
             self._structure(x, nested, fresh)
+            if not isinstance(x, (list, tuple)):     # the kind of such an object follows its type
+                _STRUCTURES.add(type(x))
 
     def _structure(self, x, nested, fresh):
         self.flat = flat(x)
@@ -114,10 +116,42 @@ class _Arg:
             if g is None or kind == "tensor":
                 return g
             return g.detach().cpu().numpy()
-        by_id = {id(t): g for t, g in zip(self.leaves, grads)}
         if self.flat is None:      # rebuilt with fresh leaves (pullback)
+            by_id = {id(t): g for t, g in zip(self.leaves, grads)}
             return fmapstructure(lambda leaf: by_id.get(id(leaf)), self.orig)
-        return self.flat.mirror(self.orig, by_id)
+        return self.flat.mirror(self.orig, grads)     # leaves are flat.tensors, in order
+
+
+_STRUCTURES = set()     # types whose objects are models (structures), seen by _Arg
+
+
+def _model_gradient(f, x, first):
+    """``gradient(f, x)`` for one model argument ``x``: the value of ``f(x)`` and the
+    model-shaped gradient of ``first(f(x))``, on the model's recorded walk.
+
+    This is what ``_run`` and ``_grads_of`` do for a single structure argument, with
+    nothing else: a training step calls it every batch.
+    """
+    rec = flat(x)
+    tensors = rec.tensors
+    toggled = [t for t in tensors if not t.requires_grad]
+    for t in toggled:
+        t.requires_grad_(True)
+    nested = _mode._depth[0] > 0
+    _mode._depth[0] += 1
+    try:
+        y = f(x)
+        val = _check_scalar(first(y))
+        if val is None or not tensors:
+            gs = (None,) * len(tensors)
+        else:
+            gs = torch.autograd.grad(val, tensors, allow_unused=True,
+                                     create_graph=nested, retain_graph=nested)
+    finally:
+        _mode._depth[0] -= 1
+        for t in toggled:
+            t.requires_grad_(False)
+    return y, rec.mirror(x, gs), nested
 
 
 def _alias(x, nested):
@@ -192,9 +226,15 @@ def _grads_of(y, prepared, nested, grad_output=None, retain=False):
     return tuple(out)
 
 
+def _same(y):
+    return y
+
+
 def _detached(y, nested):
     if nested:
         return y
+    if type(y) is torch.Tensor:
+        return y.detach()
     return fmap(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, y)
 
 
@@ -233,8 +273,11 @@ def gradient(f, *args):
     >>> gradient(lambda x, y: ((x - y) ** 2).sum(), [2.0, 1.0], [1.0, 0.0])
     (tensor([2., 2.]), tensor([-2., -2.]))
     """
-    if len(args) == 1 and isinstance(args[0], Params):
-        return _implicit(f, args[0], lambda y: y)[1]
+    if len(args) == 1:
+        if type(args[0]) in _STRUCTURES:        # a model: the training loop's case
+            return (_model_gradient(f, args[0], _same)[1],)
+        if isinstance(args[0], Params):
+            return _implicit(f, args[0], _same)[1]
     y, prepared, nested = _run(f, args)
     try:
         return _grads_of(_check_scalar(y), prepared, nested)
@@ -253,9 +296,13 @@ def withgradient(f, *args):
     >>> r.val, r.grad
     (9.0, (6.0,))
     """
-    if len(args) == 1 and isinstance(args[0], Params):
-        y, gs, nested = _implicit(f, args[0], _first)
-        return WithGradient(_value(y, nested, False), gs)
+    if len(args) == 1:
+        if type(args[0]) in _STRUCTURES:
+            y, g, nested = _model_gradient(f, args[0], _first)
+            return WithGradient(_detached(y, nested), (g,))
+        if isinstance(args[0], Params):
+            y, gs, nested = _implicit(f, args[0], _first)
+            return WithGradient(_value(y, nested, False), gs)
     y, prepared, nested = _run(f, args)
     try:
         grads = _grads_of(_check_scalar(_first(y)), prepared, nested)

@@ -57,7 +57,7 @@ class CompiledStep(TrainStep):
         update joins the graph and the new values come out; a NaN loss still changes
         nothing, as they are copied in only after the check.
         """
-        groups = self._regroup()
+        groups = self._plan.groups()
         if self._built is not None and self._built[0] is self._plan and self._built[1] is groups:
             return self._built[2], self._built[3]
         loss, model, params = self.loss, self.model, self._params
@@ -78,7 +78,7 @@ class CompiledStep(TrainStep):
             return out, new
 
         if fused:
-            rule, states, ps, idx, _ = groups[0]
+            rule, states, ps, idx = groups[0][:4]
         fn = torch.compile(loss_and_new if fused else loss_and_grads, **self._options)
         self._built = (self._plan, groups, fn, fused)
         return fn, fused
@@ -122,7 +122,7 @@ class CompiledStep(TrainStep):
             out, rest = self._compiled_call(fn, batch)
             check_finite(out, index)
             if fused:        # the new parameter values (no graph: params are plain again)
-                torch._foreach_copy_(self._groups[0][2], rest)
+                torch._foreach_copy_(self._plan.groups()[0][2], rest)
             else:
                 self._update(rest)
         else:

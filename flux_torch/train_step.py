@@ -15,7 +15,7 @@ import torch
 from . import _mode
 from ._grad import _check_scalar
 from .optimise.plan import plan_for
-from .optimise.update import _step
+from .optimise.update import _step, _step_one
 
 __all__ = ["TrainStep", "step_for"]
 
@@ -26,12 +26,12 @@ class TrainStep:
 
     def __init__(self, loss, model, opt_state):
         self.loss, self.model, self.opt_state = loss, model, opt_state
-        self._plan = self._params = self._sig = self._groups = None
+        self._plan = self._params = None
 
     def _refresh(self):
         plan = plan_for(self.opt_state, self.model)
         if plan is not self._plan:      # new model structure: new parameters and groups
-            self._plan, self._params, self._sig = plan, [it[0] for it in plan.items], None
+            self._plan, self._params = plan, [it[0] for it in plan.items]
         return plan
 
     def _loss_and_grads(self, *batch):
@@ -65,31 +65,23 @@ class TrainStep:
         self._update(grads)
         return out
 
-    def _regroup(self):
-        """The leaves grouped by rule, ``(rule, states, params, indices, buffers)``; made
-        again when ``adjust_`` / ``freeze_`` changed the rules."""
-        items = self._plan.items
-        sig = tuple((id(it[2].rule), it[2].frozen, id(it[2].state)) for it in items)
-        if sig != self._sig:
-            self._sig, groups = sig, {}
-            for i, (p, _, leaf, buf, _) in enumerate(items):
-                if not leaf.frozen:
-                    group = groups.setdefault(id(leaf.rule), (leaf.rule, [], [], [], []))
-                    for lst, v in zip(group[1:], (leaf.state, p, i, buf)):
-                        lst.append(v)
-            self._groups = list(groups.values())
-        return self._groups
-
     def _update(self, grads):
-        self._regroup()
+        groups = self._plan.groups()
+        if len(groups) == 1 and len(groups[0][2]) == len(grads):    # one rule, nothing frozen
+            rule, states, ps, _, bufs = groups[0][:5]
+            if all(g is not None for g in grads):
+                _step_one(rule, states, ps, grads, bufs)
+                return
         groups = []
-        for rule, states, ps, idx, bufs in self._groups:
-            keep = [j for j, i in enumerate(idx) if grads[i] is not None]
-            if len(keep) == len(idx):
-                groups.append((rule, states, ps, [grads[i] for i in idx], bufs))
-            elif keep:      # unused parameters (None gradients) are left alone
+        for rule, states, ps, idx, bufs, _, _ in self._plan.groups():
+            gs = [grads[i] for i in idx]
+            if all(g is not None for g in gs):     # (not `None in gs`: that compares tensors)
+                groups.append((rule, states, ps, gs, bufs))
+                continue
+            keep = [j for j, g in enumerate(gs) if g is not None]
+            if keep:        # unused parameters (None gradients) are left alone
                 groups.append((rule, [states[j] for j in keep], [ps[j] for j in keep],
-                               [grads[idx[j]] for j in keep], [bufs[j] for j in keep]))
+                               [gs[j] for j in keep], [bufs[j] for j in keep]))
         _step(groups)
 
 

@@ -450,3 +450,50 @@ def test_explicit_update_returns_the_state_and_the_model_as_optimisers_does():
     g = Flux.gradient(lambda m: m(torch.ones(2)).sum(), model)[0]
     st2, m2 = Flux.update_(state, model, g)
     assert st2 is state and m2 is model
+
+
+def test_implicit_repeated_steps_follow_changes_to_params_and_gradients():
+    """The implicit update remembers its last Params; adding or removing a tensor, a
+    missing gradient or a gradient of another shape is still seen (arithmetic oracle)."""
+    W, b, c = torch.tensor([1.0, 2.0]), torch.tensor([5.0]), torch.tensor([3.0])
+    ps, opt = params(W, b), Descent(0.5)
+    for _ in range(3):                        # the same Params, step after step
+        update_(opt, ps, gradient(lambda: (W ** 2).sum() + b.sum(), ps))
+    torch.testing.assert_close(W, torch.tensor([0.0, 0.0]))    # halved to 0 on the first step
+    torch.testing.assert_close(b, torch.tensor([3.5]))          # -0.5 a step
+    ps.add(c)                                 # a new tensor joins
+    update_(opt, ps, gradient(lambda: (W ** 2).sum() + b.sum() + 2 * c.sum(), ps))
+    torch.testing.assert_close(c, torch.tensor([2.0]))
+    ps.remove(b)                              # and one leaves
+    update_(opt, ps, gradient(lambda: b.sum() + c.sum(), ps))
+    torch.testing.assert_close(b, torch.tensor([3.0]))
+    torch.testing.assert_close(c, torch.tensor([1.5]))
+    update_(opt, ps, gradient(lambda: c.sum(), ps))             # W has no gradient now
+    torch.testing.assert_close(W, torch.tensor([0.0, 0.0]))
+    torch.testing.assert_close(c, torch.tensor([1.0]))
+    gs = gradient(lambda: c.sum() + W.sum(), ps)
+    gs[W] = torch.ones(3)
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        update_(opt, ps, gs)
+
+
+def test_explicit_repeated_steps_see_adjust_freeze_and_thaw():
+    """The explicit update groups leaves by rule once; adjust_, freeze_ and thaw_ between
+    steps still take effect (oracle: the arithmetic of Descent)."""
+    model = {"a": torch.tensor([1.0]), "b": torch.tensor([1.0])}
+    st = setup(Descent(0.1), model)
+    g = {"a": torch.tensor([1.0]), "b": torch.tensor([1.0])}
+    for _ in range(3):
+        update_(st, model, g)
+    torch.testing.assert_close(model["a"], torch.tensor([0.7]))
+    adjust_(st["b"], 0.5)
+    update_(st, model, g)
+    torch.testing.assert_close(model["a"], torch.tensor([0.6]))
+    torch.testing.assert_close(model["b"], torch.tensor([0.2]))
+    freeze_(st["a"])
+    update_(st, model, g)
+    torch.testing.assert_close(model["a"], torch.tensor([0.6]))
+    thaw_(st)
+    update_(st, model, {"a": torch.tensor([1.0]), "b": None})
+    torch.testing.assert_close(model["a"], torch.tensor([0.5]))
+    torch.testing.assert_close(model["b"], torch.tensor([-0.3]))

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from flux_torch import Chain, DataLoader, Dense, gradient, leakyrelu, params, relu
-from flux_torch.optimise import Adam, Descent, Momentum, setup, train_, update_
+from flux_torch.optimise import (Adam, Descent, Momentum, adjust_, freeze_, setup, thaw_,
+                                 train_, update_)
 
 D = torch.float64
 
@@ -201,3 +202,24 @@ def test_torch_module_model_and_dataset_lists():
         ((twin(x) - y) ** 2).mean().backward()
         opt.step()
     torch.testing.assert_close(net[0].weight, twin[0].weight)
+
+
+def test_train_sees_freeze_and_adjust_between_epochs():
+    """train_ keeps its step from one epoch to the next; freeze_ / adjust_ / thaw_ in
+    between still change what it does (oracle: the hand-written update_ loop)."""
+    m1, m2 = mlp(), mlp()
+    s1, s2 = setup(Descent(0.1), m1), setup(Descent(0.1), m2)
+    data = batches(3)
+    changes = [lambda st: None, lambda st: freeze_(st.layers[0]),
+               lambda st: adjust_(st, 0.01), lambda st: thaw_(st)]
+    for i, change in enumerate(changes):
+        change(s1)
+        change(s2)
+        before = m1.layers[0].weight.clone()
+        train_(mse, m1, data, s1)
+        for x, y in data:
+            update_(s2, m2, gradient(mse, m2, x, y)[0])
+        for a, b in zip(params(m1), params(m2)):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+        assert torch.equal(m1.layers[0].weight, before) == (i in (1, 2))   # frozen in epochs 1, 2
+

@@ -14,6 +14,7 @@ import torch
 
 from .._flat import flat
 from .._functor import _get, fleaves
+from . import state as _state
 from .state import Leaf, is_param
 
 __all__ = ["Plan", "plan_for", "path_str"]
@@ -47,7 +48,7 @@ class Plan:
     buffer being the copy of its gradient that an update owns.
     """
 
-    __slots__ = ("flat", "steps", "paths", "slots", "params", "leaves", "items")
+    __slots__ = ("flat", "steps", "paths", "slots", "params", "leaves", "items", "_groups", "_version")
 
     def __init__(self, model, state):
         if not isinstance(state, Leaf) and not any(isinstance(x, Leaf) for x in fleaves(state)):
@@ -73,6 +74,22 @@ class Plan:
         self.leaves = self._match(state)
         self.items = [(p, s[0] if len(s) == 1 else -1, leaf, torch.empty_like(p), s)
                       for p, s, leaf in zip(self.params, self.slots, self.leaves)]
+        self._groups, self._version = None, -1
+
+    def groups(self):
+        """The parameters that are not frozen, grouped by rule: a list of
+        ``(rule, states, params, indices, buffers, slots, shapes)``, ``indices`` into
+        :attr:`items`, ``slots`` as in :attr:`items` (-1 for a tied tensor). Made again
+        only when a ``Leaf`` has changed since (``adjust_``, ``freeze_``, ``thaw_``)."""
+        if self._version != _state.LEAF_VERSION[0]:
+            self._version, groups = _state.LEAF_VERSION[0], {}
+            for i, (p, slot, leaf, buf, _) in enumerate(self.items):
+                if not leaf.frozen:
+                    group = groups.setdefault(id(leaf.rule), (leaf.rule, [], [], [], [], [], []))
+                    for lst, v in zip(group[1:], (leaf.state, p, i, buf, slot, p.shape)):
+                        lst.append(v)
+            self._groups = list(groups.values())
+        return self._groups
 
     @staticmethod
     def _reroute(rec, slot, below, steps, paths):

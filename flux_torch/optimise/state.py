@@ -15,6 +15,8 @@ from .._functor import fleaves, fmapstructure
 
 __all__ = ["Leaf", "setup", "adjust_", "freeze_", "thaw_"]
 
+LEAF_VERSION = [0]      # bumped whenever an attribute of any Leaf is set (adjust_, freeze_, ...)
+
 
 class Leaf:
     """The optimiser state of one parameter tensor (``Optimisers.Leaf``).
@@ -35,6 +37,11 @@ class Leaf:
 
     def __init__(self, rule, state, frozen=False):
         self.rule, self.state, self.frozen = rule, state, bool(frozen)
+
+    def __setattr__(self, name, value):
+        # the update plans group leaves by rule once, and redo it when any Leaf has changed
+        object.__setattr__(self, name, value)
+        LEAF_VERSION[0] += 1
 
     def __repr__(self):
         frozen = ", frozen=True" if self.frozen else ""

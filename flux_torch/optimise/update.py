@@ -27,6 +27,8 @@ from .state import Leaf, check_rule, is_rule
 
 __all__ = ["update_"]
 
+_set_grad_enabled = torch._C._set_grad_enabled
+
 _INVALID = ("Invalid input to update_.\n"
             "  * For the implicit style, this needs update_(rule, ps, gs) with ps = params(model) "
             "and gs = gradient(lambda: loss(...), ps).\n"
@@ -69,7 +71,9 @@ def update_(opt, model, grad):
                                 "update_(Adam(), ps, gs); but better to use the explicit style, "
                                 "update_(opt_state, model, grad) with opt_state = setup(rule, model).")
             check_rule(opt, "update_")
-        return _implicit(opt, list(model), _grads_of(model, grad), "")
+        if isinstance(grad, Grads) and grad.params is model and _implicit_fast(opt, model, grad):
+            return None
+        return _implicit(opt, list(model), _grads_of(model, grad), "", model.order)
     if is_rule(opt):
         if isinstance(model, torch.Tensor):
             return _implicit(opt, [model], [grad], " for one tensor")
@@ -117,6 +121,14 @@ def _explicit(state, model, grad):
         return
     plan = plan_for(state, model)
     vals = plan.read(grad)
+    groups = plan.groups()
+    if len(groups) == 1:        # the usual case: one rule, no frozen part
+        rule, states, xs, _, bufs, slots, shapes = groups[0]
+        if -1 not in slots:
+            gs = [vals[s] for s in slots]
+            if all(type(g) is torch.Tensor for g in gs) and [g.shape for g in gs] == shapes:
+                _step_one(rule, states, xs, gs, bufs)
+                return
     Tensor = torch.Tensor
     rules, states, xs, gs, bufs = [], [], [], [], []
     for p, slot, leaf, buf, slots in plan.items:
@@ -181,29 +193,40 @@ def _step(groups):
     to the next), as ``apply`` may overwrite them and the caller's stay intact.
     """
     groups = [g for g in groups if g[2]]
+    if len(groups) == 1:
+        _step_one(*groups[0])
+        return
     xs, updates = [], []
-    with torch.no_grad():       # nn.Parameter objects too; never part of a graph
-        if len(groups) == 1:    # one rule: its fused update (apply and subtract in one pass)
-            rule, states, ps, gs, dxs = groups[0]
-            if rule.apply_writes_dx:
-                torch._foreach_copy_(dxs, gs)
-                gs = dxs
-            rule.apply_(states, ps, gs)
-            return
+    grad_was = torch.is_grad_enabled()
+    _set_grad_enabled(False)     # no_grad, for nn.Parameter objects too, at a fifth of its cost
+    try:
         for rule, states, ps, gs, dxs in groups:
-            if not ps:
-                continue
             torch._foreach_copy_(dxs, gs)
             ups = rule.apply(states, ps, dxs)
             xs += ps
             updates += ups
         if xs:
             torch._foreach_sub_(xs, updates)
+    finally:
+        _set_grad_enabled(grad_was)
+
+
+def _step_one(rule, states, ps, gs, dxs):
+    """One rule for every tensor: its fused update, apply and subtract in one pass."""
+    grad_was = torch.is_grad_enabled()
+    _set_grad_enabled(False)
+    try:
+        if rule.apply_writes_dx:
+            torch._foreach_copy_(dxs, gs)
+            gs = dxs
+        rule.apply_(states, ps, gs)
+    finally:
+        _set_grad_enabled(grad_was)
 
 
 # ----------------------------------------------------------------------- implicit
 
-def _implicit(rule, ps, gs, what):
+def _implicit(rule, ps, gs, what, order=None):
     table = _implicit_states(rule)
     states, xs, gs_, dxs = [], [], [], []
     for i, (p, g) in enumerate(zip(ps, gs)):
@@ -218,7 +241,26 @@ def _implicit(rule, ps, gs, what):
         xs.append(p)
         gs_.append(g)
         dxs.append(entry[2])
+    if order is not None and len(xs) == len(order):     # every parameter had a gradient
+        object.__setattr__(rule, "_implicit_fast", (order, len(order), states, xs, dxs,
+                                                    [p.shape for p in xs]))
     _step([(rule, states, xs, gs_, dxs)])
+
+
+def _implicit_fast(rule, ps, gs):
+    """The step of the last call with these ``Params`` (the same tensors in the same order,
+    all with gradients of their shapes), without looking each tensor up again; False when
+    this call is not like it."""
+    fast = getattr(rule, "_implicit_fast", None)
+    if fast is None or fast[0] is not ps.order or fast[1] != len(ps.order):
+        return False
+    _, _, states, xs, dxs, shapes = fast
+    get = gs.grads.get
+    g = [get(id(p)) for p in xs]
+    if not all(type(t) is torch.Tensor for t in g) or [t.shape for t in g] != shapes:
+        return False
+    _step_one(rule, states, xs, g, dxs)
+    return True
 
 
 def _implicit_states(rule):
