@@ -101,7 +101,7 @@ class CompiledStep(TrainStep):
         return out, rest
 
     def _same_shapes(self, batch):
-        shapes = tuple(tuple(b.shape) if isinstance(b, torch.Tensor) else None for b in batch)
+        shapes = [b.shape if isinstance(b, torch.Tensor) else None for b in batch]
         if self._shapes is None:
             self._shapes = shapes
         return shapes == self._shapes

@@ -42,7 +42,8 @@ def train_(loss, model, data, opt, cb=None, *, progress=None, compile=False):
     >>> model.weight, model.bias   # w - 0.05 * 2 * (2 - 8) * 2, b - 0.05 * 2 * (2 - 8)
     (tensor([[2.2000]]), tensor([0.6000]))
     """
-    if isinstance(model, Params):
+    implicit = isinstance(model, Params)
+    if implicit:
         if not is_rule(opt):
             if _is_state(opt):
                 raise TypeError(
@@ -51,32 +52,27 @@ def train_(loss, model, data, opt, cb=None, *, progress=None, compile=False):
                     "explicit style, in which the model itself is the 2nd argument: "
                     "train_(loss, model, data, setup(rule, model)).")
             check_rule(opt, "train_")
+        if compile:
+            raise TypeError("train_(compile=True) needs the explicit style, "
+                            "train_(loss, model, data, setup(rule, model)); with params(...) "
+                            "leave compile off")
         ps = model
 
-        def step(args):
+        def step(args, i):
             val, gs = withgradient(lambda: loss(*args), ps)
-            return val, lambda: update_(opt, ps, gs)
+            check_finite(val, i)
+            update_(opt, ps, gs)
     else:
         if is_rule(opt):
             opt = _rule_to_state(model, opt)
         elif isinstance(opt, type):
             check_rule(opt, "train_")
+        # the explicit style steps on the recorded walk, with a step kept for the next epoch
+        step = step_for(loss, model, opt, CompiledStep if compile else TrainStep).step
 
     callbacks = _callbacks(cb)
-    if compile and isinstance(model, Params):
-        raise TypeError("train_(compile=True) needs the explicit style, "
-                        "train_(loss, model, data, setup(rule, model)); with params(...) "
-                        "leave compile off")
-    if not isinstance(model, Params):     # the explicit style steps on the recorded walk
-        explicit = step_for(loss, model, opt, CompiledStep if compile else TrainStep)
     for i, d in enumerate(_progress(data, progress)):
-        args = tuple(d) if isinstance(d, (tuple, list)) else (d,)
-        if isinstance(model, Params):
-            val, do_update = step(args)
-            check_finite(val, i)
-            do_update()
-        else:
-            explicit.step(args, i)
+        step(tuple(d) if isinstance(d, (tuple, list)) else (d,), i)
         for f in callbacks:
             f()
 
