@@ -62,7 +62,7 @@ def config(args, device):
     if args.smoke:
         return Config(rounds=1, warmup=1, target_s=0.0, min_k=2, max_k=2, device=device)
     if args.quick:
-        return Config(rounds=7, warmup=3, target_s=0.03, min_k=1, max_k=500, device=device)
+        return Config(rounds=9, warmup=3, target_s=0.04, min_k=1, max_k=500, device=device)
     return Config(rounds=11, warmup=5, target_s=0.08, min_k=3, max_k=5000, device=device)
 
 
