@@ -25,6 +25,7 @@ __all__ = ["Flat", "flat"]
 
 _CACHE = {}       # id(root) -> (weakref to root, Flat)
 _COMPILE_AFTER = 3    # replays of a record before it is written out as code
+_COMPILE_MAX = 5000   # slots: a larger record stays a loop (the code would take long to compile)
 
 
 def _getter(node, key):
@@ -117,8 +118,8 @@ class Flat:
         if self._fits is not None:
             return self._fits(root)
         self.replays += 1
-        if self.replays >= _COMPILE_AFTER:       # replayed often: write it out as code
-            self._fits = compile_fits(self)
+        if self.replays >= _COMPILE_AFTER and len(self.steps) <= _COMPILE_MAX:   # replayed often:
+            self._fits = compile_fits(self)                                       # write it as code
         return self.replay_fits(root)
 
     def replay_fits(self, root):
@@ -142,7 +143,7 @@ class Flat:
     def mirror(self, root, grads):
         """``root``'s structure with ``grads[i]`` at ``tensors[i]`` (None at other leaves):
         ``fmapstructure`` of a lookup, without walking."""
-        if self._mirror is None and self.replays >= _COMPILE_AFTER:
+        if self._mirror is None and self._fits is not None:
             self._mirror = compile_mirror(self)
         if self._mirror is not None:
             return self._mirror(root, grads)
