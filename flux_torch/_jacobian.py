@@ -4,7 +4,8 @@ element at a time, as Zygote's reverse-mode Jacobian is."""
 import numpy as np
 import torch
 
-from ._grad import WithGradient, _is_number, _run, gradient, pullback
+from ._grad import WithGradient, _run, gradient, pullback
+from ._grad_args import _is_number
 from ._grads import Grads
 from ._params import Params
 
