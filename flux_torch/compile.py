@@ -14,6 +14,7 @@ faster one is kept. Either way the results are the same up to float rounding.
 import statistics
 import sys
 import time
+import warnings
 
 import torch
 
@@ -118,8 +119,18 @@ class CompiledStep(TrainStep):
                 kind = "compiled" if len(done["compiled"]) <= len(done["eager"]) else "eager"
         start = time.perf_counter()
         if kind == "compiled":
-            fn, fused = self._compiled_fn()
-            out, rest = self._compiled_call(fn, batch)
+            try:
+                fn, fused = self._compiled_fn()
+                out, rest = self._compiled_call(fn, batch)
+            except Exception as err:     # noqa: BLE001 (a compiler's failure has no one type)
+                if self.compile_time is not None:
+                    raise
+                # the first call failed and changed nothing: an error of the loss itself comes
+                # back from the eager step; if that step works, the compiler was the trouble
+                self._shapes = None         # not the shapes to compile for, if it was the batch
+                out = TrainStep.step(self, batch, index)
+                self._give_up(err)
+                return out
             check_finite(out, index)
             if fused:        # the new parameter values (no graph: params are plain again)
                 torch._foreach_copy_(self._plan.groups()[0][2], rest)
@@ -131,6 +142,15 @@ class CompiledStep(TrainStep):
             self._update(grads)
         self._time(kind, start, out[0] if isinstance(out, tuple) else out)
         return out
+
+    def _give_up(self, err):
+        """Use the eager step from now on, saying why: torch.compile could not compile this
+        loss (a backend missing, an op it does not trace)."""
+        self.choice = "eager"
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        warnings.warn(f"compile_step: torch.compile could not compile this step ({type(err).__name__}: "
+                      f"{first[:200]}); training continues with the eager step, which gives the "
+                      f"same results", RuntimeWarning, stacklevel=4)
 
     def _time(self, kind, start, val):
         if self.choice is not None:
@@ -175,8 +195,9 @@ def compile_step(loss, model, opt_state, *, mode=None, verbose=False):
     compiled together by ``torch.compile`` (CUDA graphs on a GPU); the first call
     compiles (``step.compile_time``), and the first steps time the compiled step
     against the eager one and keep the faster (``step.choice``). A NaN or infinite
-    loss raises ``FloatingPointError`` before the update. ``mode`` is passed to
-    ``torch.compile``.
+    loss raises ``FloatingPointError`` before the update. If ``torch.compile`` cannot
+    compile the step, a ``RuntimeWarning`` says why and the eager step is used from then
+    on. ``mode`` is passed to ``torch.compile``.
 
     >>> import flux_torch as Flux
     >>> model = Flux.Chain(Flux.Dense(2, 3, Flux.relu), Flux.Dense(3, 1))

@@ -164,3 +164,33 @@ def test_a_new_loss_lambda_each_epoch_does_not_recompile():
         step = next(s for s in _STEPS.values() if s.model is model)
         built.append(step._built[2])
     assert built[0] is built[1] is built[2]
+
+
+def test_a_step_that_cannot_compile_warns_and_trains_eagerly(monkeypatch):
+    """A compiler failure on the first call (simulated: torch.compile gives a function that
+    raises) leaves the model untouched; the step warns once and trains as eager does."""
+    def broken_compile(fn, **kw):
+        def call(*args):
+            raise RuntimeError("backend exploded\nmore lines")
+        return call
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    a, b = twin_models(lambda: Chain(Dense(3, 4, relu), Dense(4, 1)))
+    sa, sb = Flux.setup(Flux.Momentum(0.1), a), Flux.setup(Flux.Momentum(0.1), b)
+    x, y = torch.rand(8, 3), torch.rand(8, 1)
+    step = Flux.compile_step(mse, a, sa)
+    with pytest.warns(RuntimeWarning, match="could not compile this step .RuntimeError: backend exploded"):
+        step(x, y)
+    for _ in range(3):
+        step(x, y)                      # no second warning (warnings are errors here)
+    for _ in range(4):
+        Flux.update_(sb, b, Flux.gradient(lambda m: mse(m, x, y), b)[0])
+    assert step.choice == "eager" and close(a, b, tol=0)
+
+
+def test_an_error_in_the_loss_is_raised_not_hidden():
+    model = Chain(Dense(3, 4, relu), Dense(4, 1))
+    step = Flux.compile_step(mse, model, Flux.setup(Flux.Descent(0.1), model))
+    with pytest.raises(ValueError, match=r"Dense\(3, 4, relu\) expects x.shape\[-1\] == 3"):
+        step(torch.rand(8, 5), torch.rand(8, 1))        # no warning about compiling either
+    step(torch.rand(8, 3), torch.rand(8, 1))            # a good batch then compiles
+    assert step.compile_time is not None
