@@ -13,7 +13,7 @@ import itertools
 
 from ._nodes import _SCALARS
 
-__all__ = ["compile_fits", "compile_mirror"]
+__all__ = ["compile_fits", "compile_mirror", "compile_read"]
 
 _counter = itertools.count()
 
@@ -99,3 +99,25 @@ def compile_mirror(rec):
         value[slot] = f"n{slot}"
     lines.append(f"    return {value.get(0, 'None')}")
     return _define("mirror", lines, env)
+
+
+def compile_read(rec, slots):
+    """``read(grad)``: the values at ``slots`` of a gradient shaped like the model of ``rec``
+    (None below a None), in one straight-line function. A node of another kind than the
+    model's (a dict for an object) raises, and the caller reads it the slow way."""
+    env = {}
+    need, todo = set(), list(slots)
+    while todo:                       # the slots on the way to each wanted one
+        s = todo.pop()
+        if s and s not in need:
+            need.add(s)
+            todo.append(rec.steps[s - 1][0])
+    lines = ["def read(v0):"]
+    for j in sorted(need):
+        parent = rec.steps[j - 1][0]
+        spec = rec.specs[j - 1]
+        if spec[0] == "mod":          # an nn.Module's gradient is a dict
+            spec = ("item", spec[-1])
+        lines.append(f"    v{j} = None if v{parent} is None else {_access(spec, f'v{parent}', env, j)}")
+    lines.append(f"    return [{', '.join(f'v{s}' for s in slots)}]")
+    return _define("read", lines, env)

@@ -68,8 +68,11 @@ class TrainStep:
     def _update(self, grads):
         groups = self._plan.groups()
         if len(groups) == 1 and len(groups[0][2]) == len(grads):    # one rule, nothing frozen
-            rule, states, ps, _, bufs = groups[0][:5]
-            if all(g is not None for g in grads):
+            for g in grads:
+                if g is None:
+                    break
+            else:       # every parameter has a gradient
+                rule, states, ps, _, bufs = groups[0][:5]
                 _step_one(rule, states, ps, grads, bufs)
                 return
         groups = []
@@ -105,6 +108,7 @@ def check_finite(val, index):
 
 
 _STEPS = {}     # the steps train_ made, to reuse in the next epoch
+_LAST = [None]  # the step of the last call
 
 
 def step_for(loss, model, opt_state, make=TrainStep):
@@ -113,14 +117,19 @@ def step_for(loss, model, opt_state, make=TrainStep):
     A loss written as a lambda inside the epoch loop is a new object every epoch,
     so it is known by its code and the objects it closes over.
     """
+    last = _LAST[0]
+    if (last is not None and last.loss is loss and last.model is model
+            and last.opt_state is opt_state and type(last) is make):
+        return last         # the same call as the last one (train_ on one batch at a time)
     code = getattr(loss, "__code__", None)
     cells = tuple(id(c.cell_contents) for c in (getattr(loss, "__closure__", None) or ()))
     key = (make, id(model), id(opt_state), code if code is not None else id(loss), cells)
     entry = _STEPS.get(key)
     if entry is not None and entry.model is model and entry.opt_state is opt_state:
         entry.loss = loss
-        return entry
-    if len(_STEPS) >= 16:
-        del _STEPS[next(iter(_STEPS))]
-    entry = _STEPS[key] = make(loss, model, opt_state)
+    else:
+        if len(_STEPS) >= 16:
+            del _STEPS[next(iter(_STEPS))]
+        entry = _STEPS[key] = make(loss, model, opt_state)
+    _LAST[0] = entry
     return entry

@@ -106,3 +106,22 @@ def _same(a, b):
     if isinstance(a, (list, tuple)):
         return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
     return a == b
+
+
+@pytest.mark.parametrize("model", list(_models()))
+def test_compiled_read_matches_the_plan_loop(model):
+    from flux_torch._flat_compile import compile_read
+    from flux_torch.optimise import Descent, setup
+    from flux_torch.optimise.plan import plan_for
+    plan = plan_for(setup(Descent(0.1), model), model)
+    slots = [it[1] for it in plan.items if it[1] >= 0]
+    rec = plan.flat
+    grads = [torch.full_like(t, float(i + 1)) for i, t in enumerate(rec.tensors)]
+    grads[0] = None                                  # a missing gradient reads as None
+    g = rec.replay_mirror(model, {id(t): x for t, x in zip(rec.tensors, grads)})
+    vals = plan.read(g)
+    got = compile_read(rec, slots)(g)
+    assert len(got) == len(slots)
+    for s, v in zip(slots, got):
+        assert v is vals[s]
+    assert compile_read(rec, slots)(None) == [None] * len(slots)

@@ -13,6 +13,7 @@ import weakref
 import torch
 
 from .._flat import flat
+from .._flat_compile import compile_read
 from .._functor import _get, fleaves
 from . import state as _state
 from .state import Leaf, is_param
@@ -48,7 +49,8 @@ class Plan:
     buffer being the copy of its gradient that an update owns.
     """
 
-    __slots__ = ("flat", "steps", "paths", "slots", "params", "leaves", "items", "_groups", "_version")
+    __slots__ = ("flat", "steps", "paths", "slots", "params", "leaves", "items", "_groups", "_version",
+                 "_reader")
 
     def __init__(self, model, state):
         if not isinstance(state, Leaf) and not any(isinstance(x, Leaf) for x in fleaves(state)):
@@ -74,7 +76,7 @@ class Plan:
         self.leaves = self._match(state)
         self.items = [(p, s[0] if len(s) == 1 else -1, leaf, torch.empty_like(p), s)
                       for p, s, leaf in zip(self.params, self.slots, self.leaves)]
-        self._groups, self._version = None, -1
+        self._groups, self._version, self._reader = None, -1, None
 
     def groups(self):
         """The parameters that are not frozen, grouped by rule: a list of
@@ -133,6 +135,16 @@ class Plan:
                 f"objects than the model has trainable tensors ({len(leaves)}); make the state "
                 f"for this model with opt_state = setup(rule, model)")
         return leaves
+
+    def reader(self):
+        """For one rule and no tied tensor, ``read(grad)`` -> the gradients of that group's
+        tensors, as code (``_flat_compile.compile_read``); else None. Made again when the
+        groups change."""
+        groups = self.groups()
+        if self._reader is None or self._reader[0] is not groups:
+            ok = len(groups) == 1 and -1 not in groups[0][5]
+            self._reader = (groups, compile_read(self.flat, groups[0][5]) if ok else None)
+        return self._reader[1]
 
     def read(self, root):
         """The value at every slot of a gradient tree (None below a None or where absent)."""

@@ -120,15 +120,17 @@ def _explicit(state, model, grad):
     if grad is None:
         return
     plan = plan_for(state, model)
+    read = plan.reader()
+    if read is not None:        # the usual case: one rule, nothing tied
+        try:
+            gs = read(grad)
+        except (LookupError, AttributeError, TypeError):    # not shaped like the model: below
+            gs = None
+        rule, states, xs, _, bufs, _, shapes = plan.groups()[0]
+        if gs is not None and [g.shape if type(g) is torch.Tensor else None for g in gs] == shapes:
+            _step_one(rule, states, xs, gs, bufs)
+            return
     vals = plan.read(grad)
-    groups = plan.groups()
-    if len(groups) == 1:        # the usual case: one rule, no frozen part
-        rule, states, xs, _, bufs, slots, shapes = groups[0]
-        if -1 not in slots:
-            gs = [vals[s] for s in slots]
-            if all(type(g) is torch.Tensor for g in gs) and [g.shape for g in gs] == shapes:
-                _step_one(rule, states, xs, gs, bufs)
-                return
     Tensor = torch.Tensor
     rules, states, xs, gs, bufs = [], [], [], [], []
     for p, slot, leaf, buf, slots in plan.items:
