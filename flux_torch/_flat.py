@@ -61,16 +61,20 @@ class Flat:
     = ``(parent slot, key, getter)`` reaches it; ``nodes`` lists, children before
     parents, ``(slot, builder, child slots)`` for every node; an object
     met twice (tied tensors, shared layers) has one slot, and each later
-    sighting is in ``aliases`` as ``(slot, parent slot, key, getter)``.
+    sighting is in ``aliases`` as ``(slot, parent slot, key, getter)``. A non-trainable
+    child (a recurrent layer's ``state``, ``BatchNorm``'s statistics) is a slot in
+    ``loose``: it is not looked into and may change from step to step without making
+    the record stale; the gradient has ``None`` there.
     """
 
     __slots__ = ("objs", "steps", "nodes", "sizes", "tensors", "tensor_slots", "paths", "aliases",
-                 "specs", "size_specs", "node_specs", "replays", "_fits", "_mirror")
+                 "specs", "size_specs", "node_specs", "replays", "_fits", "_mirror", "loose")
 
     def __init__(self, root):
         self.objs, self.steps, self.nodes, self.sizes, self.aliases = [root], [], [], [], []
         self.specs, self.size_specs, self.node_specs = [], [], []    # the same, as code (_flat_compile)
         self.paths, self.replays, self._fits, self._mirror = [()], 0, None, None
+        self.loose = set()      # slots of non-trainable parts: not looked into, free to change
         trainable = [True]
         seen = {id(root): 0}
         self._visit(0, root, trainable, seen)
@@ -95,12 +99,17 @@ class Flat:
                 kids.append(s)
                 continue
             s = len(self.objs)
-            self.objs.append(v)
             get, spec = _getter(obj, k)
             self.steps.append((slot, k, get))
             self.specs.append(spec)
             self.paths.append(self.paths[slot] + (k,))
             trainable.append(tr)
+            if not tr:      # a recurrent layer's state, running statistics: no gradient, no Leaf
+                self.objs.append(None)
+                self.loose.add(s)
+                kids.append(s)
+                continue
+            self.objs.append(v)
             if type(v) not in _SCALARS:
                 seen[id(v)] = s
             kids.append(s)
@@ -127,10 +136,11 @@ class Flat:
         objs = self.objs
         vals = [root]
         append = vals.append
+        loose = self.loose
         try:
-            for (parent, _, get), old in zip(self.steps, objs[1:]):
+            for j, ((parent, _, get), old) in enumerate(zip(self.steps, objs[1:]), 1):
                 v = get(vals[parent])
-                if v is not old and not (type(v) in _SCALARS and v == old):
+                if v is not old and j not in loose and not (type(v) in _SCALARS and v == old):
                     return False
                 append(v)
         except (LookupError, AttributeError, TypeError):

@@ -52,6 +52,8 @@ def compile_fits(rec):
     for j, ((parent, _, _), spec, old) in enumerate(zip(rec.steps, rec.specs, rec.objs[1:]), 1):
         lines.append(f"        v{j} = {_access(spec, f'v{parent}', env, j)}")
         env[f"o{j}"] = old
+        if j in rec.loose:
+            continue            # a non-trainable part may change freely
         if type(old) in _SCALARS:
             lines.append(f"        if v{j} is not o{j} and not (type(v{j}) in S and v{j} == o{j}): return False")
         else:

@@ -125,3 +125,36 @@ def test_compiled_read_matches_the_plan_loop(model):
     for s, v in zip(slots, got):
         assert v is vals[s]
     assert compile_read(rec, slots)(None) == [None] * len(slots)
+
+
+def test_a_recurrent_state_does_not_make_the_record_stale():
+    """A forward pass replaces a Recur's state (and an LSTM's (h, c) tuple); the record
+    stays, as only non-trainable parts changed, and the gradients equal those of a record
+    made afresh (oracle: torch.autograd on the same tensors)."""
+    from flux_torch import LSTM, reset_
+    torch.manual_seed(0)
+    m = Chain(LSTM(3, 4), Dense(4, 1))
+    x, y = torch.randn(2, 3), torch.randn(2, 1)
+    m(x)
+    rec = flat(m)
+    m(x)                                        # a new state tuple
+    assert flat(m) is rec and m.layers[0].state is not None
+    for _ in range(_COMPILE_AFTER + 1):
+        m(x)
+        assert flat(m) is rec
+    reset_(m)
+    g = gradient(lambda m: mse(m(x), y), m)[0]
+    assert g.layers[0].state is None
+    ps = rec.tensors
+    for p in ps:
+        p.requires_grad_(True)
+    reset_(m)
+    want = torch.autograd.grad(mse(m(x), y), ps)
+    for p in ps:
+        p.requires_grad_(False)
+    got = [g.layers[0].cell.Wi, g.layers[0].cell.Wh, g.layers[0].cell.b, g.layers[0].cell.state0[0],
+           g.layers[0].cell.state0[1], g.layers[1].weight, g.layers[1].bias]
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b)
+    m.layers[1].weight = torch.randn(1, 4)      # a trainable tensor replaced: a new record
+    assert flat(m) is not rec
