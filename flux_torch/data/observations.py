@@ -57,6 +57,9 @@ def _getobs(data, idx):
         return data[idx]
     if isinstance(data, np.ndarray):
         return data[idx.numpy() if isinstance(idx, torch.Tensor) else idx]
+    getter = getattr(type(data), "_getobs", None)  # lazy containers: ObsView, mapobs, BatchView...
+    if getter is not None:
+        return getter(data, idx)
     if isinstance(idx, int):
         return data[idx]
     rng = idx.tolist() if isinstance(idx, torch.Tensor) else range(*idx.indices(len(data)))
@@ -83,17 +86,33 @@ def numobs(data, fname="numobs"):
     return found[0][1] if found else 0
 
 
-def getobs(data, idx):
+def getobs(data, idx=None):
     """Observation(s) ``idx`` of ``data``: an int, a slice, or a list/tensor of 0-based
-    indices (``MLUtils.getobs``, 1-based there).
+    indices (``MLUtils.getobs``, 1-based there). Without ``idx``, all observations (a lazy
+    container such as an ``ObsView`` or ``mapobs`` result is materialised).
 
     >>> getobs({"x": torch.arange(6).reshape(3, 2), "y": [10, 20, 30]}, [2, 0])
     {'x': tensor([[4, 5],
             [0, 1]]), 'y': [30, 10]}
     """
+    if idx is None:
+        idx = slice(None)
     if isinstance(idx, (list, range)) or (isinstance(idx, np.ndarray) and idx.ndim == 1):
         idx = torch.as_tensor(list(idx) if isinstance(idx, range) else idx, dtype=torch.long)
     return _getobs(data, idx)
+
+
+def _generator(fname, rng, first=None):
+    """``rng`` as a ``torch.Generator`` (or None); refuses Julia's leading-rng call form."""
+    if isinstance(first, torch.Generator):
+        raise TypeError(f"{fname} takes the random generator as the keyword rng=, not as its first "
+                        f"argument (Julia's {fname}(rng, data, ...)): write {fname}(data, ..., rng=rng)")
+    if rng is None or isinstance(rng, torch.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return torch.Generator().manual_seed(int(rng))
+    raise TypeError(f"{fname}: rng must be a torch.Generator or an int seed, but got "
+                    f"{type(rng).__name__}")
 
 
 def shuffleobs(data, rng=None):
@@ -103,8 +122,7 @@ def shuffleobs(data, rng=None):
     >>> sorted(shuffleobs(torch.arange(5), rng=0).tolist())
     [0, 1, 2, 3, 4]
     """
-    if isinstance(rng, int):
-        rng = torch.Generator().manual_seed(rng)
+    rng = _generator("shuffleobs", rng, data)
     return _getobs(data, torch.randperm(numobs(data, "shuffleobs"), generator=rng))
 
 
