@@ -7,6 +7,11 @@ which containers are tuples, lists or dicts) is stored as JSON in the file's
 metadata, next to the marker ``"flux_torch": "1"``, so :func:`load` rebuilds the
 exact nested state. A tensor used twice (tied) is stored once and comes back tied.
 
+An optimiser state tree (from ``setup``) can be saved too: each ``Leaf`` is
+stored as its rule's printed form, its state and its frozen flag, and ``load``
+rebuilds the rule from that text with a parser that accepts only flux_torch's
+rule classes and literal values (``optimise/rule_text.py``).
+
 Loading never runs code: the file is parsed as safetensors, and anything else
 (a ``torch.save`` or ``pickle`` file above all) is refused. Writing is atomic:
 the data goes to a temporary file in the same directory, is flushed to disk,
@@ -24,6 +29,8 @@ import numpy as np
 import safetensors.torch as _st
 import torch
 
+from .optimise.rule_text import rule_from_text
+from .optimise.state import Leaf
 from .state import state
 
 __all__ = ["save", "load"]
@@ -85,6 +92,8 @@ def _encode(x, path, tensors):
         return float(x)
     if isinstance(x, numbers.Complex):
         return {"c": [x.real, x.imag]}
+    if isinstance(x, Leaf):       # an optimiser's state: its rule as printed, and its state
+        return {"leaf": [repr(x.rule), _encode(x.state, path + ("state",), tensors), x.frozen]}
     if isinstance(x, dict):
         return {"d": [[_key(k, path), _encode(v, path + (str(k),), tensors)] for k, v in x.items()]}
     if isinstance(x, (list, tuple)):
@@ -95,6 +104,8 @@ def _encode(x, path, tensors):
 
 
 def _decoder(tensors, path):
+    rules = {}      # one rule object per printed rule, as setup gives one rule to every Leaf
+
     def hook(obj):
         if "t" in obj:
             try:
@@ -109,6 +120,14 @@ def _decoder(tensors, path):
             return {(tuple(k) if isinstance(k, list) else k): v for k, v in obj["d"]}
         if "c" in obj:
             return complex(*obj["c"])
+        if "leaf" in obj:
+            text, st, frozen = obj["leaf"]
+            if text not in rules:
+                try:
+                    rules[text] = rule_from_text(text)
+                except (ValueError, TypeError) as e:
+                    raise _damaged(path, f"an optimiser Leaf holds a rule it cannot rebuild ({e})") from None
+            return Leaf(rules[text], st, frozen)
         raise _damaged(path, f"unknown entry {obj!r} in its structure")
     return hook
 

@@ -19,10 +19,11 @@ import numpy as np
 import torch
 
 from ._functor import children, fmap_with_path, fmapstructure, isleaf
+from .optimise.state import Leaf
 
 __all__ = ["state", "loadmodel_"]
 
-_KEPT = (torch.Tensor, np.ndarray, numbers.Number, str, type(None))
+_KEPT = (torch.Tensor, np.ndarray, numbers.Number, str, type(None), Leaf)
 _ARRAY = (torch.Tensor, np.ndarray)
 
 
@@ -32,7 +33,9 @@ def state(x):
     A layer becomes a dict of its fields; tensors (trainable or not), numbers,
     strings and ``None`` are kept (the model's own tensors, not copies); other
     leaves such as activation functions become ``()``. A tensor used twice
-    (tied weights) appears at both places as one object.
+    (tied weights) appears at both places as one object. In an optimiser state tree
+    (from ``setup``) the ``Leaf`` objects are kept, so :func:`~flux_torch.io.save` can
+    store the optimiser's state too.
 
     >>> from flux_torch import Chain, Dense, BatchNorm, tanh
     >>> m1 = Chain(Dense(torch.ones(2, 1), torch.zeros(2), tanh), Dense(torch.ones(1, 2), torch.zeros(1)))

@@ -13,6 +13,7 @@ import safetensors
 import safetensors.torch
 import torch
 
+import flux_torch as Flux
 from flux_torch import BatchNorm, Chain, Dense, Dropout, relu, tanh, trainmode_
 from flux_torch import testmode_ as set_testmode   # (a name starting with test_ would be collected)
 from flux_torch.io import load, save
@@ -271,3 +272,49 @@ def test_newer_format_is_refused(tmp_path):
                                                                         "flux_torch.structure": "{}"})
     with pytest.raises(ValueError, match="format '99'.*upgrade flux_torch"):
         load(p)
+
+
+# ------------------------------------------------------------------ optimiser state
+@pytest.mark.parametrize("make_rule", [
+    lambda: Flux.Adam(0.01),
+    lambda: Flux.OptimiserChain(Flux.ClipGrad(0.5), Flux.Momentum(0.05, 0.8)),
+])
+def test_checkpoint_with_optimiser_state_resumes_exactly(tmp_path, make_rule):
+    """Flux's checkpoint (model_state and opt_state in one file): training resumed from the
+    file equals training that never stopped (the oracle), tensor for tensor."""
+    torch.manual_seed(0)
+    model = Chain(Dense(3, 4, relu), Dense(4, 2))
+    opt_state = Flux.setup(make_rule(), model)
+    Flux.freeze_(opt_state.layers[1].bias)
+    data = [(torch.randn(8, 3), torch.randn(8, 2)) for _ in range(3)]
+
+    def loss(m, x, y):
+        return ((m(x) - y) ** 2).mean()
+
+    Flux.train_(loss, model, data, opt_state)
+    p = tmp_path / "checkpoint.safetensors"
+    save(p, {"model_state": state(model), "opt_state": opt_state, "epoch": 1})
+    ckpt = load(p)
+    assert ckpt["epoch"] == 1
+    leaf = ckpt["opt_state"]["layers"][1]["bias"]
+    assert isinstance(leaf, Flux.Leaf) and leaf.frozen and repr(leaf.rule) == repr(make_rule())
+    resumed = Chain(Dense(3, 4, relu), Dense(4, 2))
+    loadmodel_(resumed, ckpt["model_state"])
+    Flux.train_(loss, model, data, opt_state)                   # the run that never stopped
+    Flux.train_(loss, resumed, data, ckpt["opt_state"])         # the resumed one
+    for a, b in zip(Flux.params(model), Flux.params(resumed)):
+        assert torch.equal(a, b)
+
+
+def test_a_leaf_whose_rule_text_is_code_is_refused_and_never_run(tmp_path):
+    """load rebuilds a rule only from flux_torch's rule classes with literal arguments."""
+    import json
+    marker = tmp_path / "ran"
+    payload = f"__import__('pathlib').Path({str(marker)!r}).touch()"
+    tree = {"d": [["w", {"leaf": [payload, {"u": []}, False]}]]}
+    p = tmp_path / "evil.safetensors"
+    safetensors.torch.save_file({"x": torch.ones(1)}, str(p), metadata={
+        "flux_torch": "1", "flux_torch.structure": json.dumps(tree)})
+    with pytest.raises(ValueError, match="damaged.*only call flux_torch's rule classes"):
+        load(p)
+    assert not marker.exists()
