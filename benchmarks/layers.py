@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from flux_torch import (BatchNorm, Conv, ConvTranspose, Dense, Dropout, Embedding, GroupNorm, LSTM,
                         LayerNorm, MaxPool, MeanPool, MultiHeadAttention, Upsample, relu)
-from flux_torch import _mode
+from flux_torch.modes import differentiating
 
 from timing import Config, GuardError, _compare, sync
 
@@ -61,11 +61,8 @@ def _training(on):
     if not on:
         yield
         return
-    _mode._depth[0] += 1
-    try:
+    with differentiating():
         yield
-    finally:
-        _mode._depth[0] -= 1
 
 
 def _out(y):

@@ -7,14 +7,15 @@ from . import data as Data
 from . import distributed as DistributedUtils
 from . import losses as Losses
 from . import optimise as Optimise
-from ._device import Device, bf16, cpu, cpu_device, f16, f32, f64, gpu, gpu_device
-from ._functor import (children, fcollect, fleaves, fmap, fmap_with_path, fmapstructure,
-                       fmapstructure_with_path, functor, isleaf, layer, modules, trainable)
-from ._grad import (WithGradient, diaghessian, gradient, hessian, hessian_reverse, ignore_derivatives,
-                    jacobian, pullback, withgradient, withjacobian)
-from ._grads import Grads
-from ._mode import istraining, testmode_, trainmode_
-from ._params import Params, params, trainables
+from .devices import Device, bf16, cpu, cpu_device, f16, f32, f64, gpu, gpu_device
+from .functors import (KeyPath, children, fcollect, fleaves, fmap, fmap_with_path, fmapstructure,
+                       fmapstructure_with_path, functor, getkeypath, haskeypath, isleaf, layer, modules,
+                       trainable)
+from .gradient import WithGradient, gradient, ignore_derivatives, pullback, withgradient
+from .grads import Grads
+from .jacobian import diaghessian, hessian, hessian_reverse, jacobian, withjacobian
+from .modes import istraining, testmode_, trainmode_
+from .params import Params, params, trainables
 from .activation import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .init import *  # noqa: F401,F403
@@ -30,10 +31,10 @@ from .optimise import *  # noqa: F401,F403
 from .softmax import logsoftmax, logsumexp, softmax
 from .state import loadmodel_, state
 from .to_torch import TorchView, to_torch
-from .train import train_
+from .training import train_
 
-from . import _functor as Functors  # noqa: E402  (Flux.Functors.fmap)
-from . import _grad as Zygote  # noqa: E402  (Flux.Zygote.gradient)
+from . import functors as Functors  # noqa: E402  (Flux.Functors.fmap)
+from . import zygote as Zygote  # noqa: E402  (Flux.Zygote.gradient)
 from . import optimise as Optimisers  # noqa: E402  (Flux.Optimisers.Adam, .setup)
 from . import activation, data, init, layers, losses, optimise  # noqa: E402,F811  (the submodules by name)
 
@@ -45,7 +46,7 @@ __all__ = (
      "withjacobian", "hessian_reverse", "diaghessian", "ignore_derivatives",
      "params", "Params", "Grads", "trainables",
      "functor", "layer", "children", "trainable", "fmap", "fmapstructure", "fleaves", "fcollect",
-     "fmap_with_path", "fmapstructure_with_path",
+     "fmap_with_path", "fmapstructure_with_path", "KeyPath", "getkeypath", "haskeypath",
      "modules", "isleaf",
      "gpu", "cpu", "f16", "f32", "f64", "bf16", "Device", "gpu_device", "cpu_device",
      "istraining", "testmode_", "trainmode_",

@@ -24,7 +24,8 @@ import weakref
 
 __all__ = ["lock_for"]
 
-_guard = threading.Lock()       # guards the table itself, held only to look up or insert
+_guard = threading.RLock()      # guards the table itself; re-entrant, as a weak reference's
+                                # callback may run (garbage collection) while it is held
 _locks = {}                     # id(obj) -> (weak reference to obj, its RLock)
 _SHARED = threading.RLock()     # the lock of every object that takes no weak reference
 

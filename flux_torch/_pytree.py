@@ -1,75 +1,185 @@
-"""Registration of ``@functor`` classes as torch pytrees.
+"""``@functor`` classes as torch pytrees: flattened per class, by fields.
 
-This is the only module that imports torch's private pytree API. A registered
-object flattens to the list of its tensors (each once, tied tensors included
-once) found by the one traversal, and everything else (activation functions,
-sizes, nn.Modules' structure) travels in the context, so ``torch.func.grad``,
-``vmap`` and ``torch.compile`` see a model as a tree of tensors.
+This is the only module that imports torch's private pytree API. An object of a
+registered class flattens to the values of its fields that hold tensors: a tensor or
+another registered object is a child (torch flattens the latter in turn), a tuple,
+list or dict is looked through, and everything else (an activation function, a
+stride, ``None``) is static and travels in the context, so ``torch.func.grad``,
+``vmap`` and ``torch.compile(fullgraph=True)`` see a model as a tree of tensors.
+Flattening reads nothing but the object (no tables, no ``id()``), so dynamo traces it.
+
+A tensor shared by two layers is two leaves here, each with its own part of the
+gradient (as in Equinox); flux_torch's own ``gradient`` keeps such ties.
 """
-import weakref
-
 import torch
 from torch.utils import _pytree as pytree
 
 __all__ = ["register"]
 
 
-class _Spec:
-    """The static part of a flattened model: a template to rebuild from."""
+class _Static:
+    """A field value that is not a tensor: part of the context, compared by identity or,
+    for plain values (numbers, strings, tuples of them), by value."""
 
-    __slots__ = ("template",)
+    __slots__ = ("value",)
 
-    def __init__(self, template):
-        self.template = template
+    def __init__(self, value):
+        self.value = value
 
     def __eq__(self, other):
-        return isinstance(other, _Spec) and other.template is self.template
+        if not isinstance(other, _Static):
+            return False
+        a, b = self.value, other.value
+        if a is b:
+            return True
+        if type(a) is not type(b) or not isinstance(a, (int, float, complex, str, bytes, bool, tuple)):
+            return False
+        try:
+            return bool(a == b)
+        except (TypeError, ValueError, RuntimeError):
+            return False
 
     def __hash__(self):
-        return id(self.template)
+        try:
+            return hash(self.value)
+        except TypeError:
+            return id(type(self.value))
 
     def __repr__(self):
-        return f"_Spec({type(self.template).__name__})"
+        return f"_Static({self.value!r})"
 
 
-# Objects made by _unflatten remember their template: torch may fill a spec with
-# placeholders (vmap's in_dims broadcast fills it with ints) and flatten the result
-# again, which must give the same number of leaves.
-_MADE = {}
+_SLOT = "slot"     # the place of a child
 
 
-def _forget(key, table=_MADE):     # bound now: at exit the module global may be gone
-    return lambda _ref: table.pop(key, None)
+class _Held:
+    """A placeholder that torch put in a child's place (``tree_unflatten([0] * n, spec)``, as
+    ``vmap`` does to broadcast ``in_dims``): kept as a child when flattened again, so the
+    object has as many leaves as its spec says."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return f"_Held({self.value!r})"
+
+
+def _spec(value, out):
+    """The context of one field value, appending its children to ``out``."""
+    if isinstance(value, torch.Tensor):
+        out.append(value)
+        return _SLOT
+    t = type(value)
+    if t is _Held:
+        out.append(value.value)
+        return _SLOT
+    if isinstance(value, (tuple, list)):
+        before = len(out)
+        inner = tuple(_spec(v, out) for v in value)
+        if len(out) == before:
+            return _Static(value)
+        return ("named" if hasattr(value, "_fields") else "seq", t, inner)
+    if isinstance(value, dict):
+        before = len(out)
+        keys = tuple(value)
+        inner = tuple(_spec(value[k], out) for k in keys)
+        return ("dict", t, keys, inner) if len(out) > before else _Static(value)
+    if t in pytree.SUPPORTED_NODES or _subclass_of_ours(t):
+        out.append(value)           # a pytree node of its own: torch flattens it in turn
+        return _SLOT
+    return _Static(value)
+
+
+def _subclass_of_ours(t):
+    """A subclass of a registered class, not registered itself: registered now, as it is walked."""
+    for base in t.__mro__[1:]:
+        entry = pytree.SUPPORTED_NODES.get(base)
+        if entry is not None and entry.flatten_fn is _flatten:
+            register(t)
+            return True
+    return False
+
+
+def _build(spec, it):
+    if spec is _SLOT:
+        v = next(it)
+        if isinstance(v, torch.Tensor) or type(v) in pytree.SUPPORTED_NODES:
+            return v
+        return _Held(v)
+    if isinstance(spec, _Static):
+        return spec.value
+    kind, t = spec[0], spec[1]
+    if kind == "dict":
+        values = [_build(s, it) for s in spec[3]]
+        try:
+            return t(zip(spec[2], values))
+        except TypeError:
+            return dict(zip(spec[2], values))
+    values = [_build(s, it) for s in spec[2]]
+    return t(*values) if kind == "named" else t(values)
 
 
 def _flatten(x):
-    from ._functor import fleaves, fmap
-    made = _MADE.get(id(x))
-    if made is not None and made[0]() is x:
-        template, leaves = made[1], []
-        fmap(lambda t, y: leaves.append(y) if isinstance(t, torch.Tensor) else None, template, x)
-        return leaves, _Spec(template)
-    return [t for t in fleaves(x) if isinstance(t, torch.Tensor)], _Spec(x)
+    children = []
+    fields = tuple(x.__dict__)
+    specs = tuple(_spec(getattr(x, k), children) for k in fields)
+    return children, (type(x), fields, specs)
 
 
-def _unflatten(values, spec):
-    from ._functor import fmap
+def _unflatten(values, context):
+    cls, fields, specs = context
     it = iter(values)
-    out = fmap(lambda t: next(it) if isinstance(t, torch.Tensor) else t, spec.template)
-    try:
-        _MADE[id(out)] = (weakref.ref(out, _forget(id(out))), spec.template)
-    except TypeError:     # a class without weak references: nothing to remember
-        pass
-    return out
+    obj = object.__new__(cls)
+    for k, s in zip(fields, specs):
+        object.__setattr__(obj, k, _build(s, it))
+    return obj
+
+
+class _FieldKey:
+    """The key of a child in a flattened object: a field, and where inside its value."""
+
+    __slots__ = ("field", "inner")
+
+    def __init__(self, field, inner):
+        self.field, self.inner = field, inner
+
+    def __eq__(self, other):
+        return isinstance(other, _FieldKey) and (self.field, self.inner) == (other.field, other.inner)
+
+    def __hash__(self):
+        return hash((self.field, self.inner))
+
+    def __str__(self):
+        return f".{self.field}" + "".join(f"[{k!r}]" for k in self.inner)
+
+    def get(self, parent):
+        v = getattr(parent, self.field)
+        for k in self.inner:
+            v = v[k]
+        return v
+
+
+def _keys(spec, field, inner, out):
+    if spec is _SLOT:
+        out.append(_FieldKey(field, inner))
+    elif not isinstance(spec, _Static):
+        names = spec[2] if spec[0] == "dict" else range(len(spec[2]))
+        for k, s in zip(names, spec[-1]):
+            _keys(s, field, inner + (k,), out)
 
 
 def _flatten_with_keys(x):
-    leaves, spec = _flatten(x)
-    return [(pytree.SequenceKey(i), t) for i, t in enumerate(leaves)], spec
+    children, context = _flatten(x)
+    keys = []
+    for field, spec in zip(context[1], context[2]):
+        _keys(spec, field, (), keys)
+    return list(zip(keys, children)), context
 
 
 def register(cls):
-    """Register ``cls`` as a pytree node (once)."""
+    """Register ``cls`` as a pytree node (once; subclasses are registered when decorated)."""
     if cls in pytree.SUPPORTED_NODES:
         return
     pytree.register_pytree_node(

@@ -10,8 +10,8 @@ one traversal (``params`` and ``fleaves``).
 import torch
 from torch import nn
 
-from ._functor import fleaves
-from ._params import params
+from .functors import fleaves
+from .params import params
 
 __all__ = ["Showable", "show", "inline", "fn_name"]
 
@@ -49,7 +49,7 @@ def inline(x):
 
 def _fields(x):
     """``Dense(weight=..., bias=..., σ=None)``: an object of a layer's class holding other things."""
-    from ._functor import children
+    from .functors import children
     inner = ", ".join(f"{k}={_short(v)}" for k, v in children(x).items())
     return f"{type(x).__name__}({inner})"
 
@@ -88,7 +88,7 @@ def _is_big(x):
     kids = getattr(type(x), "_show_children", None)
     if kids is None:
         return False
-    from ._functor import isleaf
+    from .functors import isleaf
     return not all(isleaf(c) for _, c in kids(x))
 
 

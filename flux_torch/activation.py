@@ -13,7 +13,7 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from ._device import as_tensor
+from .devices import as_tensor
 
 __all__ = [
     "σ", "sigmoid", "hardσ", "hardsigmoid", "logσ", "logsigmoid", "hardtanh",

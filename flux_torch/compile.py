@@ -15,57 +15,63 @@ import statistics
 import sys
 import time
 import warnings
+import weakref
 
 import torch
 
-from ._functor import fmap
-from ._grad import _check_scalar
-from .train_step import TrainStep, _detached, check_finite
+from ._locks import lock_for
+from .functors import fmap
+from .gradient import _check_scalar
+from .optimise.plan import plan_for
+from .trainstep import TrainStep, _detached, refuse_unless_finite
 
-__all__ = ["compile_step", "CompiledStep"]
+__all__ = ["compile_step", "CompiledStep", "CompiledTrainStep"]
 
 _WARMUP = 2     # steps of each kind run before timing (lazy set-up, first replays)
 _TRIALS = 8     # steps of each kind timed before choosing
 
 
-class CompiledStep(TrainStep):
-    """One optimisation step, ``loss(model, *batch)`` then ``update_``, compiled.
+class CompiledTrainStep(TrainStep):
+    """A :class:`TrainStep` whose loss and gradient are compiled by ``torch.compile``.
 
-    Made by :func:`compile_step`; calling it with a batch does the step in place
-    and returns the loss (a 0-d tensor). ``compile_time`` is the seconds the
-    first call spent compiling; ``choice`` says which kind of step is used, once
-    decided (``"compiled"`` or ``"eager"``), and ``report()`` gives both timings.
+    It lives in the optimiser plan (so ``train_(compile=True)`` compiles once for many
+    epochs) and holds the model only weakly; ``compile_time`` is the seconds the first
+    call spent compiling, ``choice`` which kind of step is used once decided
+    (``"compiled"`` or ``"eager"``), and ``report()`` gives both timings.
     """
 
-    def __init__(self, loss, model, opt_state, *, mode=None, verbose=False, dynamic=False):
-        super().__init__(loss, model, opt_state)
+    def __init__(self, plan, *, mode=None, verbose=False, dynamic=False):
+        super().__init__(plan)
         self.verbose, self.compile_time, self.choice = verbose, None, None
-        self._refresh()
         self._shapes = None
         self._times = {"compiled": [], "eager": []}
-        if mode is None and any(p.is_cuda for p in self._params):
+        if mode is None and any(p.is_cuda for p in self.params):
             mode = "reduce-overhead"
         self._cudagraphs = mode == "reduce-overhead"
         self._options = dict(mode=mode, dynamic=dynamic, fullgraph=False)
-        self._built = None      # (plan, groups) the compiled functions were made for
+        self._fns = {}      # the loss's code and closure cells -> (groups, compiled fn, fused)
 
-    def _compiled_fn(self):
-        """The compiled function for the current plan and rule groups, made when they change.
+    def _compiled_fn(self, loss, model):
+        """The compiled function for this loss and the current rule groups, made when they change.
 
-        It closes over the loss, the model, the parameters and (for a stateless rule that
-        updates everything, e.g. Descent) the rule, so its guards are few and a new lambda
+        It closes over the loss, the model (weakly), the parameters and (for a stateless rule
+        that updates everything, e.g. Descent) the rule, so its guards are few and a new lambda
         for the same loss in the next epoch does not recompile. With such a rule the
         update joins the graph and the new values come out; a NaN loss still changes
         nothing, as they are copied in only after the check.
         """
-        groups = self._plan.groups()
-        if self._built is not None and self._built[0] is self._plan and self._built[1] is groups:
-            return self._built[2], self._built[3]
-        loss, model, params = self.loss, self.model, self._params
+        groups = self.plan.groups()
+        key = (getattr(loss, "__code__", loss),
+               tuple(id(c) for c in (getattr(loss, "__closure__", None) or ())))
+        hit = self._fns.get(key)
+        if hit is not None and hit[0] is groups:
+            return hit[1], hit[2]
+        params = self.params
+        model_ref = _ref(model)
         fused = len(groups) == 1 and all(st == () for st in groups[0][1])
 
         def loss_and_grads(*batch):
-            out = loss(model, *batch)
+            out = loss(model_ref(), *batch)
             val = _check_scalar(out[0] if isinstance(out, tuple) else out)
             grads = ((None,) * len(params) if val is None
                      else torch.autograd.grad(val, params, allow_unused=True))
@@ -80,8 +86,8 @@ class CompiledStep(TrainStep):
 
         if fused:
             rule, states, ps, idx = groups[0][:4]
-        fn = torch.compile(loss_and_new if fused else loss_and_grads, **self._options)
-        self._built = (self._plan, groups, fn, fused)
+        fn = torch.compile(_fresh_code(loss_and_new if fused else loss_and_grads), **self._options)
+        self._fns[key] = (groups, fn, fused)
         return fn, fused
 
     def _compiled_call(self, fn, batch):
@@ -93,7 +99,7 @@ class CompiledStep(TrainStep):
         try:
             if self._cudagraphs:
                 torch.compiler.cudagraph_mark_step_begin()
-            out, rest = self._run(fn, batch)
+            out, rest = self._run(fn, *batch)
         finally:
             config.trace_autograd_ops = old
         if self._cudagraphs:        # outputs live in the graph's memory until the next replay
@@ -107,9 +113,8 @@ class CompiledStep(TrainStep):
             self._shapes = shapes
         return shapes == self._shapes
 
-    def step(self, batch, index=None):
+    def step(self, loss, model, batch, index=None):
         """One step on the tuple ``batch``; ``index`` names the batch in a NaN error."""
-        self._refresh()
         kind = "eager"
         if self._same_shapes(batch) and self.choice != "eager":
             if self.compile_time is None or self.choice == "compiled":
@@ -118,27 +123,30 @@ class CompiledStep(TrainStep):
                 done = self._times
                 kind = "compiled" if len(done["compiled"]) <= len(done["eager"]) else "eager"
         start = time.perf_counter()
+        rec = self.plan.record
+        saved = rec.save_loose(model)
         if kind == "compiled":
             try:
-                fn, fused = self._compiled_fn()
+                fn, fused = self._compiled_fn(loss, model)
                 out, rest = self._compiled_call(fn, batch)
             except Exception as err:     # noqa: BLE001 (a compiler's failure has no one type)
                 if self.compile_time is not None:
                     raise
                 # the first call failed and changed nothing: an error of the loss itself comes
                 # back from the eager step; if that step works, the compiler was the trouble
+                rec.restore_loose(model, saved)
                 self._shapes = None         # not the shapes to compile for, if it was the batch
-                out = TrainStep.step(self, batch, index)
+                out = TrainStep.step(self, loss, model, batch, index)
                 self._give_up(err)
                 return out
-            check_finite(out, index)
+            refuse_unless_finite(out, index, rec, model, saved)
             if fused:        # the new parameter values (no graph: params are plain again)
-                torch._foreach_copy_(self._plan.groups()[0][2], rest)
+                torch._foreach_copy_(self.plan.groups()[0][2], rest)
             else:
                 self._update(rest)
         else:
-            out, grads = self._run(self._loss_and_grads, batch)
-            check_finite(out, index)
+            out, grads = self._run(self._loss_and_grads, loss, model, *batch)
+            refuse_unless_finite(out, index, rec, model, saved)
             self._update(grads)
         self._time(kind, start, out[0] if isinstance(out, tuple) else out)
         return out
@@ -150,7 +158,7 @@ class CompiledStep(TrainStep):
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         warnings.warn(f"compile_step: torch.compile could not compile this step ({type(err).__name__}: "
                       f"{first[:200]}); training continues with the eager step, which gives the "
-                      f"same results", RuntimeWarning, stacklevel=4)
+                      f"same results", RuntimeWarning, stacklevel=5)
 
     def _time(self, kind, start, val):
         if self.choice is not None:
@@ -181,6 +189,59 @@ class CompiledStep(TrainStep):
         if self.choice:
             parts.append(f"using the {self.choice} step")
         return ", ".join(parts)
+
+
+def _ref(model):
+    """A weak reference to ``model`` (a plain container, which takes none, is held)."""
+    try:
+        return weakref.ref(model)
+    except TypeError:
+        return lambda: model
+
+
+def _fresh_code(fn):
+    """``fn`` with a code object of its own, so torch.compile's cache of one model's step is not
+    shared with (and does not fill up with) the steps of other models."""
+    fn.__code__ = fn.__code__.replace()
+    return fn
+
+
+class CompiledStep:
+    """One optimisation step, ``loss(model, *batch)`` then ``update_``, compiled.
+
+    Made by :func:`compile_step`; calling it with a batch does the step in place
+    and returns the loss (a 0-d tensor). ``compile_time`` is the seconds the
+    first call spent compiling; ``choice`` says which kind of step is used, once
+    decided (``"compiled"`` or ``"eager"``), and ``report()`` gives both timings.
+    """
+
+    def __init__(self, loss, model, opt_state, *, mode=None, verbose=False, dynamic=False):
+        self.loss, self.model, self.opt_state = loss, model, opt_state
+        self._options = dict(mode=mode, verbose=verbose, dynamic=dynamic)
+        self._inner = CompiledTrainStep(plan_for(opt_state, model), **self._options)
+
+    def __call__(self, *batch):
+        return self.step(batch)
+
+    def step(self, batch, index=None):
+        """One step on the tuple ``batch``; ``index`` names the batch in a NaN error."""
+        with lock_for(self.model):
+            plan = plan_for(self.opt_state, self.model)
+            if plan is not self._inner.plan:        # the model changed: compile for the new one
+                self._inner = CompiledTrainStep(plan, **self._options)
+            return self._inner.step(self.loss, self.model, batch, index)
+
+    @property
+    def compile_time(self):
+        return self._inner.compile_time
+
+    @property
+    def choice(self):
+        return self._inner.choice
+
+    def report(self):
+        """A line with the compile time, the median step times and the choice made."""
+        return self._inner.report()
 
     def __repr__(self):
         return f"CompiledStep({self.report()})"

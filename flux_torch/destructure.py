@@ -10,8 +10,8 @@ Both directions are plain torch operations, so ``gradient``, ``torch.autograd`` 
 """
 import torch
 
-from ._device import as_tensor
-from ._functor import fleaves, fmap
+from .devices import as_tensor
+from .functors import DefaultWalk, fleaves, fmap
 
 __all__ = ["destructure", "Restructure"]
 
@@ -69,7 +69,7 @@ class Restructure:
             return _piece(self.model, 0, flat)
         offsets = self.offsets
         return fmap(lambda t: _piece(t, offsets[id(t)], flat) if id(t) in offsets else t,
-                    self.model, trainable_only=True)
+                    self.model, walk=DefaultWalk(trainable=True))
 
     def __len__(self):
         return self.length

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import torch
 
-from ._device import as_tensor
+from .devices import as_tensor
 
 __all__ = [
     "nfan", "glorot_uniform", "glorot_normal", "kaiming_uniform", "kaiming_normal",

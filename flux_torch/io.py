@@ -30,7 +30,7 @@ import safetensors.torch as _st
 import torch
 
 from .optimise.rule_text import rule_from_text
-from .optimise.state import Leaf
+from .optimise.tree import Leaf
 from .state import state
 
 __all__ = ["save", "load"]

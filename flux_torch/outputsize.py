@@ -15,9 +15,9 @@ import types
 
 import torch
 
-from ._device import as_tensor
-from ._functor import fleaves, fmap
-from ._mode import istraining
+from .devices import as_tensor
+from .functors import fleaves, fmap, leaf
+from .modes import istraining
 from ._show import Showable, inline
 from .layers import (Bilinear, Chain, Dense, LayerNorm, MultiHeadAttention, Recur, Scale)
 
@@ -171,6 +171,7 @@ def _is_maker(f):
             and not code.co_flags & 0x0C)       # no *args / **kwargs
 
 
+@leaf
 class LazyLayer(Showable):
     """A layer built on its first call from the input's shape (``Flux.LazyLayer``), which
     :func:`autosize` makes from each ``lambda _: ...``. ``make(n)`` returns the layer, with

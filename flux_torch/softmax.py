@@ -11,7 +11,7 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from ._device import as_tensor
+from .devices import as_tensor
 from ._dims import reject_dims
 
 __all__ = ["softmax", "logsoftmax", "logsumexp"]

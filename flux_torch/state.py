@@ -8,18 +8,18 @@ activation function, a random generator) becomes ``()``, as in Flux. Trainable
 and non-trainable tensors (``BatchNorm``'s running statistics) are both
 included; they are the model's own tensors, not copies.
 
-``loadmodel_(dst, src)`` walks ``dst`` and ``src`` together, key by key (with
-``fmap_with_path``, checking the keys at every node), and copies every tensor of
-``src`` into the matching tensor of ``dst``, in place. ``state`` is
-``fmapstructure(..., plain=True)``.
+``loadmodel_(dst, src)`` walks ``dst`` and ``src`` together, key by key (a walk
+that checks the keys at every node), and copies every tensor of ``src`` into the
+matching tensor of ``dst``, in place. ``state`` is ``fmapstructure``, which gives
+plain containers.
 """
 import numbers
 
 import numpy as np
 import torch
 
-from ._functor import children, fmap_with_path, fmapstructure, isleaf
-from .optimise.state import Leaf
+from .functors import AbstractWalk, KeyPath, children, execute, fmapstructure, isleaf, node_of
+from .optimise.tree import Leaf
 
 __all__ = ["state", "loadmodel_"]
 
@@ -47,7 +47,7 @@ def state(x):
     {'λ': (), 'β': tensor([0.]), 'γ': tensor([1.]), 'μ': tensor([0.]), 'σ2': tensor([1.]),
      'ε': 1e-05, 'momentum': 0.1, 'affine': True, 'track_stats': True, 'active': None, 'chs': 1}
     """
-    return fmapstructure(_kept, x, plain=True)
+    return fmapstructure(_kept, x)
 
 
 def _kept(leaf):
@@ -55,21 +55,8 @@ def _kept(leaf):
 
 
 def _where(dst, path):
-    """``path`` (keys from the top of ``dst``) written as Python: ``dst.layers[0].weight``."""
-    if not path:
-        return "the top level"
-    out, node = "dst", dst
-    for k in path:
-        out += _step(node, k)
-        node = children(node).get(k)
-    return out
-
-
-def _step(node, key):
-    """How a path names the child ``key`` of ``node``: ``.name`` for fields, ``[key]`` otherwise."""
-    if isinstance(node, (dict, list, tuple)) and not hasattr(node, "_fields"):
-        return f"[{key!r}]"
-    return f".{key}" if isinstance(key, str) else f"[{key!r}]"
+    """``path`` written as Python from the top of ``dst``: ``dst.layers[0].weight``."""
+    return "the top level" if not path else f"dst{KeyPath(*path)}"
 
 
 def _shape(a):
@@ -158,33 +145,44 @@ def loadmodel_(dst, src, *, filter=None):
     if isinstance(dst, _ARRAY) and not isleaf(src):
         raise TypeError(f"loadmodel_: tried to load a {type(src).__name__} into a tensor of shape "
                         f"{_shape(dst)}; pass a tensor, or load the whole model")
-    loaded = set()       # ids of the tensors of dst loaded so far: a tied tensor is loaded once
+    execute(_LoadWalk(dst, filter), KeyPath(), dst, src)
+    return dst
 
-    def same_keys(path, d, s):
-        dkids, skids = _kids(d, filter), _kids(s, filter)
+
+class _LoadWalk(AbstractWalk):
+    """Walks ``dst`` and ``src`` together: checks the keys at every node, copies at the leaves.
+
+    A tied tensor of ``dst`` (one tensor at several places) is loaded once, and its other
+    sources must agree; ``filter(child)`` false skips a child (the top is always loaded)."""
+
+    __slots__ = ("dst", "filter", "loaded")
+
+    def __init__(self, dst, filter):
+        self.dst, self.filter, self.loaded = dst, filter, set()
+
+    def __call__(self, recurse, kp, d, s):
+        if kp and self.filter is not None and not self.filter(d):
+            return
+        node = node_of(type(d))
+        if node is None or isleaf(d):
+            self._leaf(kp, d, s)
+            return
+        dkids, skids = _kids(d, self.filter), _kids(s, self.filter)
         if set(dkids) != set(skids):
             missing = [k for k in dkids if k not in skids]
             extra = [k for k in skids if k not in dkids]
-            raise ValueError(f"loadmodel_: at {_where(dst, path)}, tried to load keys {tuple(skids)} into "
-                             f"keys {tuple(dkids)} but the structures do not match (missing from src: "
-                             f"{missing}, not in dst: {extra}); src must mirror dst, as state(model) does "
-                             "for a model built the same way")
+            raise ValueError(f"loadmodel_: at {_where(self.dst, kp)}, tried to load keys {tuple(skids)} "
+                             f"into keys {tuple(dkids)} but the structures do not match (missing from "
+                             f"src: {missing}, not in dst: {extra}); src must mirror dst, as "
+                             "state(model) does for a model built the same way")
+        for k, v in dkids.items():
+            recurse(KeyPath(kp, k), v, skids[k])
 
-    def skipped(path, d):        # the top is always loaded, as in Flux
-        return path != () and not filter(d)
-
-    def load(path, d, s):
-        if filter is not None and skipped(path, d):
-            return d
-        where = lambda: _where(dst, path)    # noqa: E731
-        if isinstance(d, _ARRAY) and id(d) in loaded:
+    def _leaf(self, kp, d, s):
+        where = lambda: _where(self.dst, kp)    # noqa: E731
+        if isinstance(d, _ARRAY) and id(d) in self.loaded:
             _tie_check(d, s, where)
-        else:
-            if isinstance(d, _ARRAY):
-                loaded.add(id(d))
-            _load_leaf(d, s, where)
-        return d
-
-    fmap_with_path(load, dst, src, exclude=None if filter is None else skipped, cache=False,
-                   on_node=same_keys)
-    return dst
+            return
+        if isinstance(d, _ARRAY):
+            self.loaded.add(id(d))
+        _load_leaf(d, s, where)

@@ -18,8 +18,8 @@ import weakref
 import torch
 from torch import nn
 
-from ._functor import fleaves, fmap, fmap_with_path
-from ._mode import testmode_, trainmode_
+from .functors import fleaves, fmap, fmap_with_path, isleaf
+from .modes import testmode_, trainmode_
 from ._show import show
 
 __all__ = ["to_torch", "TorchView"]
@@ -88,7 +88,7 @@ class TorchView(nn.Module):
                 links.append((".".join(path), c, False))
             return c
 
-        fmap_with_path(register, model, exclude=lambda _, v: _is_module(v))
+        fmap_with_path(register, model, exclude=lambda _, v: _is_module(v) or isleaf(v))
         object.__setattr__(self, "_links", tuple(links))
         self._forget()
 
@@ -131,7 +131,7 @@ class TorchView(nn.Module):
         if cache is not None and all(a is b for a, b in zip(cache[0], now)):
             return cache[1]
         subst = {id(t): new for (_, t, _), new in zip(self._links, now)}
-        swapped = fmap(lambda x: subst.get(id(x), x), self._flux, exclude=_is_module)
+        swapped = fmap(lambda x: subst.get(id(x), x), self._flux, exclude=lambda v: _is_module(v) or isleaf(v))
         (trainmode_ if self.training else testmode_)(swapped)
         object.__setattr__(self, "_cache", (now, swapped))
         return swapped

@@ -154,16 +154,17 @@ def test_peak_memory_of_a_step_on_cuda():
 
 
 def test_a_new_loss_lambda_each_epoch_does_not_recompile():
-    from flux_torch.train_step import _STEPS
+    from flux_torch.compile import CompiledTrainStep
+    from flux_torch.trainstep import step_for
     model = Chain(Dense(3, 4, relu), Dense(4, 1))
     state = Flux.setup(Flux.Descent(0.1), model)
     data = [(torch.rand(8, 3), torch.rand(8, 1))] * 3
     built = []
     for _ in range(3):
         Flux.train_(lambda m, x, y: ((m(x) - y) ** 2).mean(), model, data, state, compile=True)
-        step = next(s for s in _STEPS.values() if s.model is model)
-        built.append(step._built[2])
-    assert built[0] is built[1] is built[2]
+        step = step_for(model, state, CompiledTrainStep)
+        built.append([fn for _, fn, _ in step._fns.values()])
+    assert len(built[0]) == 1 and built[0][0] is built[1][0] is built[2][0]
 
 
 def test_a_step_that_cannot_compile_warns_and_trains_eagerly(monkeypatch):

@@ -10,7 +10,7 @@ from torch import nn
 import flux_torch
 from flux_torch import (Chain, DataLoader, Dense, Device, bf16, cpu, cpu_device, f16, f32, f64,
                         gpu, gradient, relu)
-from flux_torch import _device
+from flux_torch import devices as _device
 
 HAS_ACCEL = torch.cuda.is_available() or (
     getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available())

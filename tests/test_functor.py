@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from flux_torch import (Chain, Dense, children, fcollect, fleaves, fmap, fmapstructure, functor,
-                        gradient, layer, modules, params, relu, trainable)
+                        gradient, isleaf, layer, modules, params, relu, trainable)
+from flux_torch.functors import DefaultWalk, DefaultWalkWithPath, leaf
 
 
 def double(x):
@@ -38,7 +39,13 @@ class WrongOrder:                    # Functors: @functor WrongOrder (z, x)
         self.x, self.y, self.z = x, y, z
 
 
-class NoChildren2:                   # not opted in: a leaf
+class NoChildren2:                   # not opted in: walked anyway (Functors v0.5)
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+
+@leaf
+class Opaque:                        # Functors.@leaf
     def __init__(self, x, y):
         self.x, self.y = x, y
 
@@ -46,8 +53,9 @@ class NoChildren2:                   # not opted in: a leaf
 # ------------------------------------------------------------------ Functors.jl basics
 
 def test_children_and_leaves():
-    no_children, has_children = NoChildren2(1, 2), Foo(1, 2)
-    assert children(no_children) == {}
+    plain, has_children = NoChildren2(1, 2), Foo(1, 2)
+    assert children(plain) == {"x": 1, "y": 2} and not isleaf(plain)
+    assert children(Opaque(1, 2)) == {} and isleaf(Opaque(1, 2))
     assert children(has_children) == {"x": 1, "y": 2}
     assert list(children(Foo(3, 4))) == ["x", "y"]              # definition order
 
@@ -84,8 +92,8 @@ def test_sharing_identity_cache():
     m1f = fmap(to64, m1)
     assert m1f.x is m1f.y.y.x
     assert m1f.x is not m1f.y.x
-    m1no = fmap(to64, m1, cache=None)         # a fresh cache: still one result per tensor
-    assert m1no.x is m1no.y.y.x
+    m1no = fmap(to64, m1, cache=None)         # Functors: cache = nothing turns the cache off
+    assert m1no.x is not m1no.y.y.x and torch.equal(m1no.x, m1no.y.y.x)
 
     inner = Foo(shared, 4)                    # a layer used twice is visited once
     m2 = Foo(inner, inner)
@@ -170,7 +178,7 @@ def test_layer_with_trainable_subset():
     torch.testing.assert_close(g.W, torch.tensor([1.0, 2.0, 3.0]))
     assert g.shift is None
     # trainable_only walk leaves the other fields as they are
-    out = fmap(double, s, trainable_only=True)
+    out = fmap(double, s, walk=DefaultWalk(trainable=True))
     assert out.shift is s.shift
     torch.testing.assert_close(out.W, torch.full((3,), 2.0))
 
@@ -182,8 +190,12 @@ def test_functor_called_as_function_and_errors():
 
     assert functor(Plain) is Plain
     assert len(fleaves(Plain())) == 1
+    kids, re = functor(42)                     # Functors.functor of a leaf: no children
+    assert kids == {} and re(()) == 42
+    kids, re = functor(Plain())
+    assert list(kids) == ["w"] and torch.equal(re({"w": torch.zeros(1)}).w, torch.zeros(1))
     with pytest.raises(TypeError, match="functor"):
-        functor(42)
+        functor(Plain(), "w")
 
 
 # ------------------------------------------------------------------ fleaves / fcollect / modules
@@ -267,6 +279,8 @@ def test_nn_module_walked():
     x = torch.randn(2, 3, dtype=torch.float64)
     torch.testing.assert_close(lin64(x), x @ lin.weight.double().T + lin.bias.double())
     st = fmapstructure(lambda t: tuple(t.shape), Chain(lin))
+    assert st == {"layers": ({"weight": (2, 3), "bias": (2,)},)}
+    st = fmapstructure(lambda t: tuple(t.shape), Chain(lin), keep_types=True)
     assert st.layers[0] == {"weight": (2, 3), "bias": (2,)}
 
 
@@ -292,14 +306,19 @@ def test_torch_func_grad_accepts_chain():
         torch.testing.assert_close(got, want)
 
 
-def test_torch_func_grad_tied_weights_summed():
+def test_torch_func_grad_tied_weights_per_place():
+    """A pytree is flattened per class (SPEC §4), so a tensor tied between two layers is two
+    leaves for torch.func: each place gets its own part, and the parts add up to the tied
+    tensor's gradient (oracle: autograd on one tensor); flux_torch's gradient keeps the tie."""
     W, x = torch.randn(3, 3), torch.randn(3)
     m = Chain(Dense(W, False), Dense(W, False))
     g = torch.func.grad(lambda m: m(x).sum())(m)
     Wo = W.clone().requires_grad_()
     (Wo @ (Wo @ x)).sum().backward()
-    torch.testing.assert_close(g[0].weight, Wo.grad)
-    assert g[0].weight is g[1].weight
+    torch.testing.assert_close(g[0].weight + g[1].weight, Wo.grad)
+    ours = gradient(lambda m: m(x).sum(), m)[0]
+    torch.testing.assert_close(ours[0].weight, Wo.grad)
+    assert ours[0].weight is ours[1].weight
 
 
 def test_subclass_of_registered_class_walked():
@@ -333,7 +352,7 @@ def test_torch_compile_fullgraph_accepts_chain():
 
 # ------------------------------------------------------------------ fmap_with_path (Functors.jl test/basics.jl)
 
-from flux_torch._functor import fmap_with_path, fmapstructure_with_path   # noqa: E402
+from flux_torch.functors import fmap_with_path, fmapstructure_with_path   # noqa: E402
 
 
 @functor
@@ -357,7 +376,7 @@ def test_fmap_with_path_basic_properties():
     assert type(res) is Bar and type(res.x) is Foo
     assert res.x.x == {"a": 1, "b": B(4, 400)} and res.x.y == [9, 16, (25, 36)]
     res = fmap_with_path(lambda kp, x: x ** 2 if isinstance(x, int) else None, _functors_m(),
-                         exclude=lambda kp, x: kp in (("x", "x", "b"), ("x", "y", 2)))
+                         exclude=lambda kp, x: kp in (("x", "x", "b"), ("x", "y", 2)) or isleaf(x))
     assert res.x.x == {"a": 1, "b": None} and res.x.y == [9, 16, None]
 
 
@@ -365,7 +384,7 @@ def test_fmap_with_path_paths_are_children_keys():
     # Functors' docstring example, keys 0-based: ([1, 2, 3], 4, (a=5, b=Dict(...), c=Dict(...)))
     x = ([1, 2, 3], 4, {"a": 5, "b": {"A": 6, "B": 7}, "c": {"C": 8, "D": 9}})
     out = fmap_with_path(lambda kp, v: None if isinstance(v, dict) else v ** 2, x,
-                         exclude=lambda kp, v: kp == (2, "c"))
+                         exclude=lambda kp, v: kp == (2, "c") or isleaf(v))
     assert out == ([1, 4, 9], 16, {"a": 25, "b": {"A": 36, "B": 49}, "c": None})
     paths = []
     fmap_with_path(lambda kp, v: paths.append(kp), x)
@@ -373,8 +392,8 @@ def test_fmap_with_path_paths_are_children_keys():
                      (2, "c", "C"), (2, "c", "D")]
     assert fmap_with_path(lambda kp, v: kp, 7) == ()                    # a leaf: the empty path
     lin = nn.Linear(2, 1)
-    got = fmap_with_path(lambda kp, v: kp if isinstance(v, torch.Tensor) else v, Chain(lin),
-                         modules_as_dicts=True)
+    got = fmapstructure_with_path(lambda kp, v: kp if isinstance(v, torch.Tensor) else v, Chain(lin),
+                                  keep_types=True)
     assert got.layers[0] == {"weight": ("layers", 0, "weight"), "bias": ("layers", 0, "bias")}
 
 
@@ -383,12 +402,12 @@ def test_fmap_with_path_sharing_and_cache_off():
     m1 = Foo(shared, Foo(torch.tensor([1, 2, 3]), Foo(shared, torch.tensor([1, 2, 3]))))
     m1f = fmap_with_path(lambda kp, x: x.float(), m1)
     assert m1f.x is m1f.y.y.x and m1f.x is not m1f.y.x
-    m1no = fmap_with_path(lambda kp, x: x.float(), m1, cache=False)   # Functors: cache = nothing
+    m1no = fmap_with_path(lambda kp, x: x.float(), m1, cache=None)    # Functors: cache = nothing
     assert m1no.x is not m1no.y.y.x and torch.equal(m1no.x, m1no.y.y.x)
     seen = []
-    fmap_with_path(lambda kp, x: seen.append(kp), m1, cache=False)   # each place met
+    fmap_with_path(lambda kp, x: seen.append(kp), m1, cache=None)    # each place met
     assert seen == [("x",), ("y", "x"), ("y", "y", "x"), ("y", "y", "y")]
-    m1no = fmap(lambda x: x.float(), m1, cache=False)                  # plain fmap too
+    m1no = fmap(lambda x: x.float(), m1, cache=None)                   # plain fmap too
     assert m1no.x is not m1no.y.y.x
 
 
@@ -410,41 +429,46 @@ def test_fmap_with_path_several_trees():
     assert [v.tolist() for v in z4] == [[4, 8, 12], [10, 14, 18], [4, 8, 12]] and z4.x is z4.z
 
 
-def test_fmap_with_path_on_node_reports_mismatch():
-    # Functors: mismatched trees are an error; on_node sees each node with its partners first
+def test_fmap_with_path_mismatch_and_a_checking_walk():
+    # Functors: mismatched trees are an error
     m2 = XY(torch.tensor([1, 2]), {"a": torch.tensor([3, 4]), "b": 5})
     n2 = XY(torch.tensor([6, 7]), 8)
+    with pytest.raises(ValueError, match="the trees do not match: dict has the child 'a'"):
+        fmap_with_path(lambda kp, x, y: x, m2, n2)
+    # a walk that sees each node with its partners first wraps the default one
     calls = []
 
-    def same_keys(kp, x, y):
-        calls.append((kp, type(x).__name__, type(y).__name__))
-        if set(children(x)) != set(children(y)):
-            raise ValueError(f"mismatch at {kp}")
+    class SameKeys(DefaultWalkWithPath):
+        def __call__(self, recurse, kp, x, y):
+            calls.append((kp, type(x).__name__, type(y).__name__))
+            if set(children(x)) != set(children(y)):
+                raise ValueError(f"mismatch at {kp}")
+            return super().__call__(recurse, kp, x, y)
 
-    with pytest.raises(ValueError, match=r"mismatch at \('y',\)"):
-        fmap_with_path(lambda kp, x, y: x, m2, n2, on_node=same_keys)
+    with pytest.raises(ValueError, match=r"mismatch at \.y$"):
+        fmap_with_path(lambda kp, x, y: x, m2, n2, walk=SameKeys())
     assert calls == [((), "XY", "XY"), (("y",), "dict", "int")]
     calls.clear()
-    fmap_with_path(lambda kp, x, y: x, m2, XY(0, {"a": 0, "b": 0}), on_node=same_keys)
+    fmap_with_path(lambda kp, x, y: x, m2, XY(0, {"a": 0, "b": 0}), walk=SameKeys())
     assert calls == [((), "XY", "XY"), (("y",), "dict", "dict")]
 
 
 def test_fmapstructure_with_path_and_plain():
     # Functors: fmapstructure_with_path(f, m) == (x = (x = Dict(...), y = [9, 16, (25, 36)]),)
-    res = fmapstructure_with_path(lambda kp, x: x ** 2, _functors_m(), plain=True)
+    res = fmapstructure_with_path(lambda kp, x: x ** 2, _functors_m())
     assert res == {"x": {"x": {"a": 1, "b": {"b1": 4, "b2": 400}}, "y": [9, 16, (25, 36)]}}
     assert type(res["x"]["y"][2]) is tuple
     res = fmapstructure_with_path(lambda kp, x: x ** 2 if isinstance(x, int) else None, _functors_m(),
-                                  plain=True, exclude=lambda kp, x: kp in (("x", "x", "b"), ("x", "y", 2)))
+                                  exclude=lambda kp, x: kp in (("x", "x", "b"), ("x", "y", 2)) or isleaf(x))
     assert res == {"x": {"x": {"a": 1, "b": None}, "y": [9, 16, None]}}
-    # fmapstructure(plain=True): the same without paths; shared nodes map to one object
+    # fmapstructure: the same without paths; shared nodes map to one object
     inner = Foo(1, 2)
-    res = fmapstructure(lambda x: x, [inner, inner], plain=True)
+    res = fmapstructure(lambda x: x, [inner, inner])
     assert res == [{"x": 1, "y": 2}, {"x": 1, "y": 2}] and res[0] is res[1]
-    res = fmapstructure(lambda x: x, [inner, inner], plain=True, cache=False)
+    res = fmapstructure(lambda x: x, [inner, inner], cache=None)
     assert res[0] is not res[1]
-    # without plain, only nn.Module becomes a dict, other nodes keep their class
-    res = fmapstructure_with_path(lambda kp, t: kp, Foo(nn.Linear(1, 1), 3))
+    # keep_types: only nn.Module becomes a dict, other nodes keep their class
+    res = fmapstructure_with_path(lambda kp, t: kp, Foo(nn.Linear(1, 1), 3), keep_types=True)
     assert type(res) is Foo and res.x == {"weight": ("x", "weight"), "bias": ("x", "bias")}
 
 
@@ -455,5 +479,5 @@ def test_fmap_with_path_trainable_only():
             self.W, self.b = W, b
     h = Half(torch.ones(1), torch.ones(1))
     seen = []
-    out = fmap_with_path(lambda kp, t: seen.append(kp) or t * 2, h, trainable_only=True)
+    out = fmap_with_path(lambda kp, t: seen.append(kp) or t * 2, h, walk=DefaultWalkWithPath(trainable=True))
     assert seen == [("W",)] and out.b is h.b and torch.equal(out.W, torch.tensor([2.0]))

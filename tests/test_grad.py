@@ -12,7 +12,7 @@ from torch import nn
 
 from flux_torch import (Chain, Dense, Grads, gradient, hessian, istraining, jacobian, params,
                         pullback, withgradient)
-from flux_torch._functor import functor
+from flux_torch.functors import functor
 
 
 def basics_f(x):                       # f(x) = 3x^2 + 2x + 1 from Flux's Basics page
@@ -555,7 +555,7 @@ def test_gradient_complex_output_in_zygotes_words():
 
 
 def test_zygote_jacobian_docstring_examples():
-    from flux_torch._jacobian import jacobian, withjacobian
+    from flux_torch.jacobian import jacobian, withjacobian
     # jacobian(a -> 100*a[1:3].^2, 1:7)[1]
     J = jacobian(lambda a: 100 * a[:3] ** 2, range(1, 8))[0]
     expect = torch.zeros(3, 7)
@@ -572,7 +572,7 @@ def test_zygote_jacobian_docstring_examples():
 
 def test_zygote_hessian_family_docstring_examples():
     from flux_torch import gradient
-    from flux_torch._jacobian import diaghessian, hessian, hessian_reverse
+    from flux_torch.jacobian import diaghessian, hessian, hessian_reverse
     # hessian(x -> sum(x.^3), [1 2; 3 4]): linear (column-major) indexing of x, which is
     # row-major indexing of the reversed (2, 2) data [[1, 3], [2, 4]]
     x = torch.tensor([[1.0, 3.0], [2.0, 4.0]])
@@ -594,7 +594,7 @@ def test_zygote_hessian_family_docstring_examples():
 
 def test_ignore_derivatives():
     from flux_torch import gradient
-    from flux_torch._grad import ignore_derivatives
+    from flux_torch.gradient import ignore_derivatives
     x = torch.tensor(3.0)
     assert gradient(lambda x: x * ignore_derivatives(x), x) == (torch.tensor(3.0),)
     assert gradient(lambda x: x + ignore_derivatives(lambda: x ** 2), x) == (torch.tensor(1.0),)

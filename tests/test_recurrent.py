@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from flux_torch import Chain, Dense, f32, f64, fleaves, gpu, gradient, params, withgradient
-from flux_torch import _device
+from flux_torch import devices as _device
 from flux_torch._show import inline
 from flux_torch.activation import identity, relu
 from flux_torch.layers import cells

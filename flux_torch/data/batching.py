@@ -8,7 +8,7 @@ Julia puts the observation index last (``batch`` of vectors of length 3 is a
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
-from .._device import as_tensor
+from ..devices import as_tensor
 
 __all__ = ["batch", "unbatch", "batchseq"]
 

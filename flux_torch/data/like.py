@@ -12,7 +12,7 @@ import numbers
 
 import torch
 
-from .._device import as_tensor
+from ..devices import as_tensor
 from .observations import _generator
 
 __all__ = ["ones_like", "zeros_like", "fill_like", "rand_like", "randn_like"]

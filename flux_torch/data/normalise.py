@@ -1,7 +1,7 @@
 """Flux's stateless ``normalise`` (z-score standardisation), batch first."""
 import torch
 
-from .._device import as_tensor
+from ..devices import as_tensor
 from .._dims import reject_dims
 
 __all__ = ["normalise"]

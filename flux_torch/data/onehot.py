@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._device import as_tensor
+from ..devices import as_tensor
 
 __all__ = ["onehot", "onehotbatch", "onecold"]
 

@@ -9,7 +9,7 @@ import numbers
 
 import torch.nn.functional as F
 
-from .._device import as_tensor
+from ..devices import as_tensor
 from .._dims import reject_dims
 
 __all__ = ["rpad_constant"]

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import torch
 
-from .._device import as_tensor
+from ..devices import as_tensor
 from .._dims import reject_dims
 
 __all__ = ["flatten", "unsqueeze", "stack", "unstack", "chunk"]

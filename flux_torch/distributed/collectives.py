@@ -10,8 +10,8 @@ import operator
 import torch
 import torch.distributed as dist
 
-from .._functor import fcollect
-from ..optimise.state import Leaf
+from ..functors import fcollect
+from ..optimise.tree import Leaf
 from .backend import group_of, split_args
 
 __all__ = ["avg", "bcast_", "allreduce_", "reduce_", "synchronize_", "FluxDistributedModel"]

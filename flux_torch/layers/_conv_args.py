@@ -15,7 +15,7 @@ here is Flux's ``(kW, kH)``. Padding comes in Flux's forms:
 import numpy as np
 import torch
 
-from .._device import as_tensor, match_input
+from ..devices import as_tensor, match_input
 from .._show import fn_name, inline
 from ..activation import identity
 

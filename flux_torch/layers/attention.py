@@ -12,9 +12,9 @@ import numbers
 
 import torch
 
-from .._device import as_tensor, match_input
+from ..devices import as_tensor, match_input
 from .._dims import reject_dims
-from .._functor import functor
+from ..functors import functor
 from .._show import Showable
 from ..init import glorot_uniform
 from .basic import Dense

@@ -2,8 +2,8 @@
 import torch
 import torch.nn.functional as F
 
-from .._device import match_input
-from .._functor import functor
+from ..devices import match_input
+from ..functors import functor
 from .._show import Showable, fn_name, inline
 from ..activation import identity
 from ..init import create_bias, glorot_uniform

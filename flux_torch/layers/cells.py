@@ -14,8 +14,8 @@ kernels (``torch.lstm``, ``torch.gru``, ``torch.rnn_tanh`` and their ``*_cell`` 
 import torch
 import torch.nn.functional as F
 
-from .._device import as_tensor, match_input
-from .._functor import functor
+from ..devices import as_tensor, match_input
+from ..functors import functor
 from .._show import Showable, fn_name, inline
 from ..activation import identity, relu, tanh
 from ..init import glorot_uniform, zeros32

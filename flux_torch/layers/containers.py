@@ -10,8 +10,8 @@ import numbers
 
 import torch
 
-from .._device import as_tensor
-from .._functor import functor
+from ..devices import as_tensor
+from ..functors import functor
 from .._show import Showable, inline
 from .basic import NamedLayers, index_layers, named_layer
 

@@ -11,8 +11,8 @@ weight ``w`` equals a ``CrossCor`` weight with every spatial dim reversed, and
 import torch
 import torch.nn.functional as F
 
-from .._device import as_tensor
-from .._functor import functor
+from ..devices import as_tensor
+from ..functors import functor
 from .._show import Showable
 from ..activation import identity
 from ..init import create_bias, glorot_uniform

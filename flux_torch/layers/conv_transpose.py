@@ -1,7 +1,7 @@
 """``ConvTranspose`` (Flux's), on ``torch.nn.functional.conv_transpose{1,2,3}d``."""
 import torch.nn.functional as F
 
-from .._functor import functor
+from ..functors import functor
 from .._show import Showable
 from ..activation import identity
 from ..init import create_bias, glorot_uniform

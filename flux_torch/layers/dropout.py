@@ -9,10 +9,10 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from .._device import as_tensor
+from ..devices import as_tensor
 from .._dims import reject_dims
-from .._functor import functor
-from .._mode import isactive
+from ..functors import functor
+from ..modes import isactive
 from .._show import Showable
 
 __all__ = ["Dropout", "AlphaDropout", "dropout", "dropout_"]

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._device import as_tensor, match_input
-from .._functor import functor
+from ..devices import as_tensor, match_input
+from ..functors import functor
 from .._show import Showable, fn_name, inline
 from ..init import randn32
 

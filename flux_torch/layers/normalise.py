@@ -11,9 +11,9 @@ import unicodedata
 import torch
 import torch.nn.functional as F
 
-from .._device import as_tensor, match_input
-from .._functor import functor
-from .._mode import isactive
+from ..devices import as_tensor, match_input
+from ..functors import functor
+from ..modes import isactive
 from .._show import Showable, fn_name, inline
 from ..activation import identity
 from ..init import ones32, zeros32

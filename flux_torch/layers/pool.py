@@ -8,7 +8,7 @@ divides by the window size, as NNlib does.
 import torch
 import torch.nn.functional as F
 
-from .._functor import functor
+from ..functors import functor
 from .._show import Showable
 from ._conv_args import (SamePad, calc_padding, expand, float_input, input_error, int_tuple,
                          pad_pairs, torch_arg, tuple_string)

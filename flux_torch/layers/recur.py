@@ -14,8 +14,8 @@ import weakref
 
 import torch
 
-from .._functor import functor, modules
-from .._mode import istraining
+from ..functors import functor, modules
+from ..modes import istraining
 from .._show import Showable, inline
 from .cells import _Cell, GRUCell, GRUv3Cell, LSTMCell, RNNCell
 

@@ -4,8 +4,8 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from .._device import as_tensor
-from .._functor import functor
+from ..devices import as_tensor
+from ..functors import functor
 from .._show import Showable
 from ._conv_args import float_input
 

@@ -15,7 +15,7 @@ import statistics
 import numpy as np
 import torch
 
-from flux_torch._device import as_tensor
+from flux_torch.devices import as_tensor
 from flux_torch._dims import reject_dims
 
 _REDUCTIONS = {

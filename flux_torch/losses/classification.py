@@ -8,7 +8,7 @@ and the default ``agg=torch.mean`` averages over the batch.
 """
 import torch
 
-from flux_torch._device import as_tensor
+from flux_torch.devices import as_tensor
 from flux_torch._dims import reject_dims
 from flux_torch.losses._checks import aggregator, default_eps, pick, prepare, reject_kwargs
 from flux_torch.losses.xlog import xlogx, xlogy

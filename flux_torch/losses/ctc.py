@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from flux_torch._device import as_tensor
+from flux_torch.devices import as_tensor
 from flux_torch._dims import reject_dims
 
 __all__ = ["ctc_loss"]

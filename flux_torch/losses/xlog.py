@@ -4,7 +4,7 @@ cross-entropy losses are built on them.
 """
 import torch
 
-from flux_torch._device import as_tensor
+from flux_torch.devices import as_tensor
 
 __all__ = ["xlogx", "xlogy"]
 

@@ -6,7 +6,7 @@ from .modifiers import *  # noqa: F401,F403
 from .rule import Rule
 from .rules import *  # noqa: F401,F403
 from .schedules import *  # noqa: F401,F403
-from .state import Leaf, adjust_, freeze_, setup, thaw_
+from .tree import Leaf, adjust_, freeze_, setup, thaw_
 from .update import update_
 
 from . import adam, modifiers, rules, schedules  # noqa: E402
@@ -20,6 +20,6 @@ def __getattr__(name):
     # Flux.Optimise.train! is Flux.train!: flux_torch/train.py, which itself imports
     # this package, so it is looked up when first asked for.
     if name == "train_":
-        from ..train import train_
+        from ..training import train_
         return train_
     raise AttributeError(f"module 'flux_torch.optimise' has no attribute {name!r}")

@@ -20,6 +20,8 @@ import numbers
 
 import torch
 
+from ..functors import leaf
+
 __all__ = ["Rule"]
 
 # Python folds identifiers to NFKC, so a keyword typed as ϵ (U+03F5) arrives as ε.
@@ -94,6 +96,7 @@ def scalar(values):
     return values[0] if values.count(values[0]) == len(values) else values
 
 
+@leaf
 class Rule:
     """Base class of the optimisation rules (≙ ``Optimisers.AbstractRule``).
 

@@ -15,15 +15,16 @@ parameters, so an error part-way leaves the model as it was.
 """
 from collections.abc import Mapping
 import warnings
+import weakref
 
 import torch
 
-from .._device import as_tensor
-from .._functor import fleaves
-from .._grads import Grads
-from .._params import Params
-from .plan import path_str, plan_for
-from .state import Leaf, check_rule, is_rule
+from ..devices import as_tensor
+from ..functors import fleaves
+from ..grads import Grads
+from ..params import Params
+from .plan import plan_for
+from .tree import Leaf, check_rule, is_rule
 
 __all__ = ["update_"]
 
@@ -73,7 +74,7 @@ def update_(opt, model, grad):
             check_rule(opt, "update_")
         if isinstance(grad, Grads) and grad.params is model and _implicit_fast(opt, model, grad):
             return None
-        return _implicit(opt, list(model), _grads_of(model, grad), "", model.order)
+        return _implicit(opt, list(model), _grads_of(model, grad), "", model)
     if is_rule(opt):
         if isinstance(model, torch.Tensor):
             return _implicit(opt, [model], [grad], " for one tensor")
@@ -120,17 +121,24 @@ def _explicit(state, model, grad):
     if grad is None:
         return
     plan = plan_for(state, model)
-    read = plan.reader()
-    if read is not None:        # the usual case: one rule, nothing tied
+    rec = plan.record
+    groups = plan.groups()
+    if len(groups) == 1 and -1 not in groups[0][5]:     # the usual case: one rule, nothing tied
+        rule, states, xs, _, bufs, slots, shapes = groups[0]
         try:
-            gs = read(grad)
-        except (LookupError, AttributeError, TypeError):    # not shaped like the model: below
-            gs = None
-        rule, states, xs, _, bufs, _, shapes = plan.groups()[0]
+            gs = rec.read(grad, slots)
+        except LookupError:
+            gs = None       # not shaped like the model: the general way below says where
         if gs is not None and [g.shape if type(g) is torch.Tensor else None for g in gs] == shapes:
             _step_one(rule, states, xs, gs, bufs)
             return
-    vals = plan.read(grad)
+    every = [s for it in plan.items for s in it[4]]
+    try:
+        found = rec.read(grad, every)
+    except LookupError as err:
+        raise TypeError(f"update_: the gradient does not match the model: {err}; pass the "
+                        "gradient of the model itself, gradient(loss, model)[0]") from None
+    vals = dict(zip(every, found))
     Tensor = torch.Tensor
     rules, states, xs, gs, bufs = [], [], [], [], []
     for p, slot, leaf, buf, slots in plan.items:
@@ -140,7 +148,7 @@ def _explicit(state, model, grad):
         if g is None:
             continue
         if type(g) is not Tensor or g.shape != p.shape:
-            g = _check(g, p, lambda: f"at {path_str(plan.paths[slots[0]])}")
+            g = _check(g, p, lambda: f"at {rec.path(slots[0])}")
         rules.append(leaf.rule)
         states.append(leaf.state)
         xs.append(p)
@@ -148,7 +156,7 @@ def _explicit(state, model, grad):
         bufs.append(buf)
     if not rules:
         return
-    if rules.count(rules[0]) == len(rules):     # one rule for all (the usual case)
+    if all(r is rules[0] for r in rules):     # one rule for all (the usual case)
         _step([(rules[0], states, xs, gs, bufs)])
         return
     groups = {}
@@ -237,27 +245,33 @@ def _implicit(rule, ps, gs, what, order=None):
         if type(g) is not torch.Tensor or g.shape != p.shape:
             g = _check(g, p, lambda: f"{what} of parameter {i} (of {len(ps)})")
         entry = table.get(id(p))
-        if entry is None or entry[0] is not p:
-            entry = table[id(p)] = (p, rule.init(p), torch.empty_like(p))
+        if entry is None or entry[0]() is not p:
+            entry = table[id(p)] = (weakref.ref(p, _forget(table, id(p))), rule.init(p),
+                                    torch.empty_like(p))
         states.append(entry[1])
         xs.append(p)
         gs_.append(g)
         dxs.append(entry[2])
-    if order is not None and len(xs) == len(order):     # every parameter had a gradient
-        object.__setattr__(rule, "_implicit_fast", (order, len(order), states, xs, dxs,
-                                                    [p.shape for p in xs]))
+    if order is not None and len(xs) == len(order.order):     # every parameter had a gradient
+        try:
+            ref = weakref.ref(rule)
+        except TypeError:        # a rule that takes no weak reference: not remembered
+            ref = None
+        if ref is not None:
+            order._fast = (ref, states, dxs, [p.shape for p in xs])
     _step([(rule, states, xs, gs_, dxs)])
 
 
 def _implicit_fast(rule, ps, gs):
-    """The step of the last call with these ``Params`` (the same tensors in the same order,
-    all with gradients of their shapes), without looking each tensor up again; False when
-    this call is not like it."""
-    fast = getattr(rule, "_implicit_fast", None)
-    if fast is None or fast[0] is not ps.order or fast[1] != len(ps.order):
+    """The step of the last call with these ``Params`` and this rule (the same tensors, all with
+    gradients of their shapes), without looking each tensor up again; False when this call is
+    not like it."""
+    fast = ps._fast
+    if fast is None or fast[0]() is not rule:
         return False
-    _, _, states, xs, dxs, shapes = fast
+    _, states, dxs, shapes = fast
     get = gs.grads.get
+    xs = ps.order
     g = [get(id(p)) for p in xs]
     if not all(type(t) is torch.Tensor for t in g) or [t.shape for t in g] != shapes:
         return False
@@ -265,8 +279,13 @@ def _implicit_fast(rule, ps, gs):
     return True
 
 
+def _forget(table, key):
+    return lambda ref: table.pop(key, None) if table.get(key, (None,))[0] is ref else None
+
+
 def _implicit_states(rule):
-    """The rule's own table of per-tensor states (old Flux.Optimise keeps an IdDict in the rule)."""
+    """The rule's own table of per-tensor states (old Flux.Optimise keeps an IdDict in the rule),
+    holding each tensor weakly: a tensor that is dropped drops its state."""
     table = getattr(rule, "_implicit_state", None)
     if table is None:
         table = {}

@@ -1,7 +1,7 @@
 """The arguments of a differentiated function, prepared for ``torch.autograd``.
 
 Zygote differentiates numbers, arrays, structs and whole models alike; torch
-differentiates tensors that require grad. :class:`_Arg` turns one argument of
+differentiates tensors that require grad. :class:`Arg` turns one argument of
 ``gradient`` (or ``withgradient``, ``pullback``, ``jacobian``) into what the
 function receives and the tensors to differentiate with respect to, and turns
 their gradients back into the argument's own kind: a float for a number, a
@@ -12,12 +12,11 @@ import numbers
 import numpy as np
 import torch
 
-from ._flat import flat
-from ._functor import fmap, fmapstructure, isleaf
+from ._requires_grad import switch_off, switch_on
+from .functors import DefaultWalk, fmap, fmapstructure, isleaf, node_of
+from .record import record_of
 
-__all__ = ["_Arg", "_alias", "_is_number", "STRUCTURES"]
-
-STRUCTURES = set()     # types whose objects are models (structures), as _Arg found them
+__all__ = ["Arg", "alias", "is_number", "is_structure"]
 
 _NUMBER_KINDS = (int, float)
 
@@ -39,12 +38,12 @@ class _IntNumber(torch.Tensor):
         return repr(self.detach().as_subclass(torch.Tensor))
 
 
-def _is_number(x):
+def is_number(x):
     """A real number other than ``bool`` (Python's or numpy's scalars): Zygote's ``Real``."""
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_, torch.Tensor))
 
 
-class _Arg:
+class Arg:
     """One argument of a differentiated function.
 
     ``value`` is what the function receives, ``leaves`` the tensors to
@@ -57,7 +56,7 @@ class _Arg:
 
     def __init__(self, x, nested, fresh):
         self.orig, self.toggled = x, ()
-        if _is_number(x):
+        if is_number(x):
             self.kind = "number"
             v = torch.tensor(float(x), dtype=torch.float64)
             if isinstance(x, numbers.Integral):
@@ -67,37 +66,32 @@ class _Arg:
             self.leaves = (self.value,)
         elif isinstance(x, torch.Tensor):
             self.kind = "tensor"
-            self.value = _alias(x, nested)
+            self.value = alias(x, nested)
             self.leaves = (self.value,) if self.value.requires_grad else ()
         elif isinstance(x, (np.ndarray, range)) or _is_numeric_list(x):
             self.kind = "numpy" if isinstance(x, np.ndarray) else "tensor"
-            self.value = _alias(torch.as_tensor(list(x) if isinstance(x, range) else x), nested)
+            self.value = alias(torch.as_tensor(list(x) if isinstance(x, range) else x), nested)
             self.leaves = (self.value,) if self.value.requires_grad else ()
         elif isleaf(x):
             self.kind, self.value, self.leaves = "constant", x, ()
         else:
             self.kind = "structure"
             self._structure(x, nested, fresh)
-            if not isinstance(x, (list, tuple)):     # the kind of such an object follows its type
-                STRUCTURES.add(type(x))
 
     def _structure(self, x, nested, fresh):
-        self.flat = flat(x)
+        self.flat = record_of(x)
         tensors = self.flat.tensors
         if fresh:   # a pullback must not depend on requires_grad flags that are restored later
             new = {id(t): t.detach().requires_grad_() for t in tensors}
-            self.value = fmap(lambda t: new.get(id(t), t), x, trainable_only=True)
+            self.value = fmap(lambda t: new.get(id(t), t), x, walk=DefaultWalk(trainable=True))
             self.leaves = tuple(new.values())
             self.orig, self.flat = self.value, None
             return
-        toggled = [t for t in tensors if not t.requires_grad]
-        for t in toggled:
-            t.requires_grad_(True)
-        self.value, self.leaves, self.toggled = x, tuple(tensors), toggled
+        self.value, self.leaves, self.toggled = x, tuple(tensors), switch_on(tensors)
 
     def restore(self):
-        for t in self.toggled:
-            t.requires_grad_(False)
+        switch_off(self.toggled)
+        self.toggled = ()
 
     def finish(self, grads):
         kind = self.kind
@@ -113,11 +107,11 @@ class _Arg:
             return g.detach().cpu().numpy()
         if self.flat is None:      # rebuilt with fresh leaves (pullback)
             by_id = {id(t): g for t, g in zip(self.leaves, grads)}
-            return fmapstructure(lambda leaf: by_id.get(id(leaf)), self.orig)
+            return fmapstructure(lambda leaf: by_id.get(id(leaf)), self.orig, keep_types=True)
         return self.flat.mirror(self.orig, grads)     # leaves are flat.tensors, in order
 
 
-def _alias(x, nested):
+def alias(x, nested):
     """A fresh tensor to differentiate with respect to, sharing ``x``'s memory.
 
     Inside an outer gradient an input that is part of the outer graph is aliased
@@ -131,6 +125,13 @@ def _alias(x, nested):
     if nested and x.requires_grad:
         return x.view_as(x)
     return x.detach().requires_grad_()
+
+
+def is_structure(x):
+    """A model or container of tensors, differentiated as a whole (not a number, a tensor, a
+    list of numbers or a leaf)."""
+    t = type(x)
+    return t is not list and t is not tuple and node_of(t) is not None and not isleaf(x)
 
 
 def _is_numeric_list(x):

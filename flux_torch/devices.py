@@ -11,6 +11,8 @@ import warnings
 import numpy as np
 import torch
 
+from .functors import fmap, leaf
+
 __all__ = ["as_tensor", "match_input", "gpu", "cpu", "f16", "f32", "f64", "bf16",
            "Device", "gpu_device", "cpu_device"]
 
@@ -116,7 +118,6 @@ def _accelerator():
 def _adapt(x, leaf):
     """Apply ``leaf`` to every tensor and numpy array in ``x``: models, containers,
     ``nn.Module``s; a DataLoader-like object (with ``with_transform``) converts each batch."""
-    from ._functor import fmap
     if hasattr(x, "with_transform") and not isinstance(x, torch.Tensor):
         return x.with_transform(lambda batch: _adapt(batch, leaf))
     return fmap(lambda t: _convert(leaf, t) if isinstance(t, (torch.Tensor, np.ndarray)) else t, x)
@@ -232,6 +233,7 @@ def bf16(x):
     return _adapt(x, _paramtype(torch.bfloat16, None))
 
 
+@leaf
 class Device:
     """A device as a callable: ``model = device(model)`` (Flux's ``gpu_device()`` objects).
 

@@ -1,8 +1,8 @@
 """The explicit optimiser state (Optimisers.jl): ``setup``, ``Leaf``, ``adjust_``, ``freeze_``, ``thaw_``.
 
-``setup(rule, model)`` maps the model with the one traversal (``fmapstructure``):
-every trainable floating tensor becomes a :class:`Leaf` holding the rule and its
-per-tensor state, everything else becomes ``None``. The result has the model's
+``setup(rule, model)`` maps the model with the one traversal (a structural walk
+over the trainable children): every trainable floating tensor becomes a :class:`Leaf`
+holding the rule and its per-tensor state, everything else becomes ``None``. The result has the model's
 shape (the same classes, ``nn.Module`` as dicts), so ``opt_state.layers[0]``
 is the state of ``model.layers[0]``. A tensor that appears twice (tied weights)
 gets one ``Leaf`` object at both places, so it is updated once.
@@ -11,7 +11,7 @@ import warnings
 
 import torch
 
-from .._functor import fleaves, fmapstructure
+from ..functors import CachedWalk, ExcludeWalk, StructuralWalk, execute, fleaves, isleaf
 
 __all__ = ["Leaf", "setup", "adjust_", "freeze_", "thaw_"]
 
@@ -89,15 +89,17 @@ def setup(rule, model):
     if isinstance(model, Leaf) or any(isinstance(x, Leaf) for x in fleaves(model)):
         raise TypeError("setup expects a model, but got a state tree (it holds Leaf objects); "
                         "it is already set up: pass it to update_ or train_")
-    trainable_ids = {id(t) for t in fleaves(model, trainable_only=True) if is_param(t)}
-    if not trainable_ids:
+    def leaf(x):
+        return Leaf(rule, rule.init(x)) if is_param(x) else None
+
+    # Optimisers.setup: the model's shape, a Leaf per trainable tensor, None for every other leaf
+    # and for the parts that are not trainable; the cache gives a tied tensor one Leaf
+    tree = execute(CachedWalk(ExcludeWalk(StructuralWalk(keep_types=True, trainable=True), leaf, isleaf)),
+                   model)
+    if not isinstance(tree, Leaf) and not any(isinstance(x, Leaf) for x in fleaves(tree)):
         warnings.warn("setup found no trainable parameters in this model "
                       "(no floating-point tensors among its trainable children)", stacklevel=2)
-
-    def leaf(x):
-        return Leaf(rule, rule.init(x)) if id(x) in trainable_ids else None
-
-    return fmapstructure(leaf, model)   # the identity cache gives tied tensors one Leaf
+    return tree
 
 
 def leaves(tree, fname):

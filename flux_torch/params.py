@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from ._flat import flat
+from .record import record_of
 
 __all__ = ["Params", "params", "trainables"]
 
@@ -19,10 +19,10 @@ class Params:
     (2, True, False)
     """
 
-    __slots__ = ("order", "ids")
+    __slots__ = ("order", "ids", "_fast", "__weakref__")
 
     def __init__(self, xs=()):
-        self.order, self.ids = [], set()
+        self.order, self.ids, self._fast = [], set(), None
         for x in xs:
             self.add(x)
 
@@ -32,15 +32,24 @@ class Params:
         if id(x) not in self.ids:
             self.ids.add(id(x))
             self.order.append(x)
+            self._fast = None
         return self
 
     push_ = add
+
+    @classmethod
+    def _of(cls, tensors):
+        """Params of distinct floating tensors, without checking each one again."""
+        ps = object.__new__(cls)
+        ps.order, ps.ids, ps._fast = tensors, {id(t) for t in tensors}, None
+        return ps
 
     def remove(self, x):
         """Remove a tensor (``delete!``); a tensor that is absent is ignored. Returns ``self``."""
         if id(x) in self.ids:
             self.ids.discard(id(x))
             self.order = [p for p in self.order if p is not x]
+            self._fast = None
         return self
 
     delete_ = remove
@@ -97,6 +106,8 @@ def params(*xs):
     >>> [tuple(p.shape) for p in ps]
     [(2, 3), (2,)]
     """
+    if len(xs) == 1 and not isinstance(xs[0], (torch.Tensor, np.ndarray)):
+        return Params._of([t for t in record_of(xs[0]).tensors if t.is_floating_point()])
     ps = Params()
     for x in xs:
         if isinstance(x, np.ndarray):
@@ -105,7 +116,7 @@ def params(*xs):
         if isinstance(x, torch.Tensor):
             ps.add(x)
             continue
-        for leaf in flat(x).tensors:      # the recorded walk: cheap when x is seen again
+        for leaf in record_of(x).tensors:      # the record: cheap when x is seen again
             if leaf.is_floating_point():
                 ps.add(leaf)
     return ps

@@ -1,25 +1,31 @@
 """``gradient`` and friends: Zygote's semantics on ``torch.autograd.grad``.
 
 Each argument is turned into something torch can differentiate (see
-:class:`_Arg`), the function runs with the train-mode depth raised, and
-``torch.autograd.grad`` computes the result, which is turned back into the
-kind of thing the argument was. Nested calls keep the graph; top-level calls
-do not.
+``_gradient_args``), the function runs inside :class:`~flux_torch.modes.differentiating`
+(Dropout and BatchNorm act as in training), and ``torch.autograd.grad`` computes the
+result, which is turned back into the kind of thing the argument was. Nested calls
+keep the graph; top-level calls do not.
+
+Calls on one model from several threads take turns (the model's lock, ``_locks``),
+and ``requires_grad`` is switched on per call, counted (``_requires_grad``), so
+concurrent calls give what the same calls give one after another.
 """
 from collections import namedtuple
+import contextlib
 import numbers
 
 import torch
 
-from . import _mode
-from ._flat import flat
-from ._functor import fmap, isleaf
-from ._grad_args import STRUCTURES, _alias, _Arg
-from ._grads import Grads
-from ._params import Params
+from ._gradient_args import Arg, alias, is_structure
+from ._locks import lock_for
+from ._requires_grad import switch_off, switch_on
+from .functors import fmap, isleaf
+from .grads import Grads
+from .modes import differentiating
+from .params import Params
+from .record import record_of
 
-__all__ = ["gradient", "withgradient", "pullback", "jacobian", "withjacobian", "hessian",
-           "hessian_reverse", "diaghessian", "ignore_derivatives", "WithGradient"]
+__all__ = ["gradient", "withgradient", "pullback", "ignore_derivatives", "WithGradient"]
 
 WithGradient = namedtuple("WithGradient", ["val", "grad"])
 WithGradient.__doc__ = "The result of :func:`withgradient`: the value ``val`` and the gradient ``grad``."
@@ -27,49 +33,41 @@ WithGradient.__doc__ = "The result of :func:`withgradient`: the value ``val`` an
 
 def _model_gradient(f, x, first):
     """``gradient(f, x)`` for one model argument ``x``: the value of ``f(x)`` and the
-    model-shaped gradient of ``first(f(x))``, on the model's recorded walk.
+    model-shaped gradient of ``first(f(x))``, on the model's record.
 
     This is what ``_run`` and ``_grads_of`` do for a single structure argument, with
     nothing else: a training step calls it every batch.
     """
-    rec = flat(x)
-    tensors = rec.tensors
-    toggled = [t for t in tensors if not t.requires_grad]
-    for t in toggled:
-        t.requires_grad_(True)
-    nested = _mode._depth[0] > 0
-    _mode._depth[0] += 1
-    try:
-        y = f(x)
-        val = _check_scalar(first(y))
-        if val is None or not tensors:
-            gs = (None,) * len(tensors)
-        else:
-            gs = torch.autograd.grad(val, tensors, allow_unused=True,
-                                     create_graph=nested, retain_graph=nested)
-    finally:
-        _mode._depth[0] -= 1
-        for t in toggled:
-            t.requires_grad_(False)
-    return y, rec.mirror(x, gs), nested
+    with lock_for(x):
+        rec = record_of(x)
+        tensors = rec.tensors
+        held = switch_on(tensors)
+        try:
+            with differentiating() as nested:
+                y = f(x)
+                val = _check_scalar(first(y))
+                if val is None or not tensors:
+                    gs = (None,) * len(tensors)
+                else:
+                    gs = torch.autograd.grad(val, tensors, allow_unused=True,
+                                             create_graph=nested, retain_graph=nested)
+        finally:
+            switch_off(held)
+        return y, rec.mirror(x, gs), nested
 
 
 def _tensors_gradient(f, args, first):
     """``gradient(f, *args)`` when every argument is a plain tensor: the value of ``f``
-    and a tuple with each tensor's gradient (None for a bool tensor), as ``_Arg`` gives."""
-    nested = _mode._depth[0] > 0
-    xs = [_alias(a, nested) for a in args]
-    leaves = [x for x in xs if x.requires_grad]
-    _mode._depth[0] += 1
-    try:
+    and a tuple with each tensor's gradient (None for a bool tensor), as ``Arg`` gives."""
+    with differentiating() as nested:
+        xs = [alias(a, nested) for a in args]
+        leaves = [x for x in xs if x.requires_grad]
         y = f(*xs)
-    finally:
-        _mode._depth[0] -= 1
-    val = _check_scalar(first(y))
-    if val is None or not leaves:
-        return y, (None,) * len(xs), nested
-    gs = iter(torch.autograd.grad(val, leaves, allow_unused=True,
-                                  create_graph=nested, retain_graph=nested))
+        val = _check_scalar(first(y))
+        if val is None or not leaves:
+            return y, (None,) * len(xs), nested
+        gs = iter(torch.autograd.grad(val, leaves, allow_unused=True,
+                                      create_graph=nested, retain_graph=nested))
     return y, tuple(next(gs) if x.requires_grad else None for x in xs), nested
 
 
@@ -89,19 +87,29 @@ def _check_scalar(y):
     raise ValueError(f"Output should be scalar; gradients are not defined for output {y!r}")
 
 
+@contextlib.contextmanager
+def _locked(args):
+    """Hold the locks of the model arguments (in a fixed order, so two calls never wait on each other)."""
+    models = sorted({id(a): a for a in args if is_structure(a)}.values(), key=id)
+    with contextlib.ExitStack() as stack:
+        for m in models:
+            stack.enter_context(lock_for(m))
+        yield
+
+
 def _run(f, args, fresh=False):
-    """Call ``f`` on prepared arguments. Returns ``(y, prepared, nested)``; flags are restored by the caller."""
-    nested = _mode._depth[0] > 0
-    prepared = [_Arg(a, nested, fresh) for a in args]
-    _mode._depth[0] += 1
-    try:
-        y = f(*[p.value for p in prepared])
-    except BaseException:
-        for p in prepared:
-            p.restore()
-        raise
-    finally:
-        _mode._depth[0] -= 1
+    """Call ``f`` on prepared arguments inside a gradient region.
+
+    Returns ``(y, prepared, nested)``; the caller restores the arguments (``Arg.restore``).
+    """
+    with differentiating() as nested:
+        prepared = [Arg(a, nested, fresh) for a in args]
+        try:
+            y = f(*[p.value for p in prepared])
+        except BaseException:
+            for p in prepared:
+                p.restore()
+            raise
     return y, prepared, nested
 
 
@@ -133,23 +141,19 @@ def _detached(y, nested):
 
 
 def _implicit(f, ps, grad_value):
-    toggled = [p for p in ps if not p.requires_grad and p.is_leaf]
-    for p in toggled:
-        p.requires_grad_(True)
-    nested = _mode._depth[0] > 0
-    _mode._depth[0] += 1
-    try:
-        y = f()
-        target = _check_scalar(grad_value(y))
-        order = list(ps)
-        if target is None:
-            gs = [None] * len(order)
-        else:
-            gs = torch.autograd.grad(target, order, allow_unused=True, create_graph=nested)
-    finally:
-        _mode._depth[0] -= 1
-        for p in toggled:
-            p.requires_grad_(False)
+    order = list(ps)
+    with lock_for(ps):
+        held = switch_on(order)
+        try:
+            with differentiating() as nested:
+                y = f()
+                target = _check_scalar(grad_value(y))
+                if target is None:
+                    gs = [None] * len(order)
+                else:
+                    gs = torch.autograd.grad(target, order, allow_unused=True, create_graph=nested)
+        finally:
+            switch_off(held)
     return y, Grads({id(p): g for p, g in zip(order, gs)}, ps), nested
 
 
@@ -168,18 +172,19 @@ def gradient(f, *args):
     (tensor([2., 2.]), tensor([-2., -2.]))
     """
     if len(args) == 1:
-        if type(args[0]) in STRUCTURES:        # a model: the training loop's case
+        if is_structure(args[0]):          # a model: the training loop's case
             return (_model_gradient(f, args[0], _same)[1],)
         if isinstance(args[0], Params):
             return _implicit(f, args[0], _same)[1]
     if args and all(type(a) is torch.Tensor for a in args):
         return _tensors_gradient(f, args, _same)[1]
-    y, prepared, nested = _run(f, args)
-    try:
-        return _grads_of(_check_scalar(y), prepared, nested)
-    finally:
-        for p in prepared:
-            p.restore()
+    with _locked(args):
+        y, prepared, nested = _run(f, args)
+        try:
+            return _grads_of(_check_scalar(y), prepared, nested)
+        finally:
+            for p in prepared:
+                p.restore()
 
 
 def withgradient(f, *args):
@@ -193,7 +198,7 @@ def withgradient(f, *args):
     (9.0, (6.0,))
     """
     if len(args) == 1:
-        if type(args[0]) in STRUCTURES:
+        if is_structure(args[0]):
             y, g, nested = _model_gradient(f, args[0], _first)
             return WithGradient(_detached(y, nested), (g,))
         if isinstance(args[0], Params):
@@ -202,12 +207,13 @@ def withgradient(f, *args):
     if args and all(type(a) is torch.Tensor for a in args):
         y, gs, nested = _tensors_gradient(f, args, _first)
         return WithGradient(_detached(y, nested), gs)
-    y, prepared, nested = _run(f, args)
-    try:
-        grads = _grads_of(_check_scalar(_first(y)), prepared, nested)
-    finally:
-        for p in prepared:
-            p.restore()
+    with _locked(args):
+        y, prepared, nested = _run(f, args)
+        try:
+            grads = _grads_of(_check_scalar(_first(y)), prepared, nested)
+        finally:
+            for p in prepared:
+                p.restore()
     return WithGradient(_value(y, nested, _all_numbers(prepared)), grads)
 
 
@@ -245,7 +251,8 @@ def pullback(f, *args):
     """
     if len(args) == 1 and isinstance(args[0], Params):
         return _implicit_pullback(f, args[0])
-    y, prepared, nested = _run(f, args, fresh=True)
+    with _locked(args):
+        y, prepared, nested = _run(f, args, fresh=True)
 
     def back(dy):
         dy = _cotangent(dy, y)
@@ -265,39 +272,28 @@ def _cotangent(dy, y):
 
 
 def _implicit_pullback(f, ps):
-    order = [p for p in ps]
-    fresh = [p for p in order if not p.requires_grad and p.is_leaf]
-    for p in fresh:
-        p.requires_grad_(True)
-    nested = _mode._depth[0] > 0
-    _mode._depth[0] += 1
-    try:
-        y = f()
-    finally:
-        _mode._depth[0] -= 1
-        for p in fresh:
-            p.requires_grad_(False)
+    order = list(ps)
+    with lock_for(ps):
+        held = switch_on(order)
+        try:
+            with differentiating() as nested:
+                y = f()
+        finally:
+            switch_off(held)
 
     def back(dy):
         dy = _cotangent(dy, y)
         if dy is None:
             return Grads({id(p): None for p in order}, ps)
-        for p in fresh:
-            p.requires_grad_(True)
+        held = switch_on(order)       # the flags are checked when the gradient is taken
         try:
             gs = torch.autograd.grad(y, order, dy, allow_unused=True, retain_graph=True,
                                      create_graph=nested)
         finally:
-            for p in fresh:
-                p.requires_grad_(False)
+            switch_off(held)
         return Grads({id(p): g for p, g in zip(order, gs)}, ps)
 
     return _detached(y, nested), back
-
-
-# The Jacobian family lives in its own module; it is imported here so that
-# ``from flux_torch._grad import jacobian, hessian`` keeps working.
-from ._jacobian import diaghessian, hessian, hessian_reverse, jacobian, withjacobian  # noqa: E402
 
 
 def ignore_derivatives(f):

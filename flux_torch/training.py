@@ -2,13 +2,14 @@
 import sys
 import warnings
 
-from ._functor import fleaves
-from ._grad import withgradient
-from ._params import Params
-from .optimise.state import check_rule, is_rule, leaves, setup
+from ._locks import lock_for
+from .functors import fleaves
+from .gradient import withgradient
+from .params import Params
+from .optimise.tree import check_rule, is_rule, leaves, setup
 from .optimise.update import _is_state, update_
-from .compile import CompiledStep
-from .train_step import TrainStep, check_finite, step_for
+from .compile import CompiledTrainStep
+from .trainstep import TrainStep, check_finite, step_for
 
 __all__ = ["train_"]
 
@@ -67,19 +68,24 @@ def train_(loss, model, data, opt, cb=None, *, progress=None, compile=False):
             opt = _rule_to_state(model, opt)
         elif isinstance(opt, type):
             check_rule(opt, "train_")
-        # the explicit style steps on the recorded walk, with a step kept for the next epoch
-        step = step_for(loss, model, opt, CompiledStep if compile else TrainStep).step
+        # the explicit style steps on the model's record, with a step kept for the next epoch
+        kind = CompiledTrainStep if compile else TrainStep
+
+        def step(args, i):
+            step_for(model, opt, kind).step(loss, model, args, i)
 
     callbacks = _callbacks(cb)
-    for i, d in enumerate(_progress(data, progress)):
-        step(tuple(d) if isinstance(d, (tuple, list)) else (d,), i)
-        for f in callbacks:
-            f()
+    with lock_for(model):      # calls on one model from several threads take turns
+        for i, d in enumerate(_progress(data, progress)):
+            step(tuple(d) if isinstance(d, (tuple, list)) else (d,), i)
+            for f in callbacks:
+                f()
 
 
 def _rule_to_state(model, rule):
     state = setup(rule, model)
-    kept = (x for leaf in leaves(state, "train_") for x in fleaves(leaf.state) if x is not None)
+    kept = (x for leaf in leaves(state, "train_") for x in fleaves(leaf.state)
+            if x is not None and not (type(x) is tuple and not x))
     if any(True for _ in kept):    # the rule keeps something beyond () or None
         name = type(rule).__name__
         warnings.warn(f"train_: the rule {name} has state which will be discarded after train_ "

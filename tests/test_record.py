@@ -1,4 +1,4 @@
-"""The recorded walk (``_flat``) and its compiled replay, against fmapstructure and the loops."""
+"""The record (``record.py``) and its generated replays (``_codegen.py``), against fmapstructure and the loops."""
 from collections import namedtuple
 from dataclasses import dataclass
 
@@ -7,8 +7,9 @@ import torch
 from torch import nn
 
 from flux_torch import Chain, Dense, fmapstructure, gradient, relu
-from flux_torch._flat import _COMPILE_AFTER, Flat, flat
-from flux_torch._flat_compile import compile_fits, compile_mirror
+from flux_torch import _codegen
+from flux_torch.functors.nodes import VERSION
+from flux_torch.record import _COMPILE_AFTER, Record, record_of as flat
 from flux_torch.losses import mse
 
 Pair = namedtuple("Pair", ["a", "b"])
@@ -33,39 +34,40 @@ def _models():
 
 @pytest.mark.parametrize("model", list(_models()))
 def test_compiled_mirror_matches_fmapstructure(model):
-    rec = Flat(model)
+    rec = Record(model)
     grads = [torch.full_like(t, float(i + 1)) for i, t in enumerate(rec.tensors)]
     by_id = {id(t): g for t, g in zip(rec.tensors, grads)}
-    want = fmapstructure(lambda x: by_id.get(id(x)), model, plain=True)
-    got = compile_mirror(rec)(model, grads)
-    replayed = rec.replay_mirror(model, by_id)
-    plain = fmapstructure(lambda x: x, got, plain=True)
-    assert _same(plain, want)
-    assert _same(fmapstructure(lambda x: x, replayed, plain=True), want)
+    want = fmapstructure(lambda x: by_id.get(id(x)), model)
+    fn = _codegen.mirror(rec, model)
+    got = fn(model, grads)
+    replayed = rec.replay_mirror(model, grads)
+    assert _same(fmapstructure(lambda x: x, got), want)
+    assert _same(fmapstructure(lambda x: x, replayed), want)
     assert type(got) is type(replayed)
+    assert "def mirror(v0, g):" in fn.__source__
 
 
 @pytest.mark.parametrize("model", list(_models()))
 def test_compiled_fits_notices_what_the_loop_notices(model):
-    rec = Flat(model)
-    fits = compile_fits(rec)
+    rec = Record(model)
+    fits = _codegen.fits(rec, model)
     assert fits(model) and rec.replay_fits(model)
     assert not fits(_other(model)) and not rec.replay_fits(_other(model))
 
 
 def test_compiled_fits_after_changes():
     m = Chain(Dense(3, 4, relu), Dense(4, 2))
-    rec = Flat(m)
-    fits = compile_fits(rec)
+    rec = Record(m)
+    fits = _codegen.fits(rec, m)
     m.layers[0].weight = torch.randn(4, 3)          # a replaced tensor
-    assert not fits(m) and not rec.replay_fits(m)
-    rec = Flat(m)
-    fits = compile_fits(rec)
+    assert not fits(m) and not rec.replay_fits(m) and not rec.fits(m)
+    rec = Record(m)
+    fits = _codegen.fits(rec, m)
     m.layers[1].extra = torch.randn(1)               # an added attribute
-    assert not fits(m) and not rec.replay_fits(m)
+    assert not fits(m) and not rec.replay_fits(m) and not rec.fits(m)
     d = {"a": torch.ones(1), "n": 3}
-    rec = Flat(d)
-    fits = compile_fits(rec)
+    rec = Record(d)
+    fits = _codegen.fits(rec, d)
     d["n"] = 3.0                                     # an equal scalar still fits, as in the loop
     assert fits(d) == rec.replay_fits(d) is True
     d["n"] = 4
@@ -79,6 +81,7 @@ def test_gradient_is_the_same_before_and_after_the_record_compiles():
     x, y = torch.randn(5, 3), torch.randn(5, 2)
     first = gradient(lambda m: mse(m(x), y), m)[0]
     for _ in range(_COMPILE_AFTER + 1):
+        VERSION[0] += 1                 # a write elsewhere: the record replays its steps
         later = gradient(lambda m: mse(m(x), y), m)[0]
     assert flat(m)._fits is not None and flat(m)._mirror is not None
     for a, b in zip(first.layers, later.layers):
@@ -109,22 +112,47 @@ def _same(a, b):
 
 
 @pytest.mark.parametrize("model", list(_models()))
-def test_compiled_read_matches_the_plan_loop(model):
-    from flux_torch._flat_compile import compile_read
-    from flux_torch.optimise import Descent, setup
-    from flux_torch.optimise.plan import plan_for
-    plan = plan_for(setup(Descent(0.1), model), model)
-    slots = [it[1] for it in plan.items if it[1] >= 0]
-    rec = plan.flat
+def test_generated_read_matches_the_loop(model):
+    rec = Record(model)
+    slots = [s for ss in rec.tensor_slots for s in ss]
     grads = [torch.full_like(t, float(i + 1)) for i, t in enumerate(rec.tensors)]
     grads[0] = None                                  # a missing gradient reads as None
-    g = rec.replay_mirror(model, {id(t): x for t, x in zip(rec.tensors, grads)})
-    vals = plan.read(g)
-    got = compile_read(rec, slots)(g)
-    assert len(got) == len(slots)
-    for s, v in zip(slots, got):
-        assert v is vals[s]
-    assert compile_read(rec, slots)(None) == [None] * len(slots)
+    g = rec.replay_mirror(model, grads)
+    want = rec.replay_read(g, slots)
+    fn = _codegen.read(rec, None, slots)
+    got = fn(g)
+    assert len(got) == len(slots) == len(want)
+    for a, b in zip(got, want):
+        assert a is b
+    assert all(a is b for a, b in zip(want, [x for x, ss in zip(grads, rec.tensor_slots) for _ in ss]))
+    assert fn(None) == [None] * len(slots)
+
+
+def test_a_watched_model_fits_at_once_and_notices_a_write():
+    """Every node of a Chain of Dense is a tuple or a @functor class, whose attribute writes
+    bump the version: an unchanged version is a fit without replaying (oracle: replay_fits)."""
+    m = Chain(Dense(3, 4, relu), Dense(4, 2))
+    rec = flat(m)
+    assert rec.watched and flat(m) is rec
+    v = VERSION[0]
+    m.layers[0].bias = torch.zeros(4)
+    assert VERSION[0] > v and not rec.fits(m) and not rec.replay_fits(m)
+    rec2 = flat(m)
+    assert rec2 is not rec and rec2.fits(m)
+    assert not flat(Chain([Dense(1, 1)])).watched     # a list inside: replayed each time
+
+
+def test_the_record_dies_with_the_model():
+    import gc
+    import weakref
+    from flux_torch import record
+    m = Chain(Dense(3, 4), Dense(4, 2))
+    flat(m)
+    key, ref = id(m), weakref.ref(m)
+    assert key in record._records
+    del m
+    gc.collect()
+    assert ref() is None and key not in record._records
 
 
 def test_a_recurrent_state_does_not_make_the_record_stale():
@@ -145,7 +173,7 @@ def test_a_recurrent_state_does_not_make_the_record_stale():
     reset_(m)
     g = gradient(lambda m: mse(m(x), y), m)[0]
     assert g.layers[0].state is None
-    ps = rec.tensors
+    ps = flat(m).tensors
     for p in ps:
         p.requires_grad_(True)
     reset_(m)

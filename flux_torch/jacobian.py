@@ -4,10 +4,10 @@ element at a time, as Zygote's reverse-mode Jacobian is."""
 import numpy as np
 import torch
 
-from ._grad import WithGradient, _run, gradient, pullback
-from ._grad_args import _is_number
-from ._grads import Grads
-from ._params import Params
+from .gradient import WithGradient, _run, gradient, pullback
+from ._gradient_args import is_number
+from .grads import Grads
+from .params import Params
 
 __all__ = ["jacobian", "withjacobian", "hessian", "hessian_reverse", "diaghessian"]
 
@@ -17,7 +17,7 @@ def _vec(y, fname):
         if y.is_complex():
             raise ValueError(f"{fname} does not accept complex output")
         return y.reshape(-1)
-    if _is_number(y):
+    if is_number(y):
         return torch.tensor([float(y)], dtype=torch.float64)
     raise TypeError(f"{fname} expected a function which returns a tensor, or a number, "
                     f"but got {type(y).__name__}")
@@ -102,7 +102,7 @@ def hessian(f, x):
             [1., 0.]])
     """
     h = jacobian(lambda z: gradient(f, z)[0], x)[0]
-    if _is_number(x):
+    if is_number(x):
         return h.reshape(()).item()
     return h
 
@@ -129,14 +129,14 @@ def diaghessian(f, *args):
     """
     out = []
     for n, x in enumerate(args):
-        if not (_is_number(x) or isinstance(x, (torch.Tensor, np.ndarray, list, range))):
+        if not (is_number(x) or isinstance(x, (torch.Tensor, np.ndarray, list, range))):
             out.append(None)
             continue
 
         def grad_n(z, n=n):        # Zygote: gradient(f, spliced args...)[n]
             return gradient(f, *args[:n], z, *args[n + 1:])[n]
         h = jacobian(grad_n, x)[0]
-        if _is_number(x):
+        if is_number(x):
             out.append(h.reshape(()).item())
             continue
         d = torch.as_tensor(h).diagonal()

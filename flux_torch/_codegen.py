@@ -1,0 +1,143 @@
+"""A :class:`~flux_torch.record.Record` written out as straight-line Python, for the hot path.
+
+A model trained for thousands of steps replays the same record every step, so once a
+record has been replayed a few times its replays become one Python function each (as
+``dataclasses`` writes ``__init__``): for a ``Chain`` of two ``Dense``, ``fits`` becomes
+``v1 = v0.layers; if v1 is not o1: return False; v2 = v1[0]; ...``. Each function computes
+exactly what the record's loops compute; its source is attached as ``fn.__source__`` and
+registered with ``linecache``, so a traceback through it shows the line.
+"""
+import itertools
+import linecache
+
+from .functors.nodes import MODULE, OBJECT, SCALARS, ObjectNode
+
+__all__ = ["fits", "mirror", "read"]
+
+_counter = itertools.count()
+
+
+def _define(name, lines, env):
+    source = "\n".join(lines) + "\n"
+    filename = f"<flux_torch {name} {next(_counter)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), env)
+    fn = env[name]
+    fn.__source__ = source
+    fn.__del_hook__ = _Forget(filename)     # the linecache entry goes with the function
+    return fn
+
+
+class _Forget:
+    __slots__ = ("filename",)
+
+    def __init__(self, filename):
+        self.filename = filename
+
+    def __del__(self):
+        linecache.cache.pop(self.filename, None)
+
+
+def _access(rec, parent_value, j, src, env, for_tree=False):
+    """The expression that reads slot ``j``'s child from the variable ``src``."""
+    parent, key, node = rec.steps[j - 1]
+    kind = node.code(key)[0]
+    if kind == "module" and not for_tree:
+        for table in ("_parameters", "_buffers", "_modules"):
+            if key in getattr(parent_value, table):
+                env[f"k{j}"] = key
+                return f"{src}.{table}[k{j}]"
+    if kind == "attr" and isinstance(key, str) and key.isidentifier() and not key.startswith("__"):
+        return f"{src}.{key}"
+    env[f"k{j}"] = key
+    if kind == "attr":
+        return f"getattr({src}, k{j})"
+    return f"{src}[k{j}]"
+
+
+def _value_at(rec, root, slot):
+    return root if slot == 0 else rec.objs[slot]
+
+
+def fits(rec, root):
+    """``fits(root)`` for the record ``rec``: :meth:`Record.replay_fits` as one function."""
+    env = {"S": SCALARS}
+    lines = ["def fits(v0):", "    try:"]
+    for j, (parent, _, _) in enumerate(rec.steps, 1):
+        lines.append(f"        v{j} = {_access(rec, _value_at(rec, root, parent), j, f'v{parent}', env)}")
+        if j in rec.loose:
+            continue            # a non-trainable part may change freely
+        old = rec.objs[j]
+        env[f"o{j}"] = old
+        if type(old) in SCALARS:
+            lines.append(f"        if v{j} is not o{j} and not (type(v{j}) in S and v{j} == o{j}): return False")
+        else:
+            lines.append(f"        if v{j} is not o{j}: return False")
+    for slot, kind, n in rec.sizes:
+        src = f"v{slot}"
+        size = {"module": f"len({src}._parameters) + len({src}._buffers) + len({src}._modules)",
+                "dict": f"len({src}.__dict__)"}.get(kind, f"len({src})")
+        lines.append(f"        if {size} != {n}: return False")
+    lines += ["        pass", "    except (LookupError, AttributeError, TypeError):", "        return False",
+              "    return True"]
+    return _define("fits", lines, env)
+
+
+def mirror(rec, root):
+    """``mirror(root, g)`` for ``rec``, ``g`` in the order of ``rec.tensors``: :meth:`Record.mirror`
+    as one function."""
+    env = {"new": object.__new__}
+    lines = ["def mirror(v0, g):"]
+    value = {}
+    for i, slots in enumerate(rec.tensor_slots):
+        for j in slots:
+            value[j] = f"g[{i}]"
+    built = {}
+    for slot, node, kids in rec.nodes:
+        c = rec.canon[slot]
+        if c in built:
+            value[slot] = built[c]
+            continue
+        got = ", ".join(value.get(k, "None") for k in kids) + ("," if len(kids) == 1 else "")
+        template = _value_at(rec, root, slot)
+        name = f"n{slot}"
+        if node is MODULE or type(template) is dict:
+            keys = node.parts(template)[0]
+            env[f"d{slot}"] = keys
+            lines.append(f"    {name} = dict(zip(d{slot}, ({got})))")
+        elif type(template) is tuple:
+            lines.append(f"    {name} = ({got})")
+        elif type(template) is list:
+            lines.append(f"    {name} = [{got}]")
+        elif (node is OBJECT or isinstance(node, ObjectNode) and node.fields is None) and hasattr(template, "__dict__"):
+            env[f"c{slot}"], env[f"f{slot}"] = type(template), tuple(template.__dict__)
+            lines.append(f"    {name} = new(c{slot})")
+            lines.append(f"    {name}.__dict__.update(zip(f{slot}, ({got})))")
+        else:           # the node's own rebuild, with the model's node as template
+            env[f"b{slot}"] = node.rebuild
+            if slot:
+                env[f"t{slot}"] = template
+            lines.append(f"    {name} = b{slot}({'v0' if slot == 0 else f't{slot}'}, ({got}))")
+        value[slot] = built[c] = name
+    lines.append(f"    return {value.get(0, 'None')}")
+    return _define("mirror", lines, env)
+
+
+def read(rec, root, slots):
+    """``read(tree)``: the values at ``slots`` of a tree shaped like ``rec``'s model (``None``
+    below a ``None``), as one function. A node of another kind than the model's (a dict
+    for a layer, say) raises, and the record reads it the general way."""
+    env = {}
+    need, todo = set(), list(slots)
+    while todo:                       # the slots on the way to each wanted one
+        s = todo.pop()
+        if s and s not in need:
+            need.add(s)
+            todo.append(rec.steps[s - 1][0])
+    lines = ["def read(v0):"]
+    for j in sorted(need):
+        parent = rec.steps[j - 1][0]
+        access = _access(rec, _value_at(rec, root, parent), j, f"v{parent}", env, for_tree=True)
+        lines.append(f"    v{j} = None if v{parent} is None else {access}")
+    lines.append(f"    return [{', '.join(f'v{s}' for s in slots)}{',' if len(slots) == 1 else ''}]")
+    return _define("read", lines, env)

@@ -1,0 +1,205 @@
+"""Opting classes in and taking nodes apart: ``functor``, ``layer``, ``leaf``, ``children``, ``isleaf``.
+
+``@functor`` (``Flux.@functor``) and ``@layer`` (``Flux.@layer``) register a class
+with the node registry (``nodes.py``): its children are its attributes in
+definition order, or the fields named. Since Functors v0.5 every plain class is
+walked anyway; the decorators choose fields and trainable parts, register the
+class with torch's pytrees (so ``torch.func`` and ``torch.compile`` see through it)
+and give it value equality (Julia's ``==`` on structs: same type, fields identical).
+"""
+import dataclasses
+import inspect
+
+from .nodes import OBJECT, ObjectNode, lookup, node_of, register_leaf, register_node, watch
+
+__all__ = ["functor", "layer", "leaf", "isleaf", "isfunctor", "children", "rebuild", "trainable"]
+
+
+def functor(cls=None, *fields, trainable=None):
+    """Opt a class into the traversal (``Flux.@functor``), or take an object apart (``Functors.functor``).
+
+    As a decorator, ``@functor`` makes every attribute of an instance a child, in
+    definition order; ``@functor("W")`` (``Flux.@functor Affine (W,)``) only those named.
+    Rebuilding never calls ``__init__``.
+
+    Called on an object, ``functor(x)`` gives ``(children, re)``: a dict of the children
+    and a function that rebuilds ``x`` from new children (a dict by key, or a sequence in
+    order). ``functor(T, y)`` reads the children of a ``T`` from ``y``, an object or dict
+    standing in for one.
+
+    >>> @functor
+    ... class Affine:
+    ...     def __init__(self, W, b):
+    ...         self.W, self.b = W, b
+    ...     def __call__(self, x):
+    ...         return x @ self.W.T + self.b
+    >>> a = Affine(torch.ones(2, 3), torch.zeros(2))
+    >>> [tuple(p.shape) for p in fleaves(a)]
+    [(2, 3), (2,)]
+    >>> kids, re = functor(Affine(1, 2))
+    >>> kids, re({"W": 10, "b": 20}).W
+    ({'W': 1, 'b': 2}, 10)
+    """
+    if isinstance(cls, str):
+        names = (cls,) + fields
+        return lambda c: functor(c, *names, trainable=trainable)
+    if cls is None:
+        return lambda c: functor(c, *fields, trainable=trainable)
+    if not isinstance(cls, type):
+        if fields:
+            raise TypeError(f"functor({cls!r}, ...): to take an object apart call functor(x) or "
+                            "functor(T, x); to opt a class in, use @functor above its definition")
+        return _take_apart(type(cls), cls, cls)
+    if len(fields) == 1 and not isinstance(fields[0], str):
+        return _take_apart(cls, fields[0], None)
+    return _register(cls, fields, trainable)
+
+
+def _register(cls, fields, trainable):
+    for name in fields:
+        if not isinstance(name, str):
+            raise TypeError(f"functor({cls.__name__}, ...) expects field names as strings, "
+                            f"but got {name!r}")
+    if trainable is not None:
+        trainable = tuple((trainable,) if isinstance(trainable, str) else trainable)
+    register_node(cls, ObjectNode(tuple(fields) or None, trainable), replace=True)
+    watch(cls)
+    from .. import _pytree
+    _pytree.register(cls)
+    return cls
+
+
+def _field_names(cls, y):
+    """The fields a ``cls`` has, for ``functor(cls, y)``: those registered, a dataclass's,
+    the parameters of ``__init__``, or else the keys of ``y``."""
+    node = node_of(cls)
+    if isinstance(node, ObjectNode) and node.fields is not None:
+        return node.fields
+    if dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    try:
+        params = inspect.signature(cls.__init__).parameters
+        names = tuple(p.name for p in list(params.values())[1:]
+                      if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    except (TypeError, ValueError):
+        names = ()
+    if names:
+        return names
+    return tuple(y) if isinstance(y, dict) else tuple(vars(y))
+
+
+def _take_apart(cls, y, template):
+    node = node_of(cls)
+    if node is None:
+        return {}, lambda _: y
+    if template is not None:
+        keys, vals = node.parts(y)
+    else:
+        keys = _field_names(cls, y) if node is OBJECT or isinstance(node, ObjectNode) else node.parts(y)[0]
+        vals = tuple(lookup(y, k) for k in keys)
+    kids = dict(zip(keys, vals))
+
+    def re(new):
+        values = tuple(new[k] for k in keys) if isinstance(new, dict) else tuple(new)
+        if template is not None:
+            return node.rebuild(template, values)
+        obj = object.__new__(cls)
+        extra = y if isinstance(y, dict) else getattr(y, "__dict__", {})
+        obj.__dict__.update(extra)
+        obj.__dict__.update(zip(keys, values))
+        return obj
+    return kids, re
+
+
+def layer(cls=None, *fields, trainable=None):
+    """``Flux.@layer``: :func:`functor` with ``trainable=`` naming the trainable fields.
+
+    >>> @layer(trainable=("W",))
+    ... class Scale2:
+    ...     def __init__(self, W, shift):
+    ...         self.W, self.shift = W, shift
+    >>> s = Scale2(torch.ones(2), torch.zeros(2))
+    >>> list(trainable(s))
+    ['W']
+    """
+    return functor(cls, *fields, trainable=trainable)
+
+
+def leaf(cls):
+    """Make a class a leaf, never walked into (``Functors.@leaf``); use as a decorator.
+
+    >>> @leaf
+    ... class Config:
+    ...     def __init__(self):
+    ...         self.size = 3
+    >>> isleaf(Config())
+    True
+    """
+    return register_leaf(cls)
+
+
+def isfunctor(x):
+    """True when ``x`` is a node the traversal walks into.
+
+    >>> isfunctor((1, 2)), isfunctor(torch.zeros(2))
+    (True, False)
+    """
+    return node_of(type(x)) is not None
+
+
+def isleaf(x):
+    """True when ``x`` has no children (``Functors.isleaf``): tensors, numbers, functions, the
+    empty tuple, an object with no attributes.
+
+    >>> isleaf(torch.zeros(2)), isleaf([torch.zeros(2)]), isleaf(())
+    (True, False, True)
+    """
+    t = type(x)
+    node = node_of(t)
+    if node is None:
+        return True
+    if t is tuple:
+        return not x
+    return node is OBJECT and not x.__dict__
+
+
+def children(x):
+    """The children of ``x`` as a dict ``{key: child}`` (empty for a leaf).
+
+    >>> children((10, 20))
+    {0: 10, 1: 20}
+    """
+    node = node_of(type(x))
+    if node is None:
+        return {}
+    return dict(zip(*node.parts(x)))
+
+
+def rebuild(x, values):
+    """Rebuild ``x`` with new children ``values`` (in the order of :func:`children`).
+
+    >>> rebuild([1, 2], (3, 4))
+    [3, 4]
+    """
+    node = node_of(type(x))
+    if node is None:
+        raise TypeError(f"rebuild: {type(x).__name__} is a leaf, it has no children to replace")
+    return node.rebuild(x, tuple(values))
+
+
+def trainable(x):
+    """The trainable children of ``x`` as a dict (``Flux.trainable``).
+
+    A class picks its subset with a ``trainable(self)`` method or ``@layer(trainable=...)``;
+    for an ``nn.Module`` buffers are not trainable.
+
+    >>> trainable({"a": 1, "b": 2})
+    {'a': 1, 'b': 2}
+    """
+    node = node_of(type(x))
+    if node is None:
+        return {}
+    kids = dict(zip(*node.parts(x)))
+    names = node.trainable(x)
+    return kids if names is None else {k: kids[k] for k in names}
+

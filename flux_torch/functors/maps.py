@@ -1,0 +1,211 @@
+"""The maps over a model, each a composition of walks (Functors.jl's ``maps.jl``).
+
+``fmap(f, x)`` is ``execute(CachedWalk(ExcludeWalk(DefaultWalk(), f, isleaf)), x)``:
+``f`` at every leaf, every node rebuilt in its own type, a tensor or layer met
+twice mapped once. ``fmapstructure`` gives plain containers instead, ``fcollect`` and
+``fleaves`` collect nodes and leaves. The common case (the default walk and
+``exclude``) runs as one fused loop with exactly the result of the composed walks:
+it is what ``gpu``, ``state`` and ``setup`` pay.
+"""
+import torch
+
+from .functor import isleaf
+from .keypath import KeyPath, child_path
+from .nodes import OBJECT, node_of
+from .walks import (_IN_PROGRESS, CachedWalk, CachedWalkWithPath, CollectWalk, DefaultWalk,
+                    DefaultWalkWithPath, ExcludeWalk, ExcludeWalkWithKeyPath, FlattenWalk, NoKeyword,
+                    StructuralWalk, StructuralWalkWithPath, cycle_error, execute, others, shape,
+                    usecache)
+
+__all__ = ["fmap", "fmap_with_path", "fmapstructure", "fmapstructure_with_path", "fcollect", "fleaves",
+           "modules"]
+
+_FRESH = object()     # "cache not given": a fresh one per call
+
+
+def _cache_of(cache):
+    if cache is None or cache is False:      # Functors: cache = nothing turns it off
+        return None
+    return {} if cache is _FRESH else cache
+
+
+def fmap(f, x, *ys, exclude=None, walk=None, cache=_FRESH, prune=NoKeyword):
+    """Apply ``f`` to every leaf of ``x`` (and the matching leaves of ``ys``) and rebuild (``Functors.fmap``).
+
+    Every node is rebuilt in its own type without calling ``__init__``. A tensor or layer
+    met twice is mapped once, so tied weights stay tied; ``cache=None`` maps each
+    occurrence on its own, ``prune=v`` puts ``v`` at every later occurrence.
+    ``exclude(node)`` replaces :func:`isleaf` as the test of where ``f`` applies (a node
+    it picks gets ``f``; a leaf it does not is kept as it is). ``walk`` replaces
+    :class:`DefaultWalk`. The trees ``ys`` are read at the keys of ``x``: a missing key is
+    an error, and ``None`` in place of a whole branch gives ``None`` to every leaf below.
+
+    >>> w = torch.ones(2)
+    >>> out = fmap(lambda t: t * 2 if isinstance(t, torch.Tensor) else t, (w, w, "tag"))
+    >>> out[0] is out[1], out[2]
+    (True, 'tag')
+    >>> fmap(lambda a, b: a + b, {"x": [1, 2], "y": 3}, {"x": [4, 5], "y": 6})
+    {'x': [5, 7], 'y': 9}
+    """
+    if walk is None and exclude is None:
+        return _fused(f, x, ys, _cache_of(cache), prune, None)
+    composed = ExcludeWalk(DefaultWalk() if walk is None else walk, f, isleaf if exclude is None else exclude)
+    cache = _cache_of(cache)
+    if cache is not None:
+        composed = CachedWalk(composed, prune, cache)
+    return execute(composed, x, *ys)
+
+
+def fmapstructure(f, x, *ys, keep_types=False, exclude=None, cache=_FRESH, prune=NoKeyword):
+    """Like :func:`fmap`, but the result is made of plain containers (``Functors.fmapstructure``):
+    lists and tuples stay lists and tuples, layers, dicts, ``nn.Module``, dataclasses and
+    namedtuples become dicts of their children.
+
+    ``keep_types=True`` keeps each node's own type instead, except ``nn.Module``, which
+    becomes a dict: the shape of a gradient or of an optimiser state.
+
+    >>> fmapstructure(lambda v: tuple(v.shape) if isinstance(v, torch.Tensor) else (), Dense(2, 3))
+    {'weight': (3, 2), 'bias': (3,), 'σ': ()}
+    >>> sorted(fmapstructure(lambda t: tuple(t.shape), torch.nn.Linear(2, 1)))
+    ['bias', 'weight']
+    """
+    if exclude is None:
+        return _fused(f, x, ys, _cache_of(cache), prune, keep_types)
+    composed = ExcludeWalk(StructuralWalk(keep_types), f, exclude)
+    cache = _cache_of(cache)
+    if cache is not None:
+        composed = CachedWalk(composed, prune, cache)
+    return execute(composed, x, *ys)
+
+
+def fmap_with_path(f, x, *ys, exclude=None, walk=None, cache=_FRESH, prune=NoKeyword):
+    """Like :func:`fmap`, with ``f(kp, leaf, *ys_leaves)`` given the leaf's :class:`KeyPath`
+    (``Functors.fmap_with_path``); ``exclude(kp, node)`` likewise; ``walk`` takes
+    ``(recurse, kp, x, *ys)``.
+
+    >>> x = ([1, 2, 3], 4, {"a": 5, "b": {"A": 6, "B": 7}, "c": {"C": 8, "D": 9}})
+    >>> fmap_with_path(lambda kp, v: None if isinstance(v, dict) else v ** 2, x,
+    ...                exclude=lambda kp, v: kp == (2, "c") or isleaf(v))
+    ([1, 4, 9], 16, {'a': 25, 'b': {'A': 36, 'B': 49}, 'c': None})
+    >>> fmap_with_path(lambda kp, v: kp, {"w": [0, 0]})
+    {'w': [KeyPath('w', 0), KeyPath('w', 1)]}
+    """
+    return _with_path(DefaultWalkWithPath() if walk is None else walk, f, x, ys, exclude, cache, prune)
+
+
+def fmapstructure_with_path(f, x, *ys, keep_types=False, exclude=None, cache=_FRESH, prune=NoKeyword):
+    """:func:`fmap_with_path` with the plain result of :func:`fmapstructure`
+    (``Functors.fmapstructure_with_path``).
+
+    >>> fmapstructure_with_path(lambda kp, t: kp, {"lin": torch.nn.Linear(1, 1)})
+    {'lin': {'weight': KeyPath('lin', 'weight'), 'bias': KeyPath('lin', 'bias')}}
+    """
+    return _with_path(StructuralWalkWithPath(keep_types), f, x, ys, exclude, cache, prune)
+
+
+def _with_path(walk, f, x, ys, exclude, cache, prune):
+    composed = ExcludeWalkWithKeyPath(walk, f, _leaf_at if exclude is None else exclude)
+    cache = _cache_of(cache)
+    if cache is not None:
+        composed = CachedWalkWithPath(composed, prune, cache)
+    return execute(composed, KeyPath(), x, *ys)
+
+
+def _leaf_at(kp, x):
+    return isleaf(x)
+
+
+def _fused(f, x, ys, cache, prune, structural):
+    """``CachedWalk(ExcludeWalk(DefaultWalk() or StructuralWalk(keep_types), f, isleaf), prune, cache)``
+    as one recursive function (``structural`` is None for the default walk, else ``keep_types``)."""
+    run = _fused_run(f, cache, prune, structural)
+    try:
+        return run(x, ys)
+    except BaseException:
+        if cache:      # a later walk with the same cache must not see half-done entries
+            for k in [k for k, v in cache.items() if v[1] is _IN_PROGRESS]:
+                del cache[k]
+        raise
+
+
+def _fused_run(f, cache, prune, structural):
+    get = None if cache is None else cache.get
+    pruning = prune is not NoKeyword
+
+    def run(x, ys):
+        t = type(x)
+        cached = get is not None and usecache(x)
+        if cached:
+            hit = get(id(x))
+            if hit is not None:
+                if hit[1] is _IN_PROGRESS:
+                    raise cycle_error(x)
+                return prune if pruning else hit[1]
+            cache[id(x)] = (x, _IN_PROGRESS)
+        node = node_of(t)
+        if node is None or (t is tuple and not x) or (node is OBJECT and not x.__dict__):
+            out = f(x, *ys)
+        else:
+            keys, kids = node.parts(x)
+            if ys:
+                yk = others(node, x, keys, ys)
+                new = tuple([run(v, tuple(c[i] for c in yk)) for i, v in enumerate(kids)])
+            else:
+                new = tuple([run(v, ()) for v in kids])
+            out = node.rebuild(x, new) if structural is None else shape(node, x, keys, new, structural)
+        if cached:
+            cache[id(x)] = (x, out)
+        return out
+    return run
+
+
+def fcollect(x, exclude=None, trainable_only=False):
+    """Every node and leaf of ``x``, ``x`` first, depth first; a mutable object once (``Functors.fcollect``).
+
+    Where ``exclude(node)`` is true, the node and what is below it are left out.
+
+    >>> w = torch.zeros(1)
+    >>> len(fcollect([w, (w, 3)]))
+    4
+    """
+    walk = CollectWalk(trainable_only)
+    execute(walk if exclude is None else ExcludeWalk(walk, lambda v: walk.output, exclude), x)
+    return walk.output
+
+
+def fleaves(x, exclude=None, trainable_only=False):
+    """The leaves of ``x`` in walk order, a mutable object once (``Functors.fleaves``).
+
+    ``exclude(node)`` replaces :func:`isleaf` as the test of what is a leaf;
+    ``trainable_only`` walks only trainable children.
+
+    >>> w = torch.zeros(1)
+    >>> len(fleaves({"a": w, "b": [w, 2.0]}))
+    2
+    >>> fleaves((1, (2, 3), {"a": 4}), exclude=lambda v: isleaf(v) or isinstance(v, dict))
+    [1, 2, 3, {'a': 4}]
+    """
+    walk = FlattenWalk(trainable_only)
+    return execute(ExcludeWalk(walk, lambda v: [v], isleaf if exclude is None else exclude), x)
+
+
+def _leaflike(x):
+    """Leaves, and tuples of numbers or of tensors (a Conv's stride, an LSTM cell's state)."""
+    if isleaf(x):
+        return True
+    if type(x) is tuple:
+        return all(isinstance(v, (int, float, complex)) for v in x) or all(
+            isinstance(v, torch.Tensor) for v in x)
+    return False
+
+
+def modules(x):
+    """All the non-leaf nodes (layers, containers) inside ``x``, ``x`` first (``Flux.modules``).
+
+    Tuples of numbers or of tensors count as leaves, as in Flux.
+
+    >>> [type(m).__name__ for m in modules([(1, 2), ("a", [3])])]
+    ['list', 'tuple', 'list']
+    """
+    return fcollect(x, exclude=_leaflike)
+
