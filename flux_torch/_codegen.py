@@ -10,9 +10,9 @@ registered with ``linecache``, so a traceback through it shows the line.
 import itertools
 import linecache
 
-from .functors.nodes import MODULE, OBJECT, SCALARS, ObjectNode
+from .functors.nodes import MODULE, OBJECT, SCALARS, ObjectNode, node_of
 
-__all__ = ["fits", "mirror", "read"]
+__all__ = ["fits", "mirror", "read", "mapper"]
 
 _counter = itertools.count()
 
@@ -70,7 +70,7 @@ def fits(rec, root):
         old = rec.objs[j]
         env[f"o{j}"] = old
         if type(old) in SCALARS:
-            lines.append(f"        if v{j} is not o{j} and not (type(v{j}) in S and v{j} == o{j}): return False")
+            lines.append(f"        if v{j} is not o{j} and not (type(v{j}) is type(o{j}) and v{j} == o{j}): return False")
         else:
             lines.append(f"        if v{j} is not o{j}: return False")
     for slot, kind, n in rec.sizes:
@@ -141,3 +141,83 @@ def read(rec, root, slots):
         lines.append(f"    v{j} = None if v{parent} is None else {access}")
     lines.append(f"    return [{', '.join(f'v{s}' for s in slots)}{',' if len(slots) == 1 else ''}]")
     return _define("read", lines, env)
+
+
+def mapper(rec, root, mode):
+    """``mapped(v0, f, run)``: ``fmap(f, root)`` over the record's objects as one function, for a
+    model that fits ``rec``; ``mode`` is ``"rebuild"`` (fmap), ``"convert"`` (fmap that gives a
+    node back itself when none of its children changed), ``"plain"`` (fmapstructure) or
+    ``"keep_types"``. ``f`` is applied to each leaf in walk order, once per mutable object;
+    a loose slot (not recorded inside) is mapped by ``run``, the general walk."""
+    env = {"new": object.__new__}
+    lines = ["def mapped(v0, f, run):"]
+    value, first = {0: "v0"}, {}
+    for j in range(1, len(rec.objs)):
+        env[f"o{j}"] = rec.objs[j]
+        value[j] = f"o{j}"
+    kids_of = {slot: kids for slot, _, kids in rec.nodes}
+    out, shadowed = {}, set()       # shadowed: inside a shared node met again (mapped once)
+    for j in range(1, len(rec.objs)):          # the leaves, in walk order
+        parent = rec.steps[j - 1][0]
+        if parent in shadowed or (parent and rec.canon[parent] != parent):
+            shadowed.add(j)
+            continue
+        if j in rec.loose:
+            parent, _, _ = rec.steps[j - 1]
+            holder = "v0" if parent == 0 else f"o{parent}"
+            lines.append(f"    m{j} = run({_access(rec, _value_at(rec, root, parent), j, holder, env)}, ())")
+            out[j] = f"m{j}"
+            continue
+        if j in kids_of and not _is_leaf_node(rec.objs[j]):
+            continue
+        c = rec.canon[j]
+        if c != j and c in out:
+            out[j] = out[c]
+            continue
+        lines.append(f"    m{j} = f(o{j})")
+        out[j] = f"m{j}"
+    for slot, node, kids in rec.nodes:          # the nodes, children first
+        if slot in out or slot in shadowed:      # a leaf (() or an empty object), or not met
+            continue
+        c = rec.canon[slot]
+        if c != slot and c in out:
+            out[slot] = out[c]
+            continue
+        template = _value_at(rec, root, slot)
+        got = ", ".join(out[k] for k in kids) + ("," if len(kids) == 1 else "")
+        name, src = f"n{slot}", value[slot]
+        if mode == "convert" and kids:
+            same = " and ".join(f"{out[k]} is {value[k]}" for k in kids)
+            lines.append(f"    if {same}:")
+            lines.append(f"        {name} = {src}")
+            lines.append("    else:")
+            lines.extend("    " + ln for ln in _build(rec, node, template, slot, got, name, src, env, "rebuild"))
+        else:
+            lines.extend(_build(rec, node, template, slot, got, name, src, env, mode))
+        out[slot] = name
+    lines.append(f"    return {out.get(0, 'f(v0)')}")
+    return _define("mapped", lines, env)
+
+
+def _is_leaf_node(x):
+    return (type(x) is tuple and not x) or (node_of(type(x)) is OBJECT and not x.__dict__)
+
+
+def _build(rec, node, template, slot, got, name, src, env, mode):
+    """The lines that make the node ``name`` from its mapped children ``got``."""
+    if mode == "plain" or (mode == "keep_types" and node is MODULE):
+        if type(template) is list:
+            return [f"    {name} = [{got}]"]
+        if isinstance(template, tuple) and not hasattr(template, "_fields"):
+            return [f"    {name} = ({got})"]
+        env[f"d{slot}"] = node.parts(template)[0]
+        return [f"    {name} = dict(zip(d{slot}, ({got})))"]
+    if type(template) is tuple:
+        return [f"    {name} = ({got})"]
+    if type(template) is list:
+        return [f"    {name} = [{got}]"]
+    if type(node) is ObjectNode and node.fields is None and hasattr(template, "__dict__"):
+        env[f"c{slot}"], env[f"f{slot}"] = type(template), tuple(template.__dict__)
+        return [f"    {name} = new(c{slot})", f"    {name}.__dict__.update(zip(f{slot}, ({got})))"]
+    env[f"b{slot}"] = node.rebuild
+    return [f"    {name} = b{slot}({src}, ({got}))"]

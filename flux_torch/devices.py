@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from .functors import fmap, leaf
+from .functors.maps import fmap_converting
 
 __all__ = ["as_tensor", "match_input", "gpu", "cpu", "f16", "f32", "f64", "bf16",
            "Device", "gpu_device", "cpu_device"]
@@ -117,14 +118,22 @@ def _accelerator():
 
 def _adapt(x, leaf):
     """Apply ``leaf`` to every tensor and numpy array in ``x``: models, containers,
-    ``nn.Module``s; a DataLoader-like object (with ``with_transform``) converts each batch."""
+    ``nn.Module``s; a DataLoader-like object (with ``with_transform``) converts each batch.
+    A part whose tensors all stay as they are is given back itself (as ``tensor.to`` does)."""
     if hasattr(x, "with_transform") and not isinstance(x, torch.Tensor):
         return x.with_transform(lambda batch: _adapt(batch, leaf))
-    return fmap(lambda t: _convert(leaf, t) if isinstance(t, (torch.Tensor, np.ndarray)) else t, x)
+
+    def each(t):
+        if type(t) is torch.Tensor:
+            return leaf(t)
+        if isinstance(t, (torch.Tensor, np.ndarray)):
+            return _convert(leaf, t)
+        return t
+    return fmap_converting(each, x)
 
 
 def _convert(leaf, t):
-    if isinstance(t, torch.nn.Parameter):    # a torch module's parameter: a new Parameter, no graph
+    if type(t) is not torch.Tensor and isinstance(t, torch.nn.Parameter):   # a module's parameter
         with torch.no_grad():
             return leaf(t)
     return leaf(t)

@@ -19,10 +19,10 @@ class Params:
     (2, True, False)
     """
 
-    __slots__ = ("order", "ids", "_fast", "__weakref__")
+    __slots__ = ("order", "_ids", "_fast", "__weakref__")
 
     def __init__(self, xs=()):
-        self.order, self.ids, self._fast = [], set(), None
+        self.order, self._ids, self._fast = [], set(), None
         for x in xs:
             self.add(x)
 
@@ -41,8 +41,15 @@ class Params:
     def _of(cls, tensors):
         """Params of distinct floating tensors, without checking each one again."""
         ps = object.__new__(cls)
-        ps.order, ps.ids, ps._fast = tensors, {id(t) for t in tensors}, None
+        ps.order, ps._ids, ps._fast = tensors, None, None
         return ps
+
+    @property
+    def ids(self):
+        """The set of the tensors' ids (made when first needed)."""
+        if self._ids is None:
+            self._ids = {id(t) for t in self.order}
+        return self._ids
 
     def remove(self, x):
         """Remove a tensor (``delete!``); a tensor that is absent is ignored. Returns ``self``."""
@@ -107,7 +114,7 @@ def params(*xs):
     [(2, 3), (2,)]
     """
     if len(xs) == 1 and not isinstance(xs[0], (torch.Tensor, np.ndarray)):
-        return Params._of([t for t in record_of(xs[0]).tensors if t.is_floating_point()])
+        return Params._of(list(record_of(xs[0]).tensors))
     ps = Params()
     for x in xs:
         if isinstance(x, np.ndarray):
@@ -117,8 +124,7 @@ def params(*xs):
             ps.add(x)
             continue
         for leaf in record_of(x).tensors:      # the record: cheap when x is seen again
-            if leaf.is_floating_point():
-                ps.add(leaf)
+            ps.add(leaf)
     return ps
 
 

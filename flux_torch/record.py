@@ -30,7 +30,7 @@ from .functors.maps import fleaves
 from .functors.nodes import MODULE, SCALARS, VERSION, node_of
 from .functors.walks import usecache
 
-__all__ = ["Record", "record_of"]
+__all__ = ["Record", "record_of", "mapper_of"]
 
 _COMPILE_AFTER = 3     # replays of a record before it is written out as code
 _COMPILE_MAX = 5000    # slots: a larger record stays a loop (its code would take long to compile)
@@ -71,12 +71,13 @@ class Record:
 
     __slots__ = ("steps", "objs", "canon", "nodes", "sizes", "loose", "tensors", "tensor_slots",
                  "watched", "version", "replays", "_fits", "_mirror", "_reads", "plans", "_first",
-                 "__weakref__")
+                 "_maps", "__weakref__")
 
     def __init__(self, root):
         self.steps, self.objs, self.canon, self.nodes, self.sizes = [], [None], [0], [], []
         self.loose, self.replays, self._fits, self._mirror, self._reads = set(), 0, None, None, {}
         self.plans = {}        # id(optimiser state) -> (weak reference, its update plan)
+        self._maps = {}        # fmap's mode -> calls so far, then the generated function
         self.version, self.watched, self._first = VERSION[0], True, {}
         found = {}             # id(tensor) -> (tensor, its slots), in the order first met
         self._visit(0, root, found, set())
@@ -153,7 +154,8 @@ class Record:
             for j, (parent, key, node) in enumerate(self.steps, 1):
                 v = node.child(vals[parent], key)
                 old = objs[j]
-                if v is not old and j not in loose and not (type(v) in SCALARS and v == old):
+                if v is not old and j not in loose and not (type(v) in SCALARS and type(v) is type(old)
+                                                                 and v == old):
                     return False
                 append(v)
         except (LookupError, AttributeError, TypeError):
@@ -224,6 +226,28 @@ class Record:
                                   "it)") from None
         return [vals[s] for s in slots]
 
+
+    def mapper(self, root, mode):
+        """The generated ``fmap`` of ``root`` (see ``_codegen.mapper``) once this record has been
+        mapped a few times in this ``mode``; None before, or when the record is too large or a
+        non-trainable part holds a node (its ties with the rest would not be seen)."""
+        fn = self._maps.get(mode, 0)
+        if not isinstance(fn, int):
+            return fn
+        if fn < _COMPILE_AFTER or len(self.steps) > _COMPILE_MAX:
+            self._maps[mode] = fn + 1
+            return None
+        for j in self.loose:
+            parent, key, node = self.steps[j - 1]
+            try:
+                value = node.child(root if parent == 0 else self.objs[parent], key)
+            except (LookupError, AttributeError, TypeError):
+                value = None
+            if node_of(type(value)) is not None:
+                self._maps[mode] = -(1 << 60)          # never
+                return None
+        fn = self._maps[mode] = _codegen.mapper(self, root, mode)
+        return fn
 
     # ------------------------------------------------------------ loose parts
 
@@ -296,6 +320,18 @@ _records = {}      # id(root) -> (weak reference to root, Record)
 
 def _forget(key, table=_records):     # bound now: at exit the module global may be gone
     return lambda ref: table.pop(key, None) if table.get(key, (None,))[0] is ref else None
+
+
+def mapper_of(root, mode):
+    """The generated ``fmap`` for ``root`` in ``mode`` (``Record.mapper``), or None (also for a
+    root that takes no weak reference, whose record would not be kept)."""
+    if not type(root).__weakrefoffset__:
+        return None
+    try:
+        rec = record_of(root)
+    except ValueError:      # a structure the record refuses: the general walk says why
+        return None
+    return rec.mapper(root, mode)
 
 
 def record_of(root):

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from flux_torch import Chain, Dense, fmapstructure, gradient, relu
+from flux_torch import Chain, Dense, fleaves, fmap, fmapstructure, gradient, relu
+from flux_torch.functors.walks import NoKeyword
 from flux_torch import _codegen
 from flux_torch.functors.nodes import VERSION
 from flux_torch.record import _COMPILE_AFTER, Record, record_of as flat
@@ -68,8 +69,11 @@ def test_compiled_fits_after_changes():
     d = {"a": torch.ones(1), "n": 3}
     rec = Record(d)
     fits = _codegen.fits(rec, d)
-    d["n"] = 3.0                                     # an equal scalar still fits, as in the loop
+    d["n"] = int("1000") - 997                       # an equal scalar of the same type still fits
     assert fits(d) == rec.replay_fits(d) is True
+    d["n"] = 3.0                                     # an equal one of another type does not
+    assert fits(d) == rec.replay_fits(d) is False
+    d["n"] = 3
     d["n"] = 4
     assert fits(d) == rec.replay_fits(d) is False
     del d["a"]
@@ -186,3 +190,40 @@ def test_a_recurrent_state_does_not_make_the_record_stale():
         torch.testing.assert_close(a, b)
     m.layers[1].weight = torch.randn(1, 4)      # a trainable tensor replaced: a new record
     assert flat(m) is not rec
+
+
+@pytest.mark.parametrize("mode", ["rebuild", "convert", "plain", "keep_types"])
+@pytest.mark.parametrize("model", list(_models()))
+def test_generated_map_matches_the_general_walk(model, mode):
+    """The record's generated fmap computes what the general walk computes (the oracle:
+    ``_fused`` with no record), calls f on the same leaves in the same order, and keeps ties."""
+    from flux_torch.functors.maps import _fused
+    rec = Record(model)
+    fn = _codegen.mapper(rec, model, mode)
+    calls_a, calls_b = [], []
+
+    def f_of(calls):
+        def f(x):
+            calls.append(x)
+            return x * 2 if isinstance(x, torch.Tensor) and x.is_floating_point() else x
+        return f
+    structural = {"plain": False, "keep_types": True}.get(mode)
+    want = _fused(f_of(calls_a), model, (), {}, NoKeyword, structural, keep_unchanged=mode == "convert")
+    got = fn(model, f_of(calls_b), None)
+    assert len(calls_a) == len(calls_b) and all(a is b for a, b in zip(calls_a, calls_b))
+    assert type(got) is type(want)
+    assert _same(fmapstructure(lambda x: x, got), fmapstructure(lambda x: x, want))
+    ties_want = [id(t) for t in fleaves(want) if isinstance(t, torch.Tensor)]
+    ties_got = [id(t) for t in fleaves(got) if isinstance(t, torch.Tensor)]
+    assert len(set(ties_want)) == len(set(ties_got))
+    assert "def mapped(v0, f, run):" in fn.__source__
+
+
+def test_fmap_uses_the_generated_map_after_a_few_calls():
+    m = Chain(Dense(3, 4, relu), Dense(4, 2))
+    f = lambda x: x * 2 if isinstance(x, torch.Tensor) else x      # noqa: E731
+    outs = [fmap(f, m) for _ in range(_COMPILE_AFTER + 2)]
+    assert not isinstance(flat(m)._maps["rebuild"], int)
+    for o in outs[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(fleaves(o), fleaves(outs[0])) if isinstance(a, torch.Tensor))
+    assert outs[-1] is not m and outs[-1][0] is not m[0]

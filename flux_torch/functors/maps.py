@@ -11,8 +11,8 @@ import torch
 
 from .functor import isleaf
 from .keypath import KeyPath, child_path
-from .nodes import OBJECT, node_of
-from .walks import (_IN_PROGRESS, CachedWalk, CachedWalkWithPath, CollectWalk, DefaultWalk,
+from .nodes import OBJECT, ObjectNode, _resolved, node_of
+from .walks import (_IN_PROGRESS, _USECACHE, CachedWalk, CachedWalkWithPath, CollectWalk, DefaultWalk,
                     DefaultWalkWithPath, ExcludeWalk, ExcludeWalkWithKeyPath, FlattenWalk, NoKeyword,
                     StructuralWalk, StructuralWalkWithPath, cycle_error, execute, others, shape,
                     usecache)
@@ -48,12 +48,18 @@ def fmap(f, x, *ys, exclude=None, walk=None, cache=_FRESH, prune=NoKeyword):
     {'x': [5, 7], 'y': 9}
     """
     if walk is None and exclude is None:
-        return _fused(f, x, ys, _cache_of(cache), prune, None)
+        return _fused(f, x, ys, _cache_of(cache), prune, None, mode="rebuild")
     composed = ExcludeWalk(DefaultWalk() if walk is None else walk, f, isleaf if exclude is None else exclude)
     cache = _cache_of(cache)
     if cache is not None:
         composed = CachedWalk(composed, prune, cache)
     return execute(composed, x, *ys)
+
+
+def fmap_converting(f, x):
+    """:func:`fmap` for conversions (``gpu``, ``cpu``, ``f32``...): a part whose leaves ``f``
+    leaves as they are is given back itself rather than copied."""
+    return _fused(f, x, (), {}, NoKeyword, None, keep_unchanged=True, mode="convert")
 
 
 def fmapstructure(f, x, *ys, keep_types=False, exclude=None, cache=_FRESH, prune=NoKeyword):
@@ -70,7 +76,8 @@ def fmapstructure(f, x, *ys, keep_types=False, exclude=None, cache=_FRESH, prune
     ['bias', 'weight']
     """
     if exclude is None:
-        return _fused(f, x, ys, _cache_of(cache), prune, keep_types)
+        return _fused(f, x, ys, _cache_of(cache), prune, keep_types,
+                      mode="keep_types" if keep_types else "plain")
     composed = ExcludeWalk(StructuralWalk(keep_types), f, exclude)
     cache = _cache_of(cache)
     if cache is not None:
@@ -115,10 +122,20 @@ def _leaf_at(kp, x):
     return isleaf(x)
 
 
-def _fused(f, x, ys, cache, prune, structural):
+def _fused(f, x, ys, cache, prune, structural, keep_unchanged=False, mode=None):
     """``CachedWalk(ExcludeWalk(DefaultWalk() or StructuralWalk(keep_types), f, isleaf), prune, cache)``
-    as one recursive function (``structural`` is None for the default walk, else ``keep_types``)."""
-    run = _fused_run(f, cache, prune, structural)
+    as one recursive function (``structural`` is None for the default walk, else ``keep_types``).
+
+    ``keep_unchanged=True`` (for conversions such as ``cpu``) gives back a node itself, not a
+    copy, when ``f`` changed none of its children, as ``tensor.to`` does. A model mapped
+    again and again (``mode`` names the kind of map) is mapped by the generated code of its
+    record (``record.py``), which computes the same."""
+    run = _fused_run(f, cache, prune, structural, keep_unchanged)
+    if mode is not None and not ys and cache is not None and not cache and prune is NoKeyword:
+        from ..record import mapper_of
+        mapped = mapper_of(x, mode) if node_of(type(x)) is not None else None
+        if mapped is not None:
+            return mapped(x, f, run)
     try:
         return run(x, ys)
     except BaseException:
@@ -128,9 +145,10 @@ def _fused(f, x, ys, cache, prune, structural):
         raise
 
 
-def _fused_run(f, cache, prune, structural):
+def _fused_run(f, cache, prune, structural, keep_unchanged):
     get = None if cache is None else cache.get
     pruning = prune is not NoKeyword
+    Tensor, new_object, resolved, mutable = torch.Tensor, object.__new__, _resolved, _USECACHE
 
     def run(x, ys):
         t = type(x)
@@ -142,21 +160,48 @@ def _fused_run(f, cache, prune, structural):
                     raise cycle_error(x)
                 return prune if pruning else hit[1]
             cache[id(x)] = (x, _IN_PROGRESS)
-        node = node_of(t)
+        node = resolved.get(t, _UNKNOWN)
+        if node is _UNKNOWN:
+            node = node_of(t)
         if node is None or (t is tuple and not x) or (node is OBJECT and not x.__dict__):
             out = f(x, *ys)
         else:
             keys, kids = node.parts(x)
             if ys:
                 yk = others(node, x, keys, ys)
-                new = tuple([run(v, tuple(c[i] for c in yk)) for i, v in enumerate(kids)])
+                new = [run(v, tuple(c[i] for c in yk)) for i, v in enumerate(kids)]
             else:
-                new = tuple([run(v, ()) for v in kids])
-            out = node.rebuild(x, new) if structural is None else shape(node, x, keys, new, structural)
+                new = []
+                for v in kids:          # leaves without a call of run: tensors, then functions...
+                    tv = type(v)
+                    if tv is Tensor and get is not None:
+                        hit = get(id(v))
+                        if hit is None:
+                            out = f(v)
+                            cache[id(v)] = (v, out)
+                            new.append(out)
+                        else:
+                            new.append(prune if pruning else hit[1])
+                    elif resolved.get(tv, _UNKNOWN) is None and (get is None or mutable.get(tv) is False):
+                        new.append(f(v))
+                    else:
+                        new.append(run(v, ()))
+            if keep_unchanged and all(a is b for a, b in zip(new, kids)):
+                out = x
+            elif structural is not None:
+                out = shape(node, x, keys, new, structural)
+            elif type(node) is ObjectNode and node.fields is None:   # every attribute a child
+                out = new_object(t)
+                out.__dict__.update(zip(keys, new))
+            else:
+                out = node.rebuild(x, tuple(new))
         if cached:
             cache[id(x)] = (x, out)
         return out
     return run
+
+
+_UNKNOWN = object()
 
 
 def fcollect(x, exclude=None, trainable_only=False):
