@@ -25,17 +25,20 @@ def switch_on(tensors):
     """Switch ``requires_grad`` on for ``tensors`` (those that need it); returns what to pass to
     :func:`switch_off` when the call ends."""
     held = []
+    append = held.append
     with _lock:
         count = _count
         for t in tensors:
-            n = count.get(id(t))
+            k = id(t)
+            n = count.get(k)
             if n is not None:
-                count[id(t)] = n + 1
-                held.append(t)
-            elif not t.requires_grad and t.is_leaf:
+                count[k] = n + 1
+            elif t.requires_grad:          # the user's own flag (or a tensor in a graph): left alone
+                continue
+            else:
                 t.requires_grad_(True)
-                count[id(t)] = 1
-                held.append(t)
+                count[k] = 1
+            append(t)
     return held
 
 
@@ -46,9 +49,10 @@ def switch_off(held):
     with _lock:
         count = _count
         for t in held:
-            n = count[id(t)] - 1
+            k = id(t)
+            n = count[k] - 1
             if n:
-                count[id(t)] = n
+                count[k] = n
             else:
-                del count[id(t)]
+                del count[k]
                 t.requires_grad_(False)

@@ -70,14 +70,14 @@ class Record:
     """
 
     __slots__ = ("steps", "objs", "canon", "nodes", "sizes", "loose", "tensors", "tensor_slots",
-                 "watched", "version", "replays", "_fits", "_mirror", "_reads", "plans", "_first",
+                 "watched", "version", "_fits", "_mirror", "_reads", "plans", "_first",
                  "_maps", "__weakref__")
 
     def __init__(self, root):
         self.steps, self.objs, self.canon, self.nodes, self.sizes = [], [None], [0], [], []
-        self.loose, self.replays, self._fits, self._mirror, self._reads = set(), 0, None, None, {}
+        self.loose, self._fits, self._mirror, self._reads = set(), None, None, {}
         self.plans = {}        # id(optimiser state) -> (weak reference, its update plan)
-        self._maps = {}        # fmap's mode -> calls so far, then the generated function
+        self._maps = {}        # a replay ("mirror", fmap's mode...) -> calls so far, or its code
         self.version, self.watched, self._first = VERSION[0], True, {}
         found = {}             # id(tensor) -> (tensor, its slots), in the order first met
         self._visit(0, root, found, set())
@@ -138,8 +138,7 @@ class Record:
         if self._fits is not None:
             ok = self._fits(root)
         else:
-            self.replays += 1
-            if self.replays >= _COMPILE_AFTER and len(self.steps) <= _COMPILE_MAX:
+            if self._often("fits"):
                 self._fits = _codegen.fits(self, root)
             ok = self.replay_fits(root)
         if ok:
@@ -165,11 +164,19 @@ class Record:
     def mirror(self, root, grads):
         """``root``'s structure with ``grads[i]`` in place of ``tensors[i]`` and ``None`` at every
         other leaf, in the nodes' own types (``nn.Module`` as dicts): a gradient's shape."""
-        if self._mirror is None and self._fits is not None:
-            self._mirror = _codegen.mirror(self, root)
-        if self._mirror is not None:
-            return self._mirror(root, grads)
-        return self.replay_mirror(root, grads)
+        fn = self._mirror
+        if fn is None:
+            if not self._often("mirror"):
+                return self.replay_mirror(root, grads)
+            fn = self._mirror = _codegen.mirror(self, root)
+        return fn(root, grads)
+
+    def _often(self, what):
+        """Count a replay of ``what``: True when it has been replayed often enough to be written
+        out as code (and the record is small enough for that)."""
+        n = self._maps.get(what, 0) + 1
+        self._maps[what] = n
+        return n >= _COMPILE_AFTER and len(self.steps) <= _COMPILE_MAX
 
     def replay_mirror(self, root, grads):
         """:meth:`mirror` by a loop over the nodes (the reference for the generated code)."""
@@ -194,7 +201,7 @@ class Record:
         ``missing=True`` reads as ``None``."""
         key = tuple(slots)
         fn = self._reads.get(key)
-        if fn is None and self._fits is not None:
+        if fn is None and self._often(("read", key)):
             fn = self._reads[key] = _codegen.read(self, None, slots)
         if fn is not None:
             try:

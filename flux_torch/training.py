@@ -3,6 +3,7 @@ import sys
 import warnings
 
 from ._locks import lock_for
+from ._requires_grad import switch_off, switch_on
 from .functors import fleaves
 from .gradient import withgradient
 from .params import Params
@@ -43,43 +44,56 @@ def train_(loss, model, data, opt, cb=None, *, progress=None, compile=False):
     >>> model.weight, model.bias   # w - 0.05 * 2 * (2 - 8) * 2, b - 0.05 * 2 * (2 - 8)
     (tensor([[2.2000]]), tensor([0.6000]))
     """
-    implicit = isinstance(model, Params)
-    if implicit:
-        if not is_rule(opt):
-            if _is_state(opt):
-                raise TypeError(
-                    "train_: can't mix implicit Params with explicit state! To use params(model) in "
-                    "train_, the 4th argument must be a rule such as Adam(). But better to use the "
-                    "explicit style, in which the model itself is the 2nd argument: "
-                    "train_(loss, model, data, setup(rule, model)).")
-            check_rule(opt, "train_")
-        if compile:
-            raise TypeError("train_(compile=True) needs the explicit style, "
-                            "train_(loss, model, data, setup(rule, model)); with params(...) "
-                            "leave compile off")
-        ps = model
-
-        def step(args, i):
-            val, gs = withgradient(lambda: loss(*args), ps)
-            check_finite(val, i)
-            update_(opt, ps, gs)
-    else:
-        if is_rule(opt):
-            opt = _rule_to_state(model, opt)
-        elif isinstance(opt, type):
-            check_rule(opt, "train_")
-        # the explicit style steps on the model's record, with a step kept for the next epoch
-        kind = CompiledTrainStep if compile else TrainStep
-
-        def step(args, i):
-            step_for(model, opt, kind).step(loss, model, args, i)
-
     callbacks = _callbacks(cb)
-    with lock_for(model):      # calls on one model from several threads take turns
-        for i, d in enumerate(_progress(data, progress)):
-            step(tuple(d) if isinstance(d, (tuple, list)) else (d,), i)
-            for f in callbacks:
-                f()
+    if isinstance(model, Params):
+        _check_implicit(opt, compile)
+        with lock_for(model):      # calls on one model from several threads take turns
+            for i, d in enumerate(_progress(data, progress)):
+                args = tuple(d) if isinstance(d, (tuple, list)) else (d,)
+                val, gs = withgradient(lambda: loss(*args), model)
+                check_finite(val, i)
+                update_(opt, model, gs)
+                for f in callbacks:
+                    f()
+        return
+    if is_rule(opt):
+        opt = _rule_to_state(model, opt)
+    elif isinstance(opt, type):
+        check_rule(opt, "train_")
+    # the explicit style steps on the model's record, with a step kept for the next epoch
+    kind = CompiledTrainStep if compile else TrainStep
+    with lock_for(model):
+        if callbacks or compile:       # a callback may change the model: its step is asked for anew
+            for i, d in enumerate(_progress(data, progress)):
+                step_for(model, opt, kind).step(loss, model, tuple(d) if isinstance(d, (tuple, list))
+                                                else (d,), i)
+                for f in callbacks:
+                    f()
+            return
+        # no code of the user's runs between the steps: one step, and the parameters'
+        # requires_grad on from the first to the last (a callback would see it switched off)
+        step = step_for(model, opt, kind)
+        held = switch_on(step.params)
+        try:
+            for i, d in enumerate(_progress(data, progress)):
+                step.step(loss, model, tuple(d) if isinstance(d, (tuple, list)) else (d,), i, held=True)
+        finally:
+            switch_off(held)
+
+
+def _check_implicit(opt, compile):
+    if not is_rule(opt):
+        if _is_state(opt):
+            raise TypeError(
+                "train_: can't mix implicit Params with explicit state! To use params(model) in "
+                "train_, the 4th argument must be a rule such as Adam(). But better to use the "
+                "explicit style, in which the model itself is the 2nd argument: "
+                "train_(loss, model, data, setup(rule, model)).")
+        check_rule(opt, "train_")
+    if compile:
+        raise TypeError("train_(compile=True) needs the explicit style, "
+                        "train_(loss, model, data, setup(rule, model)); with params(...) "
+                        "leave compile off")
 
 
 def _rule_to_state(model, rule):

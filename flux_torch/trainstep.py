@@ -18,7 +18,7 @@ import torch
 
 from ._requires_grad import switch_off, switch_on
 from .gradient import _check_scalar
-from .modes import differentiating
+from . import modes
 from .optimise.plan import plan_for
 from .optimise.update import _step, _step_one
 
@@ -41,18 +41,22 @@ class TrainStep:
         grads = torch.autograd.grad(val, self.params, allow_unused=True)
         return _detached(out), grads
 
-    def _run(self, fn, *args):
-        held = switch_on(self.params)
+    def _run(self, fn, *args, held=False):
+        local = modes._local       # Dropout and BatchNorm act as inside a gradient call
+        held = None if held else switch_on(self.params)   # (or the caller switched them on)
+        local.depth += 1
         try:
-            with differentiating():       # Dropout and BatchNorm act as inside a gradient call
-                return fn(*args)
+            return fn(*args)
         finally:
-            switch_off(held)
+            local.depth -= 1
+            if held is not None:
+                switch_off(held)
 
-    def step(self, loss, model, batch, index=None):
-        """One step on the tuple ``batch``; ``index`` names the batch in a NaN error."""
+    def step(self, loss, model, batch, index=None, held=False):
+        """One step on the tuple ``batch``; ``index`` names the batch in a NaN error; ``held``
+        says that the parameters' ``requires_grad`` is already on (``train_`` without callbacks)."""
         saved = self.plan.record.save_loose(model)
-        out, grads = self._run(self._loss_and_grads, loss, model, *batch)
+        out, grads = self._run(self._loss_and_grads, loss, model, *batch, held=held)
         refuse_unless_finite(out, index, self.plan.record, model, saved)
         self._update(grads)
         return out
