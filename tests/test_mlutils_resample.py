@@ -8,9 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from flux_torch.data.like import fill_like, ones_like, rand_like, randn_like, zeros_like
-from flux_torch.data.padding import rpad_constant
-from flux_torch.data.resample import group_counts, group_indices, oversample, randobs, undersample
+from flux_torch.data import fill_like, ones_like, rand_like, randn_like, zeros_like
+from flux_torch.data import rpad_constant
+from flux_torch.data import group_counts, group_indices, oversample, randobs, undersample
 
 
 def jl(rows):

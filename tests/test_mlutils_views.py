@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from flux_torch.data import DataLoader, getobs, numobs, shuffleobs
-from flux_torch.data.batchview import BatchView, batchsize, eachobs
-from flux_torch.data.folds import kfolds, leavepout
-from flux_torch.data.obsbuffer import getobs_
-from flux_torch.data.obstransform import filterobs, groupobs, joinobs, mapobs
-from flux_torch.data.views import ObsView, obsview
+from flux_torch.data import BatchView, batchsize, eachobs
+from flux_torch.data import kfolds, leavepout
+from flux_torch.data import getobs_
+from flux_torch.data import filterobs, groupobs, joinobs, mapobs
+from flux_torch.data import ObsView, obsview
 
 RNG = np.random.default_rng(1335)
 X = RNG.random((15, 4))                       # Julia's rand(4, 15), batch first

@@ -5,9 +5,9 @@
 import numpy as np
 import torch
 
-from .dataloader import _summary
-from .observations import _getobs, numobs
-from .views import _DataContainer, _data_index, obsview
+from .indices import _data_index
+from .observations import _getobs, _summary, numobs
+from .views import _DataContainer, obsview
 
 __all__ = ["mapobs", "filterobs", "groupobs", "joinobs", "MappedData", "JoinedData"]
 
@@ -22,7 +22,7 @@ class MappedData(_DataContainer):
     """``f`` applied lazily to the observations of ``data``: what ``mapobs`` returns
     (``MLUtils.MappedData``). See :func:`mapobs` for ``batched``.
 
-    >>> from flux_torch.data.obstransform import MappedData
+    >>> from flux_torch.data.transforms import MappedData
     >>> MappedData(abs, [-1, 2, -3])
     mapobs(abs, <list of 3>, batched='auto')
     """
@@ -96,7 +96,6 @@ def mapobs(f, data, batched="auto"):
     A tuple of functions gives a tuple of containers; a dict of functions (Julia's named
     tuple) gives observations that are dicts, with ``c.name`` the container of one function.
 
-    >>> from flux_torch.data.obstransform import mapobs
     >>> data = {"a": torch.tensor([1, 2, 3]), "b": torch.tensor([1, 2, 3])}
     >>> m = mapobs(lambda x: {"c": x["a"] + x["b"], "d": x["a"] - x["b"]}, data)
     >>> m[0]
@@ -129,7 +128,6 @@ def filterobs(f, data, iterfn=None):
     (``MLUtils.filterobs``). ``iterfn(data)``, if given, yields the observations to test
     (instead of ``getobs(data, i)`` for each ``i``).
 
-    >>> from flux_torch.data.obstransform import filterobs
     >>> filterobs(lambda x: x > 5, torch.arange(1, 11))
     tensor([ 6,  7,  8,  9, 10])
     >>> numobs(filterobs(lambda x: x > 5, range(1, 11)))
@@ -152,7 +150,6 @@ def groupobs(f, data):
     (``MLUtils.groupobs``), keys in order of first appearance. A one-element tensor or
     numpy key is taken by its Python value (tensors would hash by identity).
 
-    >>> from flux_torch.data.obstransform import groupobs
     >>> groupobs(lambda x: x > 0, torch.arange(-3, 4))
     {False: tensor([-3, -2, -1,  0]), True: tensor([1, 2, 3])}
     """
@@ -171,7 +168,7 @@ class JoinedData(_DataContainer):
     """The observations of several containers one after the other: what ``joinobs``
     returns (``MLUtils.JoinedData``). A batch is a list of observations.
 
-    >>> from flux_torch.data.obstransform import JoinedData
+    >>> from flux_torch.data.transforms import JoinedData
     >>> j = JoinedData(([1, 2], torch.tensor([3, 4, 5])))
     >>> len(j), j[3]
     (5, tensor(4))
@@ -201,7 +198,6 @@ def joinobs(*datas):
     """Concatenate the observations of the containers ``datas`` lazily
     (``MLUtils.joinobs``); joining a joined container flattens it.
 
-    >>> from flux_torch.data.obstransform import joinobs
     >>> j = joinobs(range(0, 10), range(10, 20))
     >>> getobs(j, 14), len(j)
     (14, 20)
