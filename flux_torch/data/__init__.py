@@ -8,7 +8,8 @@ from .like import fill_like, ones_like, rand_like, randn_like, zeros_like
 from .observations import getobs, getobs_, numobs
 from .onehot import onecold, onehot, onehotbatch
 from .resampling import group_counts, group_indices, oversample, randobs, undersample
-from .shapes import chunk, flatten, normalise, stack, unsqueeze, unstack
+from .normalise import normalise
+from .shapes import chunk, flatten, stack, unsqueeze, unstack
 from .splits import kfolds, leavepout, shuffleobs, splitobs
 from .transforms import filterobs, groupobs, joinobs, mapobs
 from .views import BatchView, ObsView, batchsize, obsview

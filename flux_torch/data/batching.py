@@ -77,6 +77,14 @@ def batch(xs):
     return torch.stack(ts, 0)
 
 
+def _collated(collate, obs):
+    """A batch of the observations ``obs`` as MLUtils' ``collate`` option makes it: ``False``
+    a list of them, ``True`` their :func:`batch`, a function its result of the list."""
+    if collate is False:
+        return obs
+    return batch(obs) if collate is True else collate(obs)
+
+
 def unbatch(x):
     """Split ``x`` along its first (batch) dimension into a list of
     observations: the inverse of :func:`batch`. The pieces are views of ``x``.

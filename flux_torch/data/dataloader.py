@@ -8,34 +8,17 @@ order drawn at the start of every epoch) and fetches each with ``getobs`` and it
 either way.
 """
 import itertools
-import numbers
-import os
 import warnings
 
 import numpy as np
 import torch
-import torch.utils.data as tud
 
-from .batching import batch as _batch
+from .batching import _collated
 from .indices import _generator, _randperm
-from .observations import _getobs, _summary, getobs_, numobs
+from .observations import _count_obs, _getobs, _summary, getobs_
+from .workers import _nworkers, _in_workers
 
 __all__ = ["DataLoader", "eachobs"]
-
-
-def _cpu_count():
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _nworkers(parallel):
-    """Worker processes for ``parallel``: ``True`` one per usable CPU, an int that many,
-    ``False``/``0`` (or less) none."""
-    if isinstance(parallel, (bool, np.bool_)):
-        return _cpu_count() if parallel else 0
-    if not isinstance(parallel, numbers.Integral):
-        raise TypeError(f"DataLoader: parallel must be True, False or a number of worker "
-                        f"processes, but got {parallel!r}")
-    return max(int(parallel), 0)
 
 
 def _clone(x):
@@ -54,21 +37,6 @@ def _clone(x):
 
 def _ids(key):
     return key.tolist() if isinstance(key, torch.Tensor) else range(key.start, key.stop)
-
-
-class _Batches(tud.Dataset):
-    """A loader's batches as a map-style torch ``Dataset`` keyed by batch indices: what
-    torch's worker processes call to fetch a batch."""
-
-    def __init__(self, loader):
-        self.loader = loader
-
-    def __getitem__(self, key):
-        return self.loader._fetch(key)
-
-
-def _as_is(batch):  # torch's collate_fn: the batch is already made
-    return batch
 
 
 class DataLoader:
@@ -149,6 +117,7 @@ class DataLoader:
         self.parallel = parallel
         self._workers = _nworkers(parallel)
         self._transform = None
+        self._maps = ()  # mapobs(f, loader): functions of each batch, in order
         self._epochs = itertools.count()  # worker seeds differ from epoch to epoch
         self._n = self._count(data)
         if self._workers and buffer is not False:
@@ -158,7 +127,7 @@ class DataLoader:
 
     @staticmethod
     def _count(data):
-        return numobs(data, "DataLoader")
+        return _count_obs(data, "DataLoader")
 
     def with_transform(self, fn):
         """A new loader over the same data and settings whose batches are
@@ -169,10 +138,22 @@ class DataLoader:
         >>> [b.sum().item() for b in loader]
         [12.0, 12.0]
         """
-        new = object.__new__(DataLoader)
-        new.__dict__.update(self.__dict__)
+        new = self._copy()
         old = self._transform
         new._transform = fn if old is None else (lambda b: fn(old(b)))
+        return new
+
+    def _mapped(self, f):
+        """This loader with ``f`` applied to every batch as it is made (in the worker
+        processes, if any): ``mapobs(f, loader)``."""
+        new = self._copy()
+        new._maps = self._maps + (f,)
+        return new
+
+    def _copy(self):
+        new = object.__new__(DataLoader)
+        new.__dict__.update(self.__dict__)
+        new._epochs = itertools.count()
         return new
 
     def __len__(self):
@@ -191,48 +172,33 @@ class DataLoader:
         spans = [(i, min(i + bs, n)) for i in range(0, len(self) * bs, bs)]
         return [perm[a:b] if perm is not None else slice(a, b) for a, b in spans]
 
-    def _collate(self, obs):
-        if self.collate is False:
-            return obs
-        return _batch(obs) if self.collate is True else self.collate(obs)
-
-    def _fetch(self, key):
-        """The batch ``key``, before any transform."""
+    def _fetch(self, key, buf=None):
+        """The batch ``key`` (filled into ``buf``, if given), before any transform."""
         if self.collate is None or isinstance(key, int):
-            return _getobs(self.data, key)
-        return self._collate([_getobs(self.data, i) for i in _ids(key)])
-
-    def _fill(self, buf, key):
-        if self.collate is None or isinstance(key, int):
-            return getobs_(buf, self.data, key)
-        return self._collate([getobs_(b, self.data, i) for b, i in zip(buf, _ids(key))])
+            batch = _getobs(self.data, key) if buf is None else getobs_(buf, self.data, key)
+        else:
+            ids = _ids(key)
+            bufs = (None,) * len(ids) if buf is None else buf
+            batch = _collated(self.collate, [_getobs(self.data, i) if b is None else
+                                             getobs_(b, self.data, i) for b, i in zip(bufs, ids)])
+        for f in self._maps:
+            batch = f(batch)
+        return batch
 
     def _buffered(self, keys):
         buf = None if self.buffer is True else self.buffer
         for key in keys:
             if buf is None:  # the first batch makes the buffer: the batch, or its observations
-                buf = (_clone(_getobs(self.data, key)) if self.collate is None or isinstance(key, int)
+                whole = self.collate is None or isinstance(key, int)
+                buf = (_clone(_getobs(self.data, key)) if whole
                        else [_clone(_getobs(self.data, i)) for i in _ids(key)])
-            if isinstance(key, int) or len(_ids(key)) == self.batchsize:
-                yield self._fill(buf, key)
-            else:  # the last, smaller batch does not fit the buffer
-                yield self._fetch(key)
-
-    def _in_workers(self, keys):
-        # torch seeds its workers from the generator it is given; drawing that seed from the
-        # loader's own rng (or torch's global one) would shift every later shuffle away from
-        # the serial loader's. So it comes from the seeds in use and the epoch, drawing nothing.
-        own = self.rng.initial_seed() if isinstance(self.rng, torch.Generator) else 0
-        base = hash((torch.initial_seed(), own, next(self._epochs))) & (2**63 - 1)
-        seed = torch.Generator().manual_seed(base)
-        loader = tud.DataLoader(_Batches(self), batch_size=None, sampler=keys, collate_fn=_as_is,
-                                num_workers=self._workers, generator=seed)
-        yield from loader
+            full = isinstance(key, int) or len(_ids(key)) == self.batchsize
+            yield self._fetch(key, buf if full else None)  # the last, smaller batch: anew
 
     def __iter__(self):
         keys = self._keys()
         if self._workers:
-            batches = self._in_workers(keys)
+            batches = _in_workers(self, keys)
         elif self.buffer is not False:
             batches = self._buffered(keys)
         else:

@@ -85,7 +85,7 @@ def _getobs(data, idx):
     return [data[i] for i in ids]
 
 
-def numobs(data, fname="numobs"):
+def numobs(data):
     """The number of observations of ``data`` (its first dimension; ``MLUtils.numobs``).
 
     Every array of a tuple or dict must hold the same number.
@@ -93,6 +93,11 @@ def numobs(data, fname="numobs"):
     >>> numobs((torch.zeros(5, 3), torch.zeros(5)))
     5
     """
+    return _count_obs(data, "numobs")
+
+
+def _count_obs(data, fname):
+    """``numobs(data)``, with errors that name the function ``fname`` the user called."""
     found = [(p, _numobs(f"{fname}: {p}", x)) for p, x in _sources(data)]
     for p, n in found[1:]:
         if n != found[0][1]:
@@ -117,9 +122,9 @@ def getobs(data, idx=None):
     >>> getobs(torch.utils.data.TensorDataset(torch.arange(4), torch.arange(4) * 10), range(1, 3))
     (tensor([1, 2]), tensor([10, 20]))
     """
-    if idx is None:
+    if idx is None or (isinstance(data, tuple) and not data):  # MLUtils: getobs((), i) is ()
         return _getobs(data, slice(None))
-    pos = _positions(idx, numobs(data, "getobs"), "getobs")
+    pos = _positions(idx, _count_obs(data, "getobs"), "getobs")
     if isinstance(pos, range):
         pos = _data_index(pos) if isinstance(idx, slice) else torch.arange(
             pos.start, pos.stop, pos.step)
@@ -147,7 +152,7 @@ def _source(data, idx, fname):
     """The index for ``data`` (an int, a slice or a non-negative long tensor), or None for all."""
     if idx is None:
         return None
-    return _data_index(_positions(_index(idx, fname), numobs(data, fname), fname))
+    return _data_index(_positions(_index(idx, fname), _count_obs(data, fname), fname))
 
 
 def _check_shape(buffer, shape):
@@ -197,7 +202,8 @@ def getobs_(buffer, data, idx=None):
     tuples and dicts of buffers are filled field by field (a dict's entries are replaced
     where they cannot be filled). Where no in-place fill applies (a ``None`` buffer, data
     of another kind) ``buffer`` is ignored and ``getobs(data, idx)`` returned, as in MLUtils.
-    An ``ObsView`` fills from its underlying data.
+    An ``ObsView`` fills from its underlying data; a ``BatchView`` fills its batch (a list of
+    buffers, one per observation, where it collates).
 
     >>> X = torch.arange(12.0).reshape(6, 2)
     >>> buf = torch.zeros(2, 2)
@@ -209,14 +215,14 @@ def getobs_(buffer, data, idx=None):
     >>> getobs_(None, ["a", "b", "c"], 1)
     'b'
     """
-    resolve = getattr(type(data), "_resolve", None)  # a view: fill from its underlying data
-    if resolve is not None:
-        return getobs_(buffer, data.data, resolve(data, slice(None) if idx is None else idx))
+    fill = getattr(type(data), "_getobs_", None)  # lazy containers: ObsView, BatchView
+    if fill is not None:
+        return fill(data, buffer, slice(None) if idx is None else idx)
     if isinstance(data, dict):
         if not isinstance(buffer, dict) or set(buffer) != set(data):
             raise ValueError(f"getobs_: data is a dict with keys {list(data)}, so buffer must be "
                              f"a dict with the same keys, but got {_kind(buffer)}")
-        numobs(data, "getobs_")
+        _count_obs(data, "getobs_")
         for k, v in data.items():
             buffer[k] = getobs_(buffer[k], v, idx)
         return buffer
@@ -225,7 +231,7 @@ def getobs_(buffer, data, idx=None):
             raise ValueError(f"getobs_: data is a tuple of {len(data)}, so buffer must be a tuple "
                              f"of {len(data)} buffers (None where there is none), but got "
                              f"{_kind(buffer)}")
-        numobs(data, "getobs_")
+        _count_obs(data, "getobs_")
         parts = [getobs_(b, v, idx) for b, v in zip(buffer, data)]
         return type(buffer)(*parts) if _is_namedtuple(buffer) else tuple(parts)
     if isinstance(buffer, torch.Tensor) and isinstance(data, (torch.Tensor, np.ndarray)):

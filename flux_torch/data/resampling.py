@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from .indices import _generator
-from .observations import _getobs, _numobs, numobs
+from .observations import _count_obs, _getobs, _numobs
 
 __all__ = ["randobs", "group_counts", "group_indices", "oversample", "undersample"]
 
@@ -89,7 +89,7 @@ def randobs(data, n=None, *, rng=None):
     (torch.Size([3]), torch.Size([4, 3]))
     """
     rng = _generator("randobs", rng, data)
-    total = numobs(data, "randobs")
+    total = _count_obs(data, "randobs")
     if total == 0:
         raise ValueError("randobs: data has no observations to draw from")
     if n is None:
@@ -108,9 +108,9 @@ def _labelled(fname, data, classes):
             raise TypeError(f"{fname} needs the class labels: pass {fname}(data, classes), or a tuple "
                             f"(X, ..., y) whose last element holds them; got a {type(data).__name__} "
                             "without classes")
-        numobs(data, fname)
+        _count_obs(data, fname)
         return _vector(fname, data[-1]), lambda idx: _getobs(data, idx.cpu())
-    n, m = numobs(data, fname), _numobs(f"{fname}: classes", classes)
+    n, m = _count_obs(data, fname), _numobs(f"{fname}: classes", classes)
     if n != m:
         raise ValueError(f"{fname}: classes must hold one label per observation, but data has {n} "
                          f"observations (its first dimension: batch first) and classes has {m}")

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .indices import _generator, _randperm
-from .observations import _getobs, _numobs, _summary, numobs
+from .observations import _count_obs, _getobs, _numobs, _summary, numobs
 from .resampling import group_indices
 from .views import obsview
 
@@ -40,7 +40,7 @@ def shuffleobs(data, rng=None):
     [0, 1, 2, 3, 4]
     """
     rng = _generator("shuffleobs", rng, data, numpy=True)
-    return _getobs(data, _randperm(numobs(data, "shuffleobs"), rng))
+    return _getobs(data, _randperm(_count_obs(data, "shuffleobs"), rng))
 
 
 def _fractions(n, at):
@@ -99,7 +99,7 @@ def splitobs(data, at=0.7, shuffle=False, rng=None, stratified=None):
     ([0, 1, 4, 5, 6], [2, 3, 7, 8, 9])
     """
     count = _is_count(data)
-    n = int(data) if count else numobs(data, "splitobs")
+    n = int(data) if count else _count_obs(data, "splitobs")
     at = _fractions(n, at)
     if count and not shuffle and stratified is None:
         return _split_ranges(n, at)
@@ -194,7 +194,7 @@ def kfolds(data, k=5, *, shuffle=False, stratified=None, rng=None):
             raise TypeError("kfolds(n, k) gives index lists; shuffle= and stratified= apply to "
                             "data: write kfolds(range(n), k, ...)")
         return _fold_indices(int(data), k, "kfolds")
-    n = numobs(data, "kfolds")
+    n = _count_obs(data, "kfolds")
     perm = _randperm(n, _generator("kfolds", rng, data, numpy=True)) if shuffle else None
     if stratified is None:
         train, val = _fold_indices(n, k, "kfolds")
@@ -228,6 +228,6 @@ def leavepout(data, p=1):
     if _is_count(data):
         n = int(data)
         return _fold_indices(n, _p_to_k(n, p, "leavepout"), "leavepout")
-    n = numobs(data, "leavepout")
+    n = _count_obs(data, "leavepout")
     train, val = _fold_indices(n, _p_to_k(n, p, "leavepout"), "leavepout")
     return _Folds(data, train, val, f"leavepout({_summary(data)}, p={p})")

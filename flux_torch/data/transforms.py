@@ -5,8 +5,9 @@
 import numpy as np
 import torch
 
+from .dataloader import DataLoader
 from .indices import _data_index
-from .observations import _getobs, _summary, numobs
+from .observations import _count_obs, _getobs, _summary
 from .views import _DataContainer, obsview
 
 __all__ = ["mapobs", "filterobs", "groupobs", "joinobs", "MappedData", "JoinedData"]
@@ -34,11 +35,11 @@ class MappedData(_DataContainer):
         if not callable(f):
             raise TypeError(f"mapobs: f must be a function, or a tuple or dict of functions, "
                             f"but got {type(f).__name__}")
-        numobs(data, "mapobs")
+        _count_obs(data, "mapobs")
         self.f, self.data, self.batched = f, data, batched
 
     def __len__(self):
-        return numobs(self.data, "mapobs")
+        return _count_obs(self.data, "mapobs")
 
     def _get(self, pos):
         f, data = self.f, self.data
@@ -107,7 +108,15 @@ def mapobs(f, data, batched="auto"):
     >>> named = mapobs({"x": lambda v: v * v, "y": str}, [1, 2, 3])
     >>> named[2], named.y[0]
     ({'x': 9, 'y': '3'}, '1')
+
+    ``mapobs(f, loader)`` of a ``DataLoader`` gives the loader whose batches are ``f(batch)``,
+    computed where the batch is made (in the worker processes of a parallel loader).
+
+    >>> [b.tolist() for b in mapobs(lambda b: b * 10, DataLoader(torch.arange(4), batchsize=2))]
+    [[0, 10], [20, 30]]
     """
+    if isinstance(data, DataLoader) and callable(f) and not isinstance(f, (dict, tuple)):
+        return data._mapped(f)
     if isinstance(f, dict):
         return _NamedMappedData(f, data)
     if isinstance(f, tuple):
@@ -133,7 +142,7 @@ def filterobs(f, data, iterfn=None):
     >>> numobs(filterobs(lambda x: x > 5, range(1, 11)))
     5
     """
-    n = numobs(data, "filterobs")
+    n = _count_obs(data, "filterobs")
     obs = iterfn(data) if iterfn is not None else (_getobs(data, i) for i in range(n))
     return obsview(data, [i for i, x in enumerate(obs) if _truth("filterobs", f(x))])
 
@@ -154,7 +163,7 @@ def groupobs(f, data):
     {False: tensor([-3, -2, -1,  0]), True: tensor([1, 2, 3])}
     """
     groups = {}
-    for i in range(numobs(data, "groupobs")):
+    for i in range(_count_obs(data, "groupobs")):
         k = _key(f(_getobs(data, i)))
         try:
             groups.setdefault(k, []).append(i)
@@ -176,7 +185,7 @@ class JoinedData(_DataContainer):
 
     def __init__(self, datas):
         self.datas = tuple(datas)
-        self.ns = tuple(numobs(d, "joinobs") for d in self.datas)
+        self.ns = tuple(_count_obs(d, "joinobs") for d in self.datas)
 
     def __len__(self):
         return sum(self.ns)

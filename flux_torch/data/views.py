@@ -16,10 +16,10 @@ import warnings
 import numpy as np
 import torch
 
-from .batching import batch as _batch
+from .batching import _collated
 from .dataloader import DataLoader
 from .indices import _check_int, _compose, _data_index, _index, _positions
-from .observations import _getobs, _is_array, _is_namedtuple, _summary, numobs
+from .observations import _count_obs, _getobs, _is_array, _is_namedtuple, _summary, getobs_
 
 __all__ = ["ObsView", "obsview", "BatchView", "batchsize"]
 
@@ -63,7 +63,7 @@ class ObsView(_DataContainer):
         base = None
         if isinstance(data, ObsView):
             base, data = data.indices, data.data
-        n = numobs(data, "ObsView") if base is None else len(base)
+        n = _count_obs(data, "ObsView") if base is None else len(base)
         pos = range(n) if indices is None else _positions(indices, n, "ObsView")
         if isinstance(pos, int):
             raise TypeError("ObsView: indices must be a range, a slice or a list of 0-based "
@@ -75,10 +75,10 @@ class ObsView(_DataContainer):
     def __len__(self):
         return len(self.indices)
 
-    def _resolve(self, idx):
-        """The index into ``self.data`` for observation(s) ``idx`` of the view."""
+    def _getobs_(self, buffer, idx):
+        """``getobs_``: observation(s) ``idx`` of the view, filled from the underlying data."""
         pos = _positions(idx, len(self), "ObsView")
-        return _data_index(_compose(self.indices, pos))
+        return getobs_(buffer, self.data, _data_index(_compose(self.indices, pos)))
 
     def _get(self, pos):
         return _getobs(self.data, _data_index(_compose(self.indices, pos)))
@@ -131,7 +131,7 @@ def obsview(data, indices=None):
     if isinstance(data, ObsView):
         return data[indices] if isinstance(indices, (int, np.integer)) else ObsView(data, indices)
     if isinstance(data, (dict, tuple)):
-        numobs(data, "obsview")
+        _count_obs(data, "obsview")
         if isinstance(data, dict):
             return {k: obsview(v, indices) for k, v in data.items()}
         parts = [obsview(v, indices) for v in data]
@@ -139,10 +139,10 @@ def obsview(data, indices=None):
     if _is_array(data):
         if indices is None:
             return data
-        return _getobs(data, _data_index(_positions(indices, numobs(data, "obsview"), "obsview")))
+        return _getobs(data, _data_index(_positions(indices, _count_obs(data, "obsview"), "obsview")))
     idx = _index(indices, "obsview") if indices is not None else None
     if isinstance(idx, int):
-        return _getobs(data, _check_int(idx, numobs(data, "obsview"), "obsview"))
+        return _getobs(data, _check_int(idx, _count_obs(data, "obsview"), "obsview"))
     return ObsView(data, indices)
 
 
@@ -182,7 +182,7 @@ class BatchView(_DataContainer):
         if collate not in (None, True, False) and not callable(collate):
             raise ValueError(f"BatchView: collate must be None, True, False or a function of a "
                              f"list of observations, but got {collate!r}")
-        n = numobs(data, "BatchView")
+        n = _count_obs(data, "BatchView")
         if 0 < n < bs:
             warnings.warn(f"BatchView: the data has {n} observations, fewer than batchsize={bs}; "
                           f"decreasing the batch size to {n}", stacklevel=2)
@@ -210,14 +210,22 @@ class BatchView(_DataContainer):
             return self._collate(range(obs[0], obs[-1] + 1))
         return self._collate(obs)
 
+    def _getobs_(self, buffer, idx):
+        """``getobs_``: batch ``idx`` into ``buffer`` (one buffer per observation where the
+        view collates, as MLUtils' ``getobs!``)."""
+        pos = _positions(idx, len(self), "BatchView")
+        if not isinstance(pos, int):  # several batches make one: nothing to fill in place
+            return self._get(pos)
+        obs = self._observations(pos)
+        if self.collate is None:
+            return getobs_(buffer, self.data, _data_index(obs))
+        return _collated(self.collate, [getobs_(b, self.data, i) for b, i in zip(buffer, obs)])
+
     def _collate(self, obs):
         if self.collate is None:
             idx = _data_index(obs) if isinstance(obs, range) else torch.tensor(obs, dtype=torch.long)
             return _getobs(self.data, idx)
-        items = [_getobs(self.data, i) for i in obs]
-        if self.collate is False:
-            return items
-        return _batch(items) if self.collate is True else self.collate(items)
+        return _collated(self.collate, [_getobs(self.data, i) for i in obs])
 
     def __repr__(self):
         return (f"BatchView({_summary(self.data)}, batchsize={self.batchsize}, "
