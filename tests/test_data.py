@@ -418,6 +418,8 @@ def test_dataloader_parallel_options_and_errors():
     assert DataLoader(X, parallel=3)._workers == 3 and DataLoader(X, num_workers=2)._workers == 2
     assert DataLoader(X, parallel=0)._workers == DataLoader(X, parallel=-2)._workers == 0
     assert "parallel=2" in repr(DataLoader(X, parallel=2))
+    with pytest.raises(ValueError, match="collate must be None, True, False or a function"):
+        DataLoader(X, collate="stack")
     with pytest.raises(TypeError, match="parallel must be True, False or a number"):
         DataLoader(X, parallel="yes")
     with pytest.raises(TypeError, match="unexpected keyword argument 'paralel'"):

@@ -16,7 +16,7 @@ import torch
 from .batching import _collated
 from .indices import _generator, _randperm
 from .observations import _count_obs, _getobs, _summary, getobs_
-from .workers import _nworkers, _in_workers
+from .workers import _in_workers, _nworkers
 
 __all__ = ["DataLoader", "eachobs"]
 
@@ -94,24 +94,25 @@ class DataLoader:
             raise TypeError(f"DataLoader got an unexpected keyword argument {name!r}; it takes "
                             "batchsize, shuffle, partial, rng, collate, buffer, parallel (or torch's "
                             "batch_size, drop_last, generator, num_workers)")
-        for torch_name, value, ours, default, given in (
-                ("batch_size", batch_size, "batchsize", 1, batchsize),
-                ("drop_last", drop_last, "partial", True, partial),
-                ("generator", generator, "rng", None, rng),
-                ("num_workers", num_workers, "parallel", False, parallel)):
-            if value is not None and given is not default and given != default:
+        for ours, given, default, torch_name, alias in (
+                ("batchsize", batchsize, 1, "batch_size", batch_size),
+                ("partial", partial, True, "drop_last", drop_last),
+                ("rng", rng, None, "generator", generator),
+                ("parallel", parallel, False, "num_workers", num_workers)):
+            if alias is not None and given is not default and given != default:
                 raise TypeError(f"DataLoader got both {ours}= and {torch_name}=; pass only one")
         batchsize = batchsize if batch_size is None else batch_size
         partial = partial if drop_last is None else not drop_last
+        rng = rng if generator is None else generator
         parallel = parallel if num_workers is None else num_workers
         if collate not in (None, True, False) and not callable(collate):
-            raise TypeError(f"DataLoader: collate must be None, True, False or a function of a "
-                            f"list of observations, but got {collate!r}")
+            raise ValueError(f"DataLoader: collate must be None, True, False or a function of a "
+                             f"list of observations, but got {collate!r}")
         self.data = data
         self.batchsize = int(batchsize)
         self.shuffle = bool(shuffle)
         self.partial = bool(partial)
-        self.rng = _generator("DataLoader", generator if generator is not None else rng, numpy=True)
+        self.rng = _generator("DataLoader", rng, numpy=True)
         self.collate = collate
         self.buffer = buffer
         self.parallel = parallel
@@ -168,7 +169,7 @@ class DataLoader:
         perm = _randperm(self._n, self.rng) if self.shuffle else None
         bs, n = self.batchsize, self._n
         if bs <= 0:
-            return [int(perm[i]) for i in range(n)] if perm is not None else list(range(n))
+            return perm.tolist() if perm is not None else list(range(n))
         spans = [(i, min(i + bs, n)) for i in range(0, len(self) * bs, bs)]
         return [perm[a:b] if perm is not None else slice(a, b) for a, b in spans]
 
