@@ -1,4 +1,7 @@
-"""Flux's callback helpers, checked against Flux v0.14's test/utils.jl and docs.
+"""Flux's callback helpers, checked against Flux's test/utils.jl and docs: v0.16.11
+(github.com/FluxML/Flux.jl, commit 443ed1bc8c157168e4fe99a045f42014ae26def8) for
+``early_stopping``/``plateau`` (init_score=Inf), v0.14.25 (commit
+0567cb30a79e328a5077a6851ddbfe4db9b72d81) for their ``_v014`` twins (init_score=0).
 
 Flux's throttle tests use a 1 s timeout and sleep(1.01); here the timeout is
 scaled down to keep the suite fast, with the same relative margins.
@@ -7,7 +10,11 @@ import time
 
 import pytest
 
-from flux_torch.data import early_stopping, patience, plateau, throttle
+import math
+
+import flux_torch
+from flux_torch.callbacks import (early_stopping, early_stopping_v014, patience, plateau,
+                                  plateau_v014, throttle)
 
 T = 0.2       # throttle timeout (Flux: 1)
 WAIT = 0.35   # sleep past the timeout (Flux: 1.01)
@@ -123,19 +130,78 @@ def _run(trigger, arg=lambda n: (), kw=lambda n: {}, limit=99):
     return n_iter
 
 
-def test_early_stopping_args_and_kwargs():
-    es = early_stopping(lambda x, y=1: x + y, 10, min_dist=3)
-    assert _run(es, arg=lambda n: (-n,), kw=lambda n: {"y": -n}) == 9
+# ---- Flux v0.16.11 test/utils.jl, "early stopping" (init_score = Inf) -------------
+
+def test_early_stopping_decreasing_score():
+    es = early_stopping(lambda x: x, 10)
+    assert _run(es, arg=lambda n: (-n,)) == 99          # every iter improves
 
 
-def test_early_stopping_distance():
-    es = early_stopping(lambda x: x, 10, distance=lambda best, score: score - best)
+def test_early_stopping_increasing_score():
+    es = early_stopping(lambda x: x, 10, distance=lambda best, score: score - best,
+                        init_score=-math.inf)
     assert _run(es, arg=lambda n: (n,)) == 99
 
 
-def test_early_stopping_init_score():
-    es = early_stopping(lambda x: x, 10, init_score=10)
+def test_early_stopping_args_and_kwargs_v016():
+    es = early_stopping(lambda x, *, y: x + y, 10)
+    assert _run(es, arg=lambda n: (-n,), kw=lambda n: {"y": -n}) == 99
+
+
+def test_early_stopping_minimum_distance():
+    es = early_stopping(lambda x: x, 10, min_dist=3)
+    n_iter = 0
+    while n_iter < 99:                                   # every iter improves by at least 3
+        if es(-n_iter):
+            break
+        n_iter += 3
+    assert n_iter == 99
+    n_iter = 0
+    while n_iter < 99:                                   # the first improves by 3, the rest not
+        if es(-n_iter):
+            break
+        n_iter += 1
+    assert n_iter == 9
+
+
+def test_callbacks_keep_their_names_and_defaults():
+    assert flux_torch.early_stopping is early_stopping is flux_torch.data.early_stopping
+    assert flux_torch.throttle is throttle is flux_torch.Optimise.throttle
+    assert early_stopping.__defaults__[1] == math.inf and plateau.__defaults__[1] == math.inf
+    assert early_stopping_v014.__defaults__[1] == 0 and plateau_v014.__defaults__[1] == 0
+
+
+# ---- Flux v0.14.25 test/utils.jl, "early stopping" (init_score = 0) ---------------
+
+def test_early_stopping_v014_args_and_kwargs():
+    es = early_stopping_v014(lambda x, y=1: x + y, 10, min_dist=3)
+    assert _run(es, arg=lambda n: (-n,), kw=lambda n: {"y": -n}) == 9
+
+
+def test_early_stopping_v014_distance():
+    es = early_stopping_v014(lambda x: x, 10, distance=lambda best, score: score - best)
+    assert _run(es, arg=lambda n: (n,)) == 99
+
+
+def test_early_stopping_v014_init_score():
+    es = early_stopping_v014(lambda x: x, 10, init_score=10)
     assert _run(es, arg=lambda n: (n,)) == 10
+
+
+def test_plateau_v014():
+    v = 10
+
+    def f():
+        nonlocal v
+        v = v / abs(v) - v
+        return v
+
+    trigger = plateau_v014(f, 3, init_score=10, min_dist=18)
+    assert _run(trigger) == 3
+    zero = plateau_v014(lambda: 0.0, 2)                  # |0 - 0| from the first call
+    assert [zero(), zero()] == [False, True]
+    later = plateau(lambda: 0.0, 2)                      # v0.16: |Inf - 0| first, then 0, 0
+    assert [later(), later(), later()] == [False, False, True]
 
 
 def test_early_stopping_docs_example():

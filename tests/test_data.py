@@ -13,8 +13,8 @@ import pytest
 import torch
 import torch.utils.data as tud
 
-from flux_torch.data import (DataLoader, batch, batchseq, chunk, flatten, normalise, stack,
-                             unbatch, unsqueeze, unstack)
+from flux_torch.data import (DataLoader, batch, batchseq, chunk, eachobs, flatten, normalise,
+                             stack, unbatch, unsqueeze, unstack)
 
 X2 = torch.arange(1, 11).reshape(5, 2)   # Julia: reshape([1:10;], (2, 5))
 Y2 = torch.arange(1, 6)                  # Julia: [1:5;]
@@ -180,8 +180,10 @@ def test_dataloader_torch_aliases():
     assert torch.equal(a, b)
     with pytest.raises(TypeError, match="both"):
         DataLoader(x, batchsize=2, batch_size=3)
-    with pytest.raises(TypeError, match="unexpected keyword argument 'num_workers'"):
-        DataLoader(x, num_workers=2)
+    with pytest.raises(TypeError, match="both parallel= and num_workers="):
+        DataLoader(x, parallel=2, num_workers=2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'pin_memory'"):
+        DataLoader(x, pin_memory=True)
     with pytest.raises(TypeError, match="rng"):
         DataLoader(x, rng="seed")
 
@@ -264,6 +266,20 @@ def test_batchseq():
     eq_batches(batchseq([[1.0], [4.0, 5.0]], -1), [[1.0, 4.0], [-1.0, 5.0]])
 
 
+def test_batchseq_pads_any_sequences():
+    # issue 11: the model zoo's char-rnn batches sequences of characters (MLUtils pads any)
+    assert batchseq([list("abc"), list("de")], "_") == [["a", "d"], ["b", "e"], ["c", "_"]]
+    assert batchseq(["abc", "d"], " ") == [["a", "d"], ["b", " "], ["c", " "]]
+    steps = batchseq([[torch.ones(3)] * 3, [torch.zeros(3)] * 2], [-1, -1, -1])
+    eq_batches(steps, [[[1.0] * 3, [0.0] * 3]] * 2 + [[[1.0] * 3, [-1.0] * 3]])
+
+
+def test_batch_of_non_arrays_is_a_list():
+    assert batch(["a", "b"]) == ["a", "b"]
+    names, xs = batch([("x", torch.ones(2)), ("y", torch.zeros(2))])
+    assert names == ["x", "y"] and torch.equal(xs, torch.tensor([[1.0, 1.0], [0.0, 0.0]]))
+
+
 def test_chunk():
     assert chunk(range(1, 11), 3) == [range(1, 5), range(5, 9), range(9, 11)]
     assert chunk(range(1, 11), size=2) == [range(1, 3), range(3, 5), range(5, 7),
@@ -324,12 +340,121 @@ def test_dims_keyword_is_refused(call):
         call()
 
 
-def test_dataloader_accepts_mlutils_buffer_and_parallel():
-    # MLUtils: DataLoader(data; batchsize=1, buffer=false, parallel=false, shuffle=false,
-    #                     partial=true, rng, collate); the doc's loops must run unchanged.
+# ------------------------------------------------ buffer, parallel, torch Datasets
+
+def _same(a, b):
+    """Batches equal in kind, structure and values (oracle: plain equality per leaf)."""
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    return a == b
+
+
+def test_dataloader_buffer_refills_one_buffer():
     X = torch.arange(20.0).reshape(10, 2)
-    plain = [b.tolist() for b in DataLoader(X, batchsize=4)]
-    fast = [b.tolist() for b in DataLoader(X, batchsize=4, buffer=True, parallel=True)]
-    assert fast == plain == [X[:4].tolist(), X[4:8].tolist(), X[8:].tolist()]
-    with pytest.raises(TypeError, match="parallel"):
+    plain = [b.clone() for b in DataLoader(X, batchsize=4, shuffle=True, rng=3)]
+    loader = DataLoader(X, batchsize=4, shuffle=True, rng=3, buffer=True)
+    seen, ptrs = [], set()
+    for b in loader:
+        seen.append(b.clone())
+        ptrs.add(b.data_ptr())
+    assert all(_same(a, b) for a, b in zip(seen, plain)) and len(seen) == 3
+    assert len(ptrs) == 2                   # one buffer for the full batches, the last anew
+    assert torch.equal(X, torch.arange(20.0).reshape(10, 2))   # the data is never the buffer
+    mine = torch.zeros(4, 2)                # MLUtils: eachobs(X, buffer=b) fills b
+    out = [b.data_ptr() for b in DataLoader(X, batchsize=4, partial=False, buffer=mine)]
+    assert out == [mine.data_ptr()] * 2 and torch.equal(mine, X[4:8])
+    obs = [x.tolist() for x in eachobs(X, buffer=True)]
+    assert obs == X.tolist()
+
+
+def test_dataloader_buffer_with_collate_fills_observation_buffers():
+    X = np.arange(12.0).reshape(6, 2)
+    want = list(DataLoader(X, batchsize=2, collate=True))
+    got = [b.clone() for b in DataLoader(X, batchsize=2, collate=True, buffer=True)]
+    assert all(_same(a, b) for a, b in zip(got, want))
+    bufs = [np.zeros(2), np.zeros(2)]
+    for pair in DataLoader(X, batchsize=2, collate=False, buffer=bufs):
+        assert pair[0] is bufs[0] and pair[1] is bufs[1]
+    assert np.array_equal(bufs[1], X[5])
+
+
+def test_dataloader_parallel_gives_the_serial_batches():
+    X = torch.arange(40.0).reshape(20, 2)
+    data = (X, list("abcdefghijklmnopqrst"), {"n": np.arange(20)})
+    for kw in (dict(batchsize=3), dict(batchsize=-1), dict(batchsize=4, collate=True),
+               dict(batchsize=6, shuffle=True, rng=7, partial=False)):
+        serial = DataLoader(data, **kw)
+        parallel = DataLoader(data, parallel=2, **kw)
+        for _ in range(2):                  # two epochs: the same reshuffles
+            a, b = list(serial), list(parallel)
+            assert len(a) == len(b) == len(serial) and all(_same(u, v) for u, v in zip(a, b))
+
+
+def test_dataloader_parallel_draws_nothing_from_the_shuffling_generator():
+    # torch's DataLoader seeds its workers from a generator; drawing that seed from the
+    # global one would make the next shuffled epoch differ from the serial loader's.
+    X = torch.arange(30)
+    torch.manual_seed(11)
+    a = [b.tolist() for _ in range(2) for b in DataLoader(X, batchsize=7, shuffle=True)]
+    torch.manual_seed(11)
+    b = [b.tolist() for _ in range(2) for b in DataLoader(X, batchsize=7, shuffle=True,
+                                                           num_workers=2)]
+    assert a == b
+
+
+def _fails(batch):
+    raise KeyError("no such image")
+
+
+def test_dataloader_parallel_options_and_errors():
+    X = torch.arange(10.0)
+    assert DataLoader(X, parallel=True)._workers >= 1
+    assert DataLoader(X, parallel=3)._workers == 3 and DataLoader(X, num_workers=2)._workers == 2
+    assert DataLoader(X, parallel=0)._workers == DataLoader(X, parallel=-2)._workers == 0
+    assert "parallel=2" in repr(DataLoader(X, parallel=2))
+    with pytest.raises(ValueError, match="collate must be None, True, False or a function"):
+        DataLoader(X, collate="stack")
+    with pytest.raises(TypeError, match="parallel must be True, False or a number"):
+        DataLoader(X, parallel="yes")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'paralel'"):
         DataLoader(X, batchsize=4, paralel=True)
+    with pytest.warns(UserWarning, match="buffer has no effect with parallel loading"):
+        loader = DataLoader(X, batchsize=4, buffer=True, parallel=2)
+    assert [b.tolist() for b in loader] == [b.tolist() for b in DataLoader(X, batchsize=4)]
+    with pytest.raises(KeyError, match="no such image"):   # a worker's error reaches the caller
+        list(DataLoader(X, batchsize=5, collate=_fails, parallel=2))
+    doubled = DataLoader(X, batchsize=5, parallel=2).with_transform(lambda b: 2 * b)
+    assert [b.tolist() for b in doubled] == [(2 * X[:5]).tolist(), (2 * X[5:]).tolist()]
+
+
+def test_dataloader_torch_dataset_gives_collated_batches():
+    # issue 15: a TensorDataset (or any map-style Dataset) gives what torch's DataLoader
+    # gives, as a tuple: stacked tensors, not a list of per-observation tuples
+    ds = tud.TensorDataset(torch.arange(12.0).reshape(6, 2), torch.arange(6))
+    ours = list(DataLoader(ds, batchsize=4))
+    theirs = list(tud.DataLoader(ds, batch_size=4))
+    assert len(ours) == len(theirs) == 2
+    for (x, y), (tx, ty) in zip(ours, theirs):
+        assert torch.equal(x, tx) and torch.equal(y, ty)
+    assert isinstance(ours[0], tuple)
+
+    class Squares(tud.Dataset):            # a Dataset with only __len__ and __getitem__
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return {"x": torch.tensor([float(i), float(i * i)]), "label": f"#{i}"}
+
+    got = next(iter(DataLoader(Squares(), batchsize=3)))
+    want = next(iter(tud.DataLoader(Squares(), batch_size=3)))
+    assert torch.equal(got["x"], want["x"]) and got["label"] == want["label"]
+    assert _same(list(DataLoader(Squares(), batchsize=2, parallel=2)),
+                 list(DataLoader(Squares(), batchsize=2)))
+    with pytest.raises(TypeError, match="IterableDataset"):
+        DataLoader(tud.IterableDataset())

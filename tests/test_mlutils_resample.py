@@ -1,6 +1,13 @@
 """randobs, group_counts/group_indices, oversample/undersample, *_like and rpad_constant
-against MLUtils.jl's tests and docstrings (translated: batch first, 0-based), torch's own
-functions, and plain counting."""
+against MLUtils.jl's tests and docstrings, torch's own functions, and plain counting.
+
+Source: github.com/JuliaML/MLUtils.jl, tag v0.4.10, commit
+5787f51b24d2f206f6137cb63b042fe6489f6446: test/randobs.jl, test/resample.jl and test/utils.jl's
+ones_like/zeros_like/rand_like/randn_like/fill_like and rpad_constant testsets (the rest of
+the suite: test_mlutils_jl.py, whose docstring gives the translation rules: batch first,
+0-based). utils.jl's `test_zygote` checks of ones_like/zeros_like/fill_like are
+test_fill_like_value_is_differentiable; trues_like/falses_like are not in flux_torch.
+"""
 from collections import Counter
 
 import numpy as np
@@ -8,9 +15,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from flux_torch.data.like import fill_like, ones_like, rand_like, randn_like, zeros_like
-from flux_torch.data.padding import rpad_constant
-from flux_torch.data.resample import group_counts, group_indices, oversample, randobs, undersample
+from flux_torch.data import fill_like, ones_like, rand_like, randn_like, zeros_like
+from flux_torch.data import rpad_constant
+from flux_torch.data import group_counts, group_indices, oversample, randobs, undersample
 
 
 def jl(rows):

@@ -1,8 +1,10 @@
 """MLUtils.jl's views, transforms, BatchView, eachobs, getobs! and folds, batch first, 0-based.
 
-Oracles: MLUtils v0.4's own tests and docstrings (test/obsview.jl, obstransform.jl,
-batchview.jl, observation.jl, folds.jl) with 1-based indices translated to 0-based and
-Julia's `features × N` arrays read batch first, and plain numpy indexing / np.array_split.
+Source: github.com/JuliaML/MLUtils.jl, tag v0.4.10, commit
+5787f51b24d2f206f6137cb63b042fe6489f6446: test/obsview.jl, test/batchview.jl,
+test/obstransform.jl and test/folds.jl (the rest of the suite: test_mlutils_jl.py, whose
+docstring gives the translation rules), plus MLUtils' docstrings. Oracles beside them: plain
+numpy indexing and np.array_split. Not in flux_torch, so not translated: timeseries_kfolds.
 """
 import math
 
@@ -11,11 +13,11 @@ import pytest
 import torch
 
 from flux_torch.data import DataLoader, getobs, numobs, shuffleobs
-from flux_torch.data.batchview import BatchView, batchsize, eachobs
-from flux_torch.data.folds import kfolds, leavepout
-from flux_torch.data.obsbuffer import getobs_
-from flux_torch.data.obstransform import filterobs, groupobs, joinobs, mapobs
-from flux_torch.data.views import ObsView, obsview
+from flux_torch.data import BatchView, batchsize, eachobs
+from flux_torch.data import kfolds, leavepout
+from flux_torch.data import getobs_
+from flux_torch.data import filterobs, groupobs, joinobs, mapobs
+from flux_torch.data import ObsView, obsview
 
 RNG = np.random.default_rng(1335)
 X = RNG.random((15, 4))                       # Julia's rand(4, 15), batch first
@@ -418,3 +420,127 @@ def test_leavepout():
         leavepout(10, 6)
     with pytest.raises(ValueError, match=r"p=0"):
         leavepout(list(range(10)), 0)
+
+
+# ---------------------------------------------------------------- v0.4.10 additions
+
+class EmptyType:
+    pass
+
+
+def test_obsview_other():
+    with pytest.raises(TypeError, match="no observations"):          # MethodError
+        ObsView(EmptyType())
+    with pytest.raises(TypeError, match="no observations"):
+        ObsView((EmptyType(), EmptyType()))
+    for var in VARS + TUPLES:
+        A = ObsView(var)
+        assert A.data is var and ObsView(A) == A
+        for bad in (15, -16):                                         # Julia: -1 and 16
+            with pytest.raises(IndexError):
+                A[bad]
+        assert numobs(A) == len(A) == 15
+        assert same(A[1:3], obsview(var, range(1, 3))) and same(A[[0, 2]], obsview(var, [0, 2]))
+        for i in (0, 10, 14):
+            assert same(A[i], obsview(var, i)) and same(getobs(A, i), getobs(var, i))
+        assert same(A[-1], A[14]) and len(list(A)) == 15
+        assert same(getobs(A), getobs(var))
+        assert all(same(a, getobs(var, i)) for i, a in enumerate(A))
+
+
+def test_obsview_subsetting_of_views():
+    for var_raw in VARS + TUPLES:
+        for var in (var_raw, ObsView(var_raw)):
+            A = ObsView(var)
+            assert same(getobs(ObsView(A)), getobs(A))
+            S = ObsView(A, range(0, 5))
+            assert len(S) == 5 and same(getobs(A, range(0, 5)), getobs(S))
+            assert same(getobs(S), getobs(ObsView(ObsView(var, range(0, 5)))))
+
+
+def test_obsview_iteration():
+    X1 = np.repeat(np.arange(1, 16)[:, None], 10, axis=1)             # hcat((1:15 for i = 1:10)...)'
+    count = 0
+    for i, x in enumerate(ObsView(X1)):
+        assert (x == i + 1).all()
+        count += 1
+    assert count == 15
+
+
+@pytest.mark.skip(reason="obsview(x, ObsDim(d)) picks another observation dimension; here "
+                         "observations are always along the first (batch first)")
+def test_obsview_obsdim():
+    pass
+
+
+def test_batchview_getobs_inplace():
+    buf1 = np.zeros((3, 4))
+    bv = BatchView(X, batchsize=3)
+    assert getobs_(buf1, bv, 1) is buf1 and same(buf1, getobs(bv, 1))
+    buf12 = [np.zeros(4) for _ in range(3)]
+    bv12 = BatchView(X, batchsize=3, collate=False)
+    res = getobs_(buf12, bv12, 1)
+    assert all(r is b for r, b in zip(res, buf12)) and same(np.stack(buf12), X[3:6])
+    bvc = BatchView(X, batchsize=3, collate=True)
+    assert same(getobs_([np.zeros(4) for _ in range(3)], bvc, 4), X[12:15])
+
+
+@pytest.mark.skip(reason="MLUtils issue 156 defines getobs! for a user type; flux_torch's "
+                         "getobs_ has no public extension point (a user type with __getitem__ "
+                         "gets getobs' result)")
+def test_batchview_getobs_inplace_custom_type():
+    pass
+
+
+def test_joinobs_v0410():
+    data = joinobs(range(1, 6), range(6, 11))
+    assert data[4:6] == [5, 6]
+    data = joinobs(torch.ones(3, 2), torch.zeros(3, 2))             # ones(2, 3), zeros(2, 3)
+    assert [x.tolist() for x in data[2:4]] == [[1.0, 1.0], [0.0, 0.0]]
+    data1, data2, data3 = range(1, 11), range(11, 21), range(21, 31)
+    data123 = joinobs(joinobs(data1, data2), data3)
+    assert getobs(data123, 14) == 15 and getobs(data123, 24) == 25 and len(data123) == 30
+    assert data123.datas == (data1, data2, data3)
+    data12 = joinobs(range(1, 6), torch.ones(3, 2))                  # join different types
+    assert data12[2] == 3 and data12[5].tolist() == [1.0, 1.0]
+    assert repr(joinobs(range(1, 11), range(11, 21))).endswith("# 20 observations")
+
+
+@pytest.mark.xfail(strict=True, reason="docs/porting.md (Data): containers print as the call "
+                                       "that makes them, not Julia's `20-element JoinedData`")
+def test_joinobs_show():
+    assert repr(joinobs(range(1, 11), range(11, 21))) == "20-element JoinedData"
+
+
+def test_kfolds_shuffle():
+    r = range(1, 16)
+    folds = list(kfolds(r, k=5, shuffle=True, rng=42))
+    assert sorted(x for _, xval in folds for x in xval) == list(r)   # one validation set each
+    for xtr, xval in folds:
+        assert len(xtr) == 12 and len(xval) == 3 and sorted(list(xtr) + list(xval)) == list(r)
+    assert [list(v) for _, v in kfolds(r, k=5, shuffle=True)] != [list(v) for _, v in kfolds(r, k=5)]
+    a = [(list(t), list(v)) for t, v in kfolds(r, k=3, shuffle=True, rng=1)]
+    b = [(list(t), list(v)) for t, v in kfolds(r, k=3, shuffle=True, rng=1)]
+    assert a == b
+    with pytest.raises(TypeError, match="kfolds\\(range\\(n\\)"):
+        kfolds(15, 5, shuffle=True)
+
+
+def test_kfolds_stratified():
+    yy = [0] * 10 + [1] * 20
+    x = list(range(1, 31))                                            # collect(1:30)
+    seen = []
+    for xtr, xval in kfolds(x, k=5, stratified=yy):
+        labels = [yy[v - 1] for v in xval]                            # y[xval], 1-based values
+        assert labels.count(0) == 2 and labels.count(1) == 4
+        assert len(xval) == 6 and len(xtr) == 24
+        assert sorted(list(xtr) + list(xval)) == x and not set(xtr) & set(xval)
+        seen.extend(xval)
+    assert sorted(seen) == x
+    for xtr, xval in kfolds(x, k=5, stratified=yy, shuffle=True, rng=0):
+        labels = [yy[v - 1] for v in xval]
+        assert labels.count(0) == 2 and labels.count(1) == 4 and sorted(list(xtr) + list(xval)) == x
+    with pytest.raises(ValueError, match="one label per observation"):   # ArgumentError
+        kfolds(x, k=5, stratified=yy[:5])
+    with pytest.raises(ValueError, match="class 0 has 3 observations"):
+        kfolds(x, k=5, stratified=[0] * 3 + [1] * 27)

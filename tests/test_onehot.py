@@ -70,6 +70,30 @@ def test_float_labels():
     assert onecold(onehot(-math.inf, floats)) == 3
 
 
+def _isequal_index(x, labels):
+    """Oracle: the first label that Julia's isequal matches (NaN is NaN, -0.0 is not 0.0)."""
+    for i, lab in enumerate(labels):
+        if (math.isnan(x) and math.isnan(lab)) or (
+                x == lab and math.copysign(1, x) == math.copysign(1, lab)):
+            return i
+    return None
+
+
+def test_labels_match_by_isequal():
+    # issue 11: onehot(-0.0, (0.0, -0.0, inf)) picks index 1, as OneHotArrays' isequal does
+    assert onehot(-0.0, (0.0, -0.0, math.inf)).tolist() == [0.0, 1.0, 0.0]
+    floats = (0.0, -0.0, math.nan, -math.nan, math.inf, -math.inf)
+    want = [_isequal_index(v, floats) for v in floats]
+    assert want == [0, 1, 2, 2, 4, 5]
+    assert [onecold(onehot(v, floats)) for v in floats] == want
+    for data in (list(floats), torch.tensor(floats), np.array(floats)):   # loop and vector paths
+        assert onecold(onehotbatch(data, floats)).tolist() == want
+    assert onehotbatch(torch.tensor([0.0, -0.0]), [-0.0, 1.0], 1.0).argmax(-1).tolist() == [1, 0]
+    assert onecold(onehot(1, (1.0, 2.0))) == 0        # isequal(1, 1.0): the same label
+    with pytest.raises(ValueError, match="not found"):
+        onehot(-0.0, (0.0, 1.0))
+
+
 @pytest.mark.parametrize("kind", [list, torch.tensor, np.array])
 def test_onehotbatch_range_labels(kind):
     data = kind([1, 3, 0, 4])

@@ -1,20 +1,18 @@
-"""Data utilities: MLUtils.jl's DataLoader and array helpers, OneHotArrays.jl's
-one-hot encoding and Flux's callback helpers, batch first and 0-based."""
-from .batching import batch, batchseq, unbatch
-from .batchview import BatchView, batchsize, eachobs
-from .callbacks import early_stopping, patience, plateau, throttle
-from .dataloader import DataLoader
-from .folds import kfolds, leavepout
+"""Data utilities: MLUtils.jl's data containers and DataLoader, its array helpers, and
+OneHotArrays.jl's one-hot encoding, batch first and 0-based. (Flux's callback helpers,
+which Flux re-exports beside them, live in :mod:`flux_torch.callbacks`.)"""
+from ..callbacks import early_stopping, patience, plateau, throttle
+from .batching import batch, batchseq, rpad_constant, unbatch
+from .dataloader import DataLoader, eachobs
 from .like import fill_like, ones_like, rand_like, randn_like, zeros_like
-from .normalise import normalise
-from .obsbuffer import getobs_
-from .observations import getobs, numobs, shuffleobs, splitobs
-from .obstransform import filterobs, groupobs, joinobs, mapobs
+from .observations import getobs, getobs_, numobs
 from .onehot import onecold, onehot, onehotbatch
-from .padding import rpad_constant
-from .resample import group_counts, group_indices, oversample, randobs, undersample
+from .resampling import group_counts, group_indices, oversample, randobs, undersample
+from .normalise import normalise
 from .shapes import chunk, flatten, stack, unsqueeze, unstack
-from .views import ObsView, obsview
+from .splits import kfolds, leavepout, shuffleobs, splitobs
+from .transforms import filterobs, groupobs, joinobs, mapobs
+from .views import BatchView, ObsView, batchsize, obsview
 
 __all__ = [
     "DataLoader", "numobs", "getobs", "getobs_", "shuffleobs", "splitobs", "randobs",

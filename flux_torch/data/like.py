@@ -13,7 +13,7 @@ import numbers
 import torch
 
 from ..devices import as_tensor
-from .observations import _generator
+from .indices import _generator
 
 __all__ = ["ones_like", "zeros_like", "fill_like", "rand_like", "randn_like"]
 
@@ -46,7 +46,6 @@ def ones_like(x, dtype=None, shape=None):
     """A tensor of ones with ``x``'s dtype, shape and device, or the given ``dtype``
     and ``shape`` (``MLUtils.ones_like``).
 
-    >>> from flux_torch.data.like import ones_like
     >>> ones_like(torch.zeros(2, dtype=torch.float16), (2, 3))
     tensor([[1., 1., 1.],
             [1., 1., 1.]], dtype=torch.float16)
@@ -61,7 +60,6 @@ def zeros_like(x, dtype=None, shape=None):
     """A tensor of zeros with ``x``'s dtype, shape and device, or the given ``dtype``
     and ``shape`` (``MLUtils.zeros_like``).
 
-    >>> from flux_torch.data.like import zeros_like
     >>> zeros_like(torch.ones(2, 2), torch.int64)
     tensor([[0, 0],
             [0, 0]])
@@ -75,7 +73,6 @@ def fill_like(x, value, dtype=None, shape=None):
     given ``dtype`` and ``shape`` (``MLUtils.fill_like``). A tensor ``value`` stays
     differentiable (its gradient is the sum of the output's), as in MLUtils.
 
-    >>> from flux_torch.data.like import fill_like
     >>> fill_like(torch.zeros(2), 1.5, shape=(2, 3))
     tensor([[1.5000, 1.5000, 1.5000],
             [1.5000, 1.5000, 1.5000]])
@@ -109,7 +106,6 @@ def rand_like(x, dtype=None, shape=None, *, rng=None):
     given ``dtype`` and ``shape`` (``MLUtils.rand_like``); ``rng`` is a
     ``torch.Generator`` or an int seed (Julia's leading ``rng`` argument).
 
-    >>> from flux_torch.data.like import rand_like
     >>> r = rand_like(torch.ones(2), (3, 3), rng=0)
     >>> r.shape, r.dtype, bool(((0 <= r) & (r < 1)).all())
     (torch.Size([3, 3]), torch.float32, True)
@@ -122,7 +118,6 @@ def randn_like(x, dtype=None, shape=None, *, rng=None):
     given ``dtype`` and ``shape`` (``MLUtils.randn_like``); ``rng`` as for
     :func:`rand_like`.
 
-    >>> from flux_torch.data.like import randn_like
     >>> randn_like(torch.ones(2), torch.float64, rng=0).dtype
     torch.float64
     """

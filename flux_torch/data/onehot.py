@@ -8,7 +8,11 @@ another, e.g. ``torch.bool`` or ``torch.long``): ``W @ onehot(...)``, ``Dense``
 and the cross-entropy losses take them as they are. The class axis is the
 LAST one: ``onehotbatch`` of ``N`` values is ``(N, C)``, the transpose of
 Flux's ``C × N``, and ``onecold`` takes the argmax over ``dim=-1``.
+
+Labels match as Julia's ``isequal`` does, not ``==``: ``-0.0`` and ``0.0`` are different
+labels, and ``NaN`` matches ``NaN``; ``1`` and ``1.0`` are the same label.
 """
+import math
 import numbers
 
 import numpy as np
@@ -28,11 +32,27 @@ def _as_list(labels):
     return list(labels)
 
 
+_NAN, _NEG_ZERO = object(), object()  # stand-ins: NaN != NaN, and -0.0 == 0.0 in a dict
+
+
+def _key(v):
+    """``v`` as a dict key that matches as Julia's ``isequal``: a NaN finds a NaN, and -0.0
+    does not find 0.0 (Python's ``==`` says the opposite of both)."""
+    if isinstance(v, torch.Tensor) and v.dim() == 0 or isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float):
+        if math.isnan(v):
+            return _NAN
+        if v == 0.0 and math.copysign(1.0, v) < 0:
+            return _NEG_ZERO
+    return v
+
+
 def _lookup(labels):
-    """Map each label to the position of its first occurrence."""
+    """Map each label (as a :func:`_key`) to the position of its first occurrence."""
     table = {}
     for i, lab in enumerate(labels):
-        table.setdefault(lab, i)
+        table.setdefault(_key(lab), i)
     return table
 
 
@@ -51,7 +71,7 @@ def _missing(fname, value, labels):
 def _default_index(fname, table, labels, default):
     if default is None:
         return None
-    i = table.get(default)
+    i = table.get(_key(default))
     if i is None:
         raise ValueError(f"{fname}: the default value {default!r} is not in labels {_show(labels)}")
     return i
@@ -75,7 +95,7 @@ def onehot(x, labels, default=None, *, dtype=torch.float32):
     d = _default_index("onehot", table, labels, default)
     if isinstance(x, torch.Tensor) and x.dim() == 0:
         x = x.item()
-    i = table.get(x, d)
+    i = table.get(_key(x), d)
     if i is None:
         raise _missing("onehot", x, labels)
     out = torch.zeros(len(labels), dtype=dtype)
@@ -84,10 +104,11 @@ def onehot(x, labels, default=None, *, dtype=torch.float32):
 
 
 def _numeric_indices(data, labels, d):
-    """Vectorised lookup of a numeric tensor in numeric labels (-1: missing)."""
+    """Vectorised lookup of a numeric tensor in numeric labels, matching as ``isequal``."""
     lab = torch.tensor(labels, device=data.device)
     flat = data.reshape(-1, 1)
     eq = flat == lab.to(torch.promote_types(flat.dtype, lab.dtype))
+    eq = (eq & (torch.signbit(flat) == torch.signbit(lab))) | (flat.isnan() & lab.isnan())
     idx = eq.to(torch.uint8).argmax(1)  # position of the first match
     found = eq.any(1)
     if d is not None:
@@ -131,7 +152,7 @@ def onehotbatch(data, labels, default=None, *, dtype=torch.float32):
     else:
         values = list(data)
         shape = (len(values),)
-    idx = [table.get(v, d) for v in values]
+    idx = [table.get(_key(v), d) for v in values]
     if None in idx:
         raise _missing("onehotbatch", values[idx.index(None)], labels)
     idx = torch.tensor(idx, dtype=torch.long, device=device).reshape(shape)

@@ -1,4 +1,5 @@
-"""Lazy views of observations (MLUtils.jl's ``obsview`` and ``ObsView``), batch first, 0-based.
+"""Lazy views of a data container (MLUtils.jl's ``ObsView``/``obsview`` and
+``BatchView``/``batchsize``), batch first and 0-based.
 
 A view stores its data and which observations it spans; nothing is copied until
 ``getobs`` (or indexing) asks for observations, and a view of a view stays one view.
@@ -6,92 +7,21 @@ Tensors and numpy arrays are the exception, as in MLUtils (where ``obsview`` of 
 array is a ``SubArray``): ``obsview`` of an array is an array, a true view for a range
 or slice of observations, an indexed copy for an arbitrary list of indices.
 
-The lazy containers here and in :mod:`.obstransform`/:mod:`.batchview` are data
-containers themselves: ``numobs`` is their ``len``, ``getobs`` calls their ``_getobs``.
+The lazy containers here and in :mod:`.transforms` are data containers themselves:
+``numobs`` is their ``len``, ``getobs`` calls their ``_getobs``.
 """
+import operator
+import warnings
+
 import numpy as np
 import torch
 
-from .dataloader import _summary
-from .observations import _getobs, _is_array, _is_namedtuple, numobs
+from .batching import _collated
+from .dataloader import DataLoader
+from .indices import _check_int, _compose, _data_index, _index, _positions
+from .observations import _count_obs, _getobs, _is_array, _is_namedtuple, _summary, getobs_
 
-__all__ = ["ObsView", "obsview"]
-
-
-def _index(idx, fname):
-    """An observation index as an int, a slice, or a 1-D long tensor (not yet bounds-checked)."""
-    if isinstance(idx, (int, np.integer)) and not isinstance(idx, (bool, np.bool_)):
-        return int(idx)
-    if isinstance(idx, slice):
-        return idx
-    if isinstance(idx, range):
-        return torch.arange(idx.start, idx.stop, idx.step)
-    if isinstance(idx, (list, tuple, np.ndarray, torch.Tensor)):
-        try:
-            t = torch.as_tensor(np.asarray(idx) if isinstance(idx, (list, tuple)) else idx)
-        except (TypeError, ValueError, RuntimeError):
-            t = torch.zeros(1)  # refused below
-        if t.numel() == 0 and t.ndim <= 1:
-            return torch.zeros(0, dtype=torch.long)
-        if t.ndim == 0 and not t.dtype.is_floating_point and t.dtype != torch.bool:
-            return int(t)
-        if t.ndim == 1 and not t.dtype.is_floating_point and t.dtype != torch.bool:
-            return t.long()
-    raise TypeError(f"{fname}: observation indices must be an int, a slice, a range, or a list, "
-                    f"array or 1-D tensor of 0-based integer indices, but got {idx!r}")
-
-
-def _check_int(i, n, fname):
-    if not -n <= i < n:
-        raise IndexError(f"{fname}: index {i} is out of range for {n} observations "
-                         f"(0-based: valid indices are -{n} to {n - 1})")
-    return i + n if i < 0 else i
-
-
-def _wrap(t, n, fname):
-    """A long index tensor with negative entries counted from the end, bounds-checked."""
-    t = torch.where(t < 0, t + n, t)
-    if t.numel() and (int(t.min()) < 0 or int(t.max()) >= n):
-        bad = t[(t < 0) | (t >= n)][0].item()
-        raise IndexError(f"{fname}: index {bad} is out of range for {n} observations "
-                         f"(0-based: valid indices are -{n} to {n - 1})")
-    return t
-
-
-def _positions(idx, n, fname):
-    """Normalised positions among ``n``: an int, a range (for slices and in-range ranges)
-    or a non-negative long tensor."""
-    if isinstance(idx, range) and (not idx or (0 <= min(idx[0], idx[-1]) and max(idx[0], idx[-1]) < n)):
-        return idx
-    idx = _index(idx, fname)
-    if isinstance(idx, int):
-        return _check_int(idx, n, fname)
-    if isinstance(idx, slice):
-        return range(*idx.indices(n))
-    return _wrap(idx, n, fname)
-
-
-def _compose(base, sub):
-    """``base[sub]`` for normalised positions (``base`` a range or tensor)."""
-    if isinstance(sub, int):
-        return base[sub] if isinstance(base, range) else int(base[sub])
-    if isinstance(base, range):
-        if isinstance(sub, range):  # element k: base.start + (sub.start + k*sub.step) * base.step
-            return range(base.start + sub.start * base.step, base.start + sub.stop * base.step,
-                         sub.step * base.step)
-        return base.start + sub * base.step
-    if isinstance(sub, range):
-        return base[sub.start:sub.stop:sub.step] if sub.step > 0 else base[torch.arange(
-            sub.start, sub.stop, sub.step)]
-    return base[sub]
-
-
-def _data_index(pos):
-    """Positions as ``_getobs`` takes them: an int, a slice (a view of an array), or a tensor."""
-    if isinstance(pos, range):
-        return slice(pos.start, pos.stop, pos.step) if pos.step > 0 else torch.arange(
-            pos.start, pos.stop, pos.step)
-    return pos
+__all__ = ["ObsView", "obsview", "BatchView", "batchsize"]
 
 
 class _DataContainer:
@@ -118,7 +48,6 @@ class ObsView(_DataContainer):
     all of them. ``v.data`` is the underlying data, ``v.indices`` the positions in it (a
     ``range`` or an index tensor); a view of a view is a view of the underlying data.
 
-    >>> from flux_torch.data.views import ObsView
     >>> v = ObsView(torch.arange(10) * 10, range(2, 8))
     >>> len(v), v[0], v[-1]
     (6, tensor(20), tensor(70))
@@ -134,7 +63,7 @@ class ObsView(_DataContainer):
         base = None
         if isinstance(data, ObsView):
             base, data = data.indices, data.data
-        n = numobs(data, "ObsView") if base is None else len(base)
+        n = _count_obs(data, "ObsView") if base is None else len(base)
         pos = range(n) if indices is None else _positions(indices, n, "ObsView")
         if isinstance(pos, int):
             raise TypeError("ObsView: indices must be a range, a slice or a list of 0-based "
@@ -146,10 +75,10 @@ class ObsView(_DataContainer):
     def __len__(self):
         return len(self.indices)
 
-    def _resolve(self, idx):
-        """The index into ``self.data`` for observation(s) ``idx`` of the view."""
+    def _getobs_(self, buffer, idx):
+        """``getobs_``: observation(s) ``idx`` of the view, filled from the underlying data."""
         pos = _positions(idx, len(self), "ObsView")
-        return _data_index(_compose(self.indices, pos))
+        return getobs_(buffer, self.data, _data_index(_compose(self.indices, pos)))
 
     def _get(self, pos):
         return _getobs(self.data, _data_index(_compose(self.indices, pos)))
@@ -186,7 +115,6 @@ def obsview(data, indices=None):
     An int gives that observation. Other data (lists, ``mapobs`` results, ...) gives an
     :class:`ObsView`; a view of an ``ObsView`` is an ``ObsView`` of the underlying data.
 
-    >>> from flux_torch.data.views import obsview
     >>> x = torch.arange(12).reshape(6, 2)
     >>> obsview(x, range(1, 3))
     tensor([[2, 3],
@@ -203,7 +131,7 @@ def obsview(data, indices=None):
     if isinstance(data, ObsView):
         return data[indices] if isinstance(indices, (int, np.integer)) else ObsView(data, indices)
     if isinstance(data, (dict, tuple)):
-        numobs(data, "obsview")
+        _count_obs(data, "obsview")
         if isinstance(data, dict):
             return {k: obsview(v, indices) for k, v in data.items()}
         parts = [obsview(v, indices) for v in data]
@@ -211,8 +139,106 @@ def obsview(data, indices=None):
     if _is_array(data):
         if indices is None:
             return data
-        return _getobs(data, _data_index(_positions(indices, numobs(data, "obsview"), "obsview")))
+        return _getobs(data, _data_index(_positions(indices, _count_obs(data, "obsview"), "obsview")))
     idx = _index(indices, "obsview") if indices is not None else None
     if isinstance(idx, int):
-        return _getobs(data, _check_int(idx, numobs(data, "obsview"), "obsview"))
+        return _getobs(data, _check_int(idx, _count_obs(data, "obsview"), "obsview"))
     return ObsView(data, indices)
+
+
+class BatchView(_DataContainer):
+    """``data`` seen as a sequence of batches of ``batchsize`` observations
+    (``MLUtils.BatchView``); nothing is fetched until a batch is indexed or iterated.
+
+    - ``len(bv)`` (and ``numobs(bv)``) is the number of batches; ``bv[i]`` (0-based) and
+      iteration give batches; ``bv[[0, 2]]`` or ``bv[1:3]`` give ONE batch holding the
+      observations of those batches, as MLUtils does for a vector of batch indices.
+    - ``partial=False`` drops the last, smaller batch.
+    - ``collate``: ``None`` (a batch is ``getobs(data, indices)``), ``False`` (a list of
+      single observations), ``True`` (:func:`batch` of that list) or a function of that list.
+    - Fewer observations than ``batchsize`` warn and shrink the batch size, as in MLUtils.
+
+    >>> bv = BatchView(torch.arange(10), batchsize=4); bv
+    BatchView(<Tensor (10,) int64>, batchsize=4, partial=True)  # 3 batches
+    >>> list(bv)
+    [tensor([0, 1, 2, 3]), tensor([4, 5, 6, 7]), tensor([8, 9])]
+    >>> len(BatchView(torch.arange(10), batchsize=4, partial=False))
+    2
+    >>> bv[[0, 2]]
+    tensor([0, 1, 2, 3, 8, 9])
+    >>> BatchView(([1, 2, 3], [4, 5, 6]), batchsize=2, collate=True)[0]
+    (tensor([1, 2]), tensor([4, 5]))
+    """
+
+    def __init__(self, data, batchsize=1, partial=True, collate=None):
+        try:
+            bs = operator.index(batchsize)
+        except TypeError:
+            raise TypeError(f"BatchView: batchsize must be an int, but got "
+                            f"{type(batchsize).__name__}") from None
+        if bs < 1:
+            raise ValueError(f"BatchView: batchsize must be at least 1, but got {bs}; for single "
+                             "observations iterate over the data (or obsview(data)) instead")
+        if collate not in (None, True, False) and not callable(collate):
+            raise ValueError(f"BatchView: collate must be None, True, False or a function of a "
+                             f"list of observations, but got {collate!r}")
+        n = _count_obs(data, "BatchView")
+        if 0 < n < bs:
+            warnings.warn(f"BatchView: the data has {n} observations, fewer than batchsize={bs}; "
+                          f"decreasing the batch size to {n}", stacklevel=2)
+            bs = n
+        self.data = data
+        self.batchsize = bs
+        self.partial = bool(partial)
+        self.collate = collate
+        self.count = -(-n // bs) if self.partial else n // bs
+        self._n = n
+
+    def __len__(self):
+        return self.count
+
+    def _observations(self, b):
+        start = b * self.batchsize
+        return range(start, min(start + self.batchsize, self._n))
+
+    def _get(self, pos):
+        if isinstance(pos, int):
+            return self._collate(self._observations(pos))
+        seen = dict.fromkeys(i for b in pos for i in self._observations(int(b)))  # union, in order
+        obs = list(seen)
+        if obs and obs[-1] - obs[0] + 1 == len(obs) and obs == list(range(obs[0], obs[-1] + 1)):
+            return self._collate(range(obs[0], obs[-1] + 1))
+        return self._collate(obs)
+
+    def _getobs_(self, buffer, idx):
+        """``getobs_``: batch ``idx`` into ``buffer`` (one buffer per observation where the
+        view collates, as MLUtils' ``getobs!``)."""
+        pos = _positions(idx, len(self), "BatchView")
+        if not isinstance(pos, int):  # several batches make one: nothing to fill in place
+            return self._get(pos)
+        obs = self._observations(pos)
+        if self.collate is None:
+            return getobs_(buffer, self.data, _data_index(obs))
+        return _collated(self.collate, [getobs_(b, self.data, i) for b, i in zip(buffer, obs)])
+
+    def _collate(self, obs):
+        if self.collate is None:
+            idx = _data_index(obs) if isinstance(obs, range) else torch.tensor(obs, dtype=torch.long)
+            return _getobs(self.data, idx)
+        return _collated(self.collate, [_getobs(self.data, i) for i in obs])
+
+    def __repr__(self):
+        return (f"BatchView({_summary(self.data)}, batchsize={self.batchsize}, "
+                f"partial={self.partial})  # {self.count} batches")
+
+
+def batchsize(x):
+    """The fixed number of observations per batch of a :class:`BatchView` (or a
+    ``DataLoader``) (``MLUtils.batchsize``).
+
+    >>> batchsize(BatchView(torch.zeros(150, 4), batchsize=30))
+    30
+    """
+    if isinstance(x, (BatchView, DataLoader)):
+        return x.batchsize
+    raise TypeError(f"batchsize expects a BatchView or a DataLoader, but got {type(x).__name__}")

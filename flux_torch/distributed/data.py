@@ -5,7 +5,8 @@ import math
 import numpy as np
 import torch
 
-from ..data.dataloader import DataLoader, _getobs, _summary
+from ..data.dataloader import DataLoader
+from ..data.observations import _getobs, _summary
 from .backend import local_rank, split_args, total_workers
 
 __all__ = ["DistributedDataContainer"]

@@ -1,6 +1,6 @@
 """Optimisers and training (``Flux.Optimise``): the rules, both styles of ``update_``,
 the explicit state (``setup``, ``adjust_``, ``freeze_``, ``thaw_``) and ``train_``."""
-from ..data.callbacks import throttle
+from ..callbacks import throttle
 from .adam import *  # noqa: F401,F403
 from .modifiers import *  # noqa: F401,F403
 from .rule import Rule

@@ -1,10 +1,16 @@
-"""Flux's callback helpers: ``throttle`` and the patience triggers
-``patience``, ``early_stopping``, ``plateau`` (Flux v0.14 ``src/utils.jl``)."""
+"""Flux's callback helpers: ``throttle`` and the patience triggers ``patience``,
+``early_stopping``, ``plateau`` (Flux ``src/utils.jl``).
+
+``early_stopping`` and ``plateau`` start from ``init_score=inf`` as in Flux v0.16; Flux
+v0.14 started from 0, which ``early_stopping_v014`` and ``plateau_v014`` keep for the
+v0.14 namespace.
+"""
+import math
 import operator
 import threading
 import time
 
-__all__ = ["throttle", "patience", "early_stopping", "plateau"]
+__all__ = ["throttle", "patience", "early_stopping", "plateau", "early_stopping_v014", "plateau_v014"]
 
 
 def throttle(f, timeout, leading=True, trailing=False):
@@ -97,14 +103,15 @@ def patience(predicate, wait):
     return on_trigger
 
 
-def early_stopping(f, delay, distance=operator.sub, init_score=0, min_dist=0):
+def early_stopping(f, delay, distance=operator.sub, init_score=math.inf, min_dist=0):
     """A trigger that returns ``True`` after ``delay`` consecutive calls in
     which ``f(...)`` failed to improve on the best score so far by at least
     ``min_dist``, i.e. ``distance(best_score, f(...)) < min_dist``.
 
     The default ``distance(best, score) = best - score`` suits a loss to be
-    minimised; pass ``distance=lambda best, score: score - best`` for a metric
-    such as accuracy. Arguments are passed on to ``f``.
+    minimised, and the first score always improves on ``init_score=inf`` (Flux v0.16);
+    for a metric such as accuracy pass ``distance=lambda best, score: score - best,
+    init_score=-math.inf``. Arguments are passed on to ``f``.
 
     >>> loss = iter(range(1, 100)).__next__    # a loss that only increases
     >>> es = early_stopping(loss, 3)
@@ -115,6 +122,7 @@ def early_stopping(f, delay, distance=operator.sub, init_score=0, min_dist=0):
     Epoch 1
     Epoch 2
     Epoch 3
+    Epoch 4
     """
     best_score = init_score
 
@@ -129,7 +137,7 @@ def early_stopping(f, delay, distance=operator.sub, init_score=0, min_dist=0):
     return patience(trigger, delay)
 
 
-def plateau(f, width, distance=operator.sub, init_score=0, min_dist=1e-6):
+def plateau(f, width, distance=operator.sub, init_score=math.inf, min_dist=1e-6):
     """A trigger that returns ``True`` after ``width`` consecutive calls in
     which ``f(...)`` moved less than ``min_dist`` from its previous value,
     i.e. ``abs(distance(last_score, f(...))) < min_dist``. Arguments are
@@ -160,3 +168,25 @@ def plateau(f, width, distance=operator.sub, init_score=0, min_dist=1e-6):
         return delta < min_dist
 
     return patience(is_plateau, width)
+
+
+def early_stopping_v014(f, delay, distance=operator.sub, init_score=0, min_dist=0):
+    """:func:`early_stopping` as Flux v0.14 defines it, starting from ``init_score=0``
+    (so a loss that never goes below 0 counts as not improving from the first call).
+
+    >>> loss = iter(range(1, 100)).__next__    # a loss that only increases
+    >>> es = early_stopping_v014(loss, 3)
+    >>> [es() for _ in range(3)]
+    [False, False, True]
+    """
+    return early_stopping(f, delay, distance, init_score, min_dist)
+
+
+def plateau_v014(f, width, distance=operator.sub, init_score=0, min_dist=1e-6):
+    """:func:`plateau` as Flux v0.14 defines it, starting from ``init_score=0``.
+
+    >>> trigger = plateau_v014(lambda: 0.0, 2)   # |0 - 0| < 1e-6 from the first call
+    >>> [trigger(), trigger()]
+    [False, True]
+    """
+    return plateau(f, width, distance, init_score, min_dist)

@@ -2,7 +2,7 @@
 ``group_counts``, ``group_indices``, ``oversample``, ``undersample``.
 
 Observations run along the first dimension (batch first) and indices are
-0-based. Data containers are those of :mod:`flux_torch.data.observations`
+0-based. Data containers are those of :mod:`.observations`
 (tensors, numpy arrays, lists, and tuples/dicts of them); the results are
 materialised with ``getobs`` where MLUtils returns lazy ``obsview``s. Random
 draws take ``rng=``: a ``torch.Generator`` or an int seed, as ``shuffleobs``.
@@ -10,7 +10,8 @@ draws take ``rng=``: a ``torch.Generator`` or an int seed, as ``shuffleobs``.
 import numpy as np
 import torch
 
-from .observations import _generator, _getobs, _numobs, numobs
+from .indices import _generator
+from .observations import _count_obs, _getobs, _numobs
 
 __all__ = ["randobs", "group_counts", "group_indices", "oversample", "undersample"]
 
@@ -60,7 +61,6 @@ def group_counts(x):
     """How many times each value of ``x`` occurs, as a dict value -> count
     (``MLUtils.group_counts``). Tensor and numpy values become Python numbers.
 
-    >>> from flux_torch.data.resample import group_counts
     >>> group_counts(['a', 'b', 'b'])
     {'a': 1, 'b': 2}
     >>> group_counts(torch.tensor([3, 1, 3, 3]))
@@ -74,7 +74,6 @@ def group_indices(classes):
     """The 0-based positions of each distinct value of ``classes``, as a dict
     value -> list of indices (``MLUtils.group_indices``, 1-based there).
 
-    >>> from flux_torch.data.resample import group_indices
     >>> group_indices(['yes', 'no', 'maybe', 'yes'])
     {'maybe': [2], 'no': [1], 'yes': [0, 3]}
     """
@@ -86,12 +85,11 @@ def randobs(data, n=None, *, rng=None):
     """A random observation of ``data`` (its first dimension dropped), or a batch of
     ``n`` observations drawn with replacement (``MLUtils.randobs``).
 
-    >>> from flux_torch.data.resample import randobs
     >>> randobs(torch.zeros(10, 3), rng=0).shape, randobs(torch.zeros(10, 3), 4, rng=0).shape
     (torch.Size([3]), torch.Size([4, 3]))
     """
     rng = _generator("randobs", rng, data)
-    total = numobs(data, "randobs")
+    total = _count_obs(data, "randobs")
     if total == 0:
         raise ValueError("randobs: data has no observations to draw from")
     if n is None:
@@ -110,9 +108,9 @@ def _labelled(fname, data, classes):
             raise TypeError(f"{fname} needs the class labels: pass {fname}(data, classes), or a tuple "
                             f"(X, ..., y) whose last element holds them; got a {type(data).__name__} "
                             "without classes")
-        numobs(data, fname)
+        _count_obs(data, fname)
         return _vector(fname, data[-1]), lambda idx: _getobs(data, idx.cpu())
-    n, m = numobs(data, fname), _numobs(f"{fname}: classes", classes)
+    n, m = _count_obs(data, fname), _numobs(f"{fname}: classes", classes)
     if n != m:
         raise ValueError(f"{fname}: classes must hold one label per observation, but data has {n} "
                          f"observations (its first dimension: batch first) and classes has {m}")
@@ -142,7 +140,6 @@ def oversample(data, classes=None, *, fraction=1, shuffle=True, rng=None):
     ``(resampled data, resampled classes)``; with a tuple ``(X, ..., y)`` and no
     ``classes``, ``y`` holds the classes and the result is the resampled tuple.
 
-    >>> from flux_torch.data.resample import oversample
     >>> X, y = torch.arange(6).reshape(6, 1), ['a', 'b', 'b', 'b', 'b', 'a']
     >>> Xb, yb = oversample(X, y, rng=0)
     >>> Xb.shape, yb.count('a'), yb.count('b')
@@ -174,7 +171,6 @@ def undersample(data, classes=None, *, shuffle=True, rng=None):
     with ``shuffle=False`` the first ones, in their original order. Returns as
     :func:`oversample` does.
 
-    >>> from flux_torch.data.resample import undersample
     >>> X, y = torch.arange(6).reshape(6, 1), ['a', 'b', 'b', 'b', 'b', 'a']
     >>> Xb, yb = undersample(X, y, shuffle=False)
     >>> Xb.flatten().tolist(), yb

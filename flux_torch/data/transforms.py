@@ -5,9 +5,10 @@
 import numpy as np
 import torch
 
-from .dataloader import _summary
-from .observations import _getobs, numobs
-from .views import _DataContainer, _data_index, obsview
+from .dataloader import DataLoader
+from .indices import _data_index
+from .observations import _count_obs, _getobs, _summary
+from .views import _DataContainer, obsview
 
 __all__ = ["mapobs", "filterobs", "groupobs", "joinobs", "MappedData", "JoinedData"]
 
@@ -22,7 +23,7 @@ class MappedData(_DataContainer):
     """``f`` applied lazily to the observations of ``data``: what ``mapobs`` returns
     (``MLUtils.MappedData``). See :func:`mapobs` for ``batched``.
 
-    >>> from flux_torch.data.obstransform import MappedData
+    >>> from flux_torch.data.transforms import MappedData
     >>> MappedData(abs, [-1, 2, -3])
     mapobs(abs, <list of 3>, batched='auto')
     """
@@ -34,11 +35,11 @@ class MappedData(_DataContainer):
         if not callable(f):
             raise TypeError(f"mapobs: f must be a function, or a tuple or dict of functions, "
                             f"but got {type(f).__name__}")
-        numobs(data, "mapobs")
+        _count_obs(data, "mapobs")
         self.f, self.data, self.batched = f, data, batched
 
     def __len__(self):
-        return numobs(self.data, "mapobs")
+        return _count_obs(self.data, "mapobs")
 
     def _get(self, pos):
         f, data = self.f, self.data
@@ -96,7 +97,6 @@ def mapobs(f, data, batched="auto"):
     A tuple of functions gives a tuple of containers; a dict of functions (Julia's named
     tuple) gives observations that are dicts, with ``c.name`` the container of one function.
 
-    >>> from flux_torch.data.obstransform import mapobs
     >>> data = {"a": torch.tensor([1, 2, 3]), "b": torch.tensor([1, 2, 3])}
     >>> m = mapobs(lambda x: {"c": x["a"] + x["b"], "d": x["a"] - x["b"]}, data)
     >>> m[0]
@@ -108,7 +108,15 @@ def mapobs(f, data, batched="auto"):
     >>> named = mapobs({"x": lambda v: v * v, "y": str}, [1, 2, 3])
     >>> named[2], named.y[0]
     ({'x': 9, 'y': '3'}, '1')
+
+    ``mapobs(f, loader)`` of a ``DataLoader`` gives the loader whose batches are ``f(batch)``,
+    computed where the batch is made (in the worker processes of a parallel loader).
+
+    >>> [b.tolist() for b in mapobs(lambda b: b * 10, DataLoader(torch.arange(4), batchsize=2))]
+    [[0, 10], [20, 30]]
     """
+    if isinstance(data, DataLoader) and callable(f) and not isinstance(f, (dict, tuple)):
+        return data._mapped(f)
     if isinstance(f, dict):
         return _NamedMappedData(f, data)
     if isinstance(f, tuple):
@@ -129,13 +137,12 @@ def filterobs(f, data, iterfn=None):
     (``MLUtils.filterobs``). ``iterfn(data)``, if given, yields the observations to test
     (instead of ``getobs(data, i)`` for each ``i``).
 
-    >>> from flux_torch.data.obstransform import filterobs
     >>> filterobs(lambda x: x > 5, torch.arange(1, 11))
     tensor([ 6,  7,  8,  9, 10])
     >>> numobs(filterobs(lambda x: x > 5, range(1, 11)))
     5
     """
-    n = numobs(data, "filterobs")
+    n = _count_obs(data, "filterobs")
     obs = iterfn(data) if iterfn is not None else (_getobs(data, i) for i in range(n))
     return obsview(data, [i for i, x in enumerate(obs) if _truth("filterobs", f(x))])
 
@@ -152,12 +159,11 @@ def groupobs(f, data):
     (``MLUtils.groupobs``), keys in order of first appearance. A one-element tensor or
     numpy key is taken by its Python value (tensors would hash by identity).
 
-    >>> from flux_torch.data.obstransform import groupobs
     >>> groupobs(lambda x: x > 0, torch.arange(-3, 4))
     {False: tensor([-3, -2, -1,  0]), True: tensor([1, 2, 3])}
     """
     groups = {}
-    for i in range(numobs(data, "groupobs")):
+    for i in range(_count_obs(data, "groupobs")):
         k = _key(f(_getobs(data, i)))
         try:
             groups.setdefault(k, []).append(i)
@@ -171,7 +177,7 @@ class JoinedData(_DataContainer):
     """The observations of several containers one after the other: what ``joinobs``
     returns (``MLUtils.JoinedData``). A batch is a list of observations.
 
-    >>> from flux_torch.data.obstransform import JoinedData
+    >>> from flux_torch.data.transforms import JoinedData
     >>> j = JoinedData(([1, 2], torch.tensor([3, 4, 5])))
     >>> len(j), j[3]
     (5, tensor(4))
@@ -179,7 +185,7 @@ class JoinedData(_DataContainer):
 
     def __init__(self, datas):
         self.datas = tuple(datas)
-        self.ns = tuple(numobs(d, "joinobs") for d in self.datas)
+        self.ns = tuple(_count_obs(d, "joinobs") for d in self.datas)
 
     def __len__(self):
         return sum(self.ns)
@@ -201,7 +207,6 @@ def joinobs(*datas):
     """Concatenate the observations of the containers ``datas`` lazily
     (``MLUtils.joinobs``); joining a joined container flattens it.
 
-    >>> from flux_torch.data.obstransform import joinobs
     >>> j = joinobs(range(0, 10), range(10, 20))
     >>> getobs(j, 14), len(j)
     (14, 20)
