@@ -13,7 +13,6 @@ so that ``destructure`` gives the same vector. Julia's ``gradient(...)[1]`` is
 import pytest
 import torch
 
-import flux_torch as Flux
 from flux_torch import Optimisers, functor, gradient, pullback
 
 D = torch.float64

@@ -7,6 +7,7 @@ from .adam import *  # noqa: F401,F403
 from .mixed_precision import MixedPrecision
 from .modifiers import *  # noqa: F401,F403
 from .rule import Rule
+from .rule import Rule as AbstractRule     # Optimisers.AbstractRule, the supertype of rules
 from .rules import *  # noqa: F401,F403
 from .schedules import *  # noqa: F401,F403
 from .state import Leaf, adjust_, freeze_, setup, thaw_
@@ -16,7 +17,7 @@ from . import adam, modifiers, rules, schedules  # noqa: E402
 # After the submodule ``update`` above: the name is Optimisers.update, the function.
 from .nonmutating import adjust, update  # noqa: E402
 
-__all__ = (["Rule", "Leaf", "setup", "update_", "train_", "adjust_", "freeze_", "thaw_", "throttle",
+__all__ = (["Rule", "AbstractRule", "Leaf", "setup", "update_", "train_", "adjust_", "freeze_", "thaw_", "throttle",
             "MixedPrecision"]
            + list(rules.__all__) + list(adam.__all__) + list(modifiers.__all__)
            + list(schedules.__all__))
