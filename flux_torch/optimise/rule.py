@@ -6,8 +6,10 @@ A rule holds hyperparameters only. Its per-parameter state is made by
 lists of parameters at once with ``torch._foreach_*`` multi-tensor ops and returns
 the updates; the caller then does ``x -= update`` (Optimisers.jl's ``x .-= dx′``).
 ``rule.apply_(states, xs, dxs)`` does both, fused where the rule allows (Descent,
-Momentum, RMSProp, AdaGrad, Adam, and a chain ending in one of them or in
-WeightDecay), so that a step costs what ``torch.optim``'s foreach code costs.
+Momentum, RMSProp, AdaGrad, Adam, AdamW, and a chain ending in one of them or in
+WeightDecay), so that a step costs what ``torch.optim``'s foreach code costs. A rule
+may make no step for some parameters (``AccumGrad`` while it accumulates): its
+``_apply`` gives ``None`` there, which stops the rules after it in a chain.
 
 Rules compare by value (``Nesterov(0.1, 0.8) == Nesterov(0.1, 0.8)``, as Julia's ``==``
 on structs) and hash by identity, so they still work as dict keys.

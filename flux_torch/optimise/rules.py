@@ -201,6 +201,10 @@ class Rprop(Rule):
     _spec = (("eta", 1e-3, nonneg), ("ell", (0.5, 1.2), _factors), ("gamma", (1e-6, 50.0), _steps))
     _aliases = {"ℓ": "ell", "l": "ell", "Γ": "gamma"}     # NFKC folds ℓ to l
 
+    @classmethod
+    def _describe(cls):
+        return "eta (η), ell (ℓ), gamma (Γ)"
+
     def init(self, x):
         """The last gradient (zero at first) and the step sizes (``η`` at first)."""
         return (torch.zeros_like(x), torch.full_like(x, self.eta))
