@@ -8,7 +8,7 @@ from .functors import fleaves
 from .gradient import withgradient
 from .params import Params
 from .optimise.tree import check_rule, is_rule, leaves, setup
-from .optimise.update import _is_state, update_
+from .optimise.updates import _is_state, update_
 from .compile import CompiledTrainStep
 from .trainstep import TrainStep, check_finite, step_for
 

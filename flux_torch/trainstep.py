@@ -20,7 +20,7 @@ from ._requires_grad import switch_off, switch_on
 from .gradient import _check_scalar
 from . import modes
 from .optimise.plan import plan_for
-from .optimise.update import _step, _step_one
+from .optimise.updates import _step, _step_one
 
 __all__ = ["TrainStep", "step_for", "check_finite"]
 

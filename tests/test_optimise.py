@@ -497,3 +497,64 @@ def test_explicit_repeated_steps_see_adjust_freeze_and_thaw():
     update_(st, model, {"a": torch.tensor([1.0]), "b": None})
     torch.testing.assert_close(model["a"], torch.tensor([0.5]))
     torch.testing.assert_close(model["b"], torch.tensor([-0.3]))
+
+
+# --- Optimisers.update / Optimisers.adjust: the non-mutating forms ---------------------------
+def test_optimisers_update_is_a_function_and_changes_nothing():
+    assert callable(Flux.Optimisers.update) and Flux.Optimise.update is Flux.Optimisers.update
+    model = mlp()
+    st = setup(Adam(0.01), model)
+    x, y = data()[0]
+    g = gradient(loss, model, x, y)[0]
+    before = [p.clone() for p in params(model)]
+    st2, m2 = Flux.Optimisers.update(st, model, g)
+    assert all(torch.equal(p, b) for p, b in zip(params(model), before))        # model as it was
+    assert all(torch.equal(t, torch.zeros_like(t)) for t in
+               [st.layers[0].weight.state[0], st.layers[0].weight.state[1]])   # state as it was
+    assert st.layers[0].weight.state[2] == [0.9, 0.999]
+    # the result is the in-place step taken on a copy (the oracle: update_ on deepcopies)
+    st3, m3 = update_(copy.deepcopy(st), copy.deepcopy(model), g)
+    assert all(torch.equal(a, b) for a, b in zip(params(m2), params(m3)))
+    assert torch.equal(st2.layers[1].bias.state[0], st3.layers[1].bias.state[0])
+    assert st2.layers[1].bias.state[2] == [0.81, 0.999 ** 2]
+    assert type(m2) is Chain and m2 is not model and st2 is not st
+    # and the new pair continues like the old one would have
+    st4, m4 = Flux.Optimisers.update(st2, m2, g)
+    update_(st3, m3, g)
+    assert all(torch.equal(a, b) for a, b in zip(params(m4), params(m3)))
+
+
+def test_optimisers_update_keeps_ties_and_frozen():
+    w = torch.tensor([1.0, 2.0])
+    model = {"a": w, "b": w, "c": torch.tensor([3.0]), "n": 3}
+    st = setup(Momentum(0.1), model)
+    freeze_(st["c"])
+    st2, m2 = Flux.Optimisers.update(st, model, {"a": torch.ones(2), "b": torch.ones(2),
+                                                 "c": torch.ones(1), "n": None})
+    assert m2["a"] is m2["b"] and st2["a"] is st2["b"] and st2["a"] is not st["a"]
+    assert torch.allclose(m2["a"], torch.tensor([0.8, 1.8]))     # the two gradients added
+    assert torch.equal(m2["c"], torch.tensor([3.0])) and st2["c"].frozen and m2["n"] == 3
+    assert torch.equal(w, torch.tensor([1.0, 2.0]))
+
+
+def test_optimisers_update_torch_module():
+    net = nn.Linear(2, 1).double()
+    st = setup(Descent(0.5), net)
+    g = {"weight": torch.ones(1, 2, dtype=D), "bias": torch.ones(1, dtype=D)}
+    w0 = net.weight.detach().clone()
+    _, net2 = Flux.Optimisers.update(st, net, g)
+    assert torch.equal(net.weight.detach(), w0) and isinstance(net2, nn.Linear)
+    assert torch.allclose(net2.weight.detach(), w0 - 0.5)
+
+
+def test_optimisers_adjust_returns_a_new_tree():
+    m = {"alpha": [torch.zeros(1), "sin"], "gamma": torch.tensor([4.0, 3.0, 2.0])}
+    st = setup(Momentum(0.1, 0.9), m)
+    st1, _ = Flux.Optimisers.update(st, m, {"alpha": None, "gamma": torch.tensor([1.0, 10.0, 100.0])})
+    st2 = Flux.Optimisers.adjust(st1, 0.2)
+    assert st2["gamma"].rule == Momentum(0.2, 0.9) and st1["gamma"].rule == Momentum(0.1, 0.9)
+    assert torch.equal(st2["gamma"].state[0], st1["gamma"].state[0])
+    assert st2["gamma"].state[0] is not st1["gamma"].state[0]        # a copy
+    st3 = Flux.Optimisers.adjust(st1, eta=0.3, rho=0.7)
+    assert st3["alpha"][0].rule == Momentum(0.3, 0.7)
+    assert Flux.Optimisers.adjust(Adam(), 0.1) == Adam(0.1)

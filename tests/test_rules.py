@@ -1,5 +1,5 @@
 """Optimisation rules against torch.optim twins, against float64 transcriptions of
-Optimisers.jl v0.3's apply! (where torch has no twin or a different convention), and
+Optimisers.jl v0.4.8's apply! (where torch has no twin or a different convention), and
 against the numbers in Optimisers.jl's and Flux v0.14's tests."""
 import inspect
 import math
@@ -7,12 +7,14 @@ import math
 import pytest
 import torch
 
+from flux_torch.optimise import v014
 from flux_torch.optimise.adam import (ADAM, ADAMW, NADAM, OADAM, RADAM, AdaBelief, AdaMax, Adam,
                                       AdamW, AMSGrad, Lion, NAdam, OAdam, RAdam)
-from flux_torch.optimise.modifiers import (ClipGrad, ClipNorm, ClipValue, Optimiser, OptimiserChain,
-                                           SignDecay, WeightDecay)
+from flux_torch.optimise.mixed_precision import MixedPrecision
+from flux_torch.optimise.modifiers import (AccumGrad, ClipGrad, ClipNorm, ClipValue, Optimiser,
+                                           OptimiserChain, SignDecay, WeightDecay)
 from flux_torch.optimise.rules import (ADADelta, ADAGrad, AdaDelta, AdaGrad, Descent, Momentum,
-                                       Nesterov, RMSProp)
+                                       Nesterov, RMSProp, Rprop)
 from flux_torch.optimise.schedules import ExpDecay, InvDecay
 
 SHAPES = [(3, 4), (5,), ()]
@@ -67,7 +69,13 @@ TWINS = [
      dict(lr=0.01, alpha=0.85, eps=1e-6, centered=True)),
     (Adam(0.01, (0.8, 0.95), 1e-6), torch.optim.Adam, dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6)),
     (AdamW(0.01, (0.8, 0.95), 0.02, 1e-6), torch.optim.AdamW,
+     dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.02)),
+    (AdamW(0.01, (0.8, 0.95), 0.02, 1e-6, couple=False), torch.optim.AdamW,
      dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.02 / 0.01)),
+    (v014.AdamW(0.01, (0.8, 0.95), 0.02, 1e-6), torch.optim.AdamW,
+     dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.02 / 0.01)),
+    (Rprop(0.01, (0.4, 1.3), (1e-4, 0.05)), torch.optim.Rprop,
+     dict(lr=0.01, etas=(0.4, 1.3), step_sizes=(1e-4, 0.05))),
     (AdaGrad(0.1, 1e-6), torch.optim.Adagrad, dict(lr=0.1, eps=1e-6, initial_accumulator_value=1e-6)),
     (AdaDelta(0.85, 1e-6), torch.optim.Adadelta, dict(lr=1.0, rho=0.85, eps=1e-6)),
 ]
@@ -84,7 +92,7 @@ def test_against_torch_optim(rule, cls, kw, fused):
     close(ours, run_torch(cls, xs32, grads32, **kw), rtol=2e-5, atol=1e-6)
 
 
-# --- float64 transcriptions of Optimisers.jl v0.3 src/rules.jl -----------------------------
+# --- float64 transcriptions of Optimisers.jl v0.4.8 src/rules.jl ---------------------------
 def ref_run(step, init, xs, grads):
     xs = [x.clone() for x in xs]
     states = [init(x) for x in xs]
@@ -145,6 +153,31 @@ def lion(eta, b):
     return step, torch.zeros_like
 
 
+def adamw(eta, b, lam, eps, couple):
+    step, init = adam_like(1.0, b, eps, "adam")
+
+    def stepw(s, x, dx):
+        s, adam = step(s, x, dx)
+        return s, eta * (adam + lam * x) if couple else eta * adam + lam * x
+    return stepw, init
+
+
+def rprop(eta, ell, gamma):
+    def init(x):
+        return torch.zeros_like(x), torch.full_like(x, eta)
+
+    def step(s, x, dx):
+        g, steps = s
+        new = torch.tensor([min(e * ell[1], gamma[1]) if gi * di > 0 else
+                            max(e * ell[0], gamma[0]) if gi * di < 0 else e
+                            for gi, e, di in zip(g.flatten().tolist(), steps.flatten().tolist(),
+                                                 dx.flatten().tolist())], dtype=x.dtype)
+        g = torch.where(g * dx < 0, 0.0, dx)
+        new = new.reshape(x.shape)
+        return (g, new), new * torch.sign(g)
+    return step, init
+
+
 # β2 = 0.9 takes RAdam through both of its branches (ρ > 4 from step 5) within 10 steps.
 HAND = [
     (Adam(0.01, (0.8, 0.9), 1e-6), adam_like(0.01, (0.8, 0.9), 1e-6, "adam")),
@@ -156,6 +189,10 @@ HAND = [
     (AdaBelief(0.01, (0.8, 0.9), 1e-6), adam_like(0.01, (0.8, 0.9), 1e-6, "adabelief")),
     (AdaBelief(), adam_like(0.001, (0.9, 0.999), 1e-16, "adabelief")),
     (Lion(0.01, (0.8, 0.9)), lion(0.01, (0.8, 0.9))),
+    (AdamW(0.01, (0.8, 0.9), 0.3, 1e-6), adamw(0.01, (0.8, 0.9), 0.3, 1e-6, True)),
+    (AdamW(0.01, (0.8, 0.9), 0.3, 1e-6, couple=False), adamw(0.01, (0.8, 0.9), 0.3, 1e-6, False)),
+    # η starts outside Γ, where torch.optim.Rprop (clamping every step size) differs
+    (Rprop(0.1, (0.5, 1.5), (1e-3, 0.05)), rprop(0.1, (0.5, 1.5), (1e-3, 0.05))),
 ]
 
 
@@ -313,14 +350,20 @@ def test_invdecay_chain():
 # --- printing, defaults, keywords, adjust, errors, aliases --------------------------------
 REPRS = [
     (Descent(), "Descent(0.1)"), (Momentum(), "Momentum(0.01, 0.9)"),
-    (Nesterov(), "Nesterov(0.001, 0.9)"), (RMSProp(), "RMSProp(0.001, 0.9, 1e-08, centred=False)"),
+    (Nesterov(), "Nesterov(0.001, 0.9)"),
+    (RMSProp(), "RMSProp(eta=0.001, rho=0.9, epsilon=1e-08, centred=False)"),
+    (Rprop(), "Rprop(0.001, (0.5, 1.2), (1e-06, 50.0))"),
     (AdaGrad(), "AdaGrad(0.1, 1e-08)"), (AdaDelta(), "AdaDelta(0.9, 1e-08)"),
     (Adam(), "Adam(0.001, (0.9, 0.999), 1e-08)"), (RAdam(), "RAdam(0.001, (0.9, 0.999), 1e-08)"),
     (AdaMax(), "AdaMax(0.001, (0.9, 0.999), 1e-08)"), (AMSGrad(), "AMSGrad(0.001, (0.9, 0.999), 1e-08)"),
     (NAdam(), "NAdam(0.001, (0.9, 0.999), 1e-08)"), (OAdam(), "OAdam(0.001, (0.5, 0.9), 1e-08)"),
     (AdaBelief(), "AdaBelief(0.001, (0.9, 0.999), 1e-16)"), (Lion(), "Lion(0.001, (0.9, 0.999))"),
-    (AdamW(), "OptimiserChain(Adam(0.001, (0.9, 0.999), 1e-08), WeightDecay(0.0))"),
-    (WeightDecay(), "WeightDecay(0.0)"), (SignDecay(), "SignDecay(0.001)"),
+    (AdamW(), "AdamW(eta=0.001, beta=(0.9, 0.999), lambda_=0.0, epsilon=1e-08, couple=True)"),
+    (v014.AdamW(), "OptimiserChain(Adam(0.001, (0.9, 0.999), 1e-08), WeightDecay(0.0))"),
+    (WeightDecay(), "WeightDecay(0.0005)"), (v014.WeightDecay(), "WeightDecay(0.0)"),
+    (SignDecay(), "SignDecay(0.001)"), (AccumGrad(3), "AccumGrad(3)"),
+    (MixedPrecision(Adam()), "MixedPrecision('float32', Adam(0.001, (0.9, 0.999), 1e-08))"),
+    (MixedPrecision(torch.float64, Descent()), "MixedPrecision('float64', Descent(0.1))"),
     (ClipGrad(), "ClipGrad(10.0)"), (ClipNorm(), "ClipNorm(10.0, 2.0, throw=True)"),
     (ExpDecay(), "ExpDecay(0.001, 0.1, 1000, 0.0001, 0)"), (InvDecay(), "InvDecay(0.001)"),
     (OptimiserChain(ClipGrad(10), Adam()), "OptimiserChain(ClipGrad(10.0), Adam(0.001, (0.9, 0.999), 1e-08))"),
@@ -333,8 +376,9 @@ def test_repr_defaults_roundtrip(rule, text):
     namespace = {c.__name__: c for c in [
         Descent, Momentum, Nesterov, RMSProp, AdaGrad, AdaDelta, Adam, RAdam, AdaMax, AMSGrad, NAdam,
         OAdam, AdaBelief, Lion, WeightDecay, SignDecay, ClipGrad, ClipNorm, ExpDecay, InvDecay,
-        OptimiserChain]}
+        OptimiserChain, Rprop, AdamW, AccumGrad, MixedPrecision]}
     assert repr(eval(text, namespace)) == text
+    assert eval(text, namespace) == rule
 
 
 def test_keywords_greek_and_ascii():
@@ -368,7 +412,9 @@ def test_adjust():
     c = OptimiserChain(ClipGrad(2), Adam())
     assert repr(c.adjust(0.2)) == "OptimiserChain(ClipGrad(2.0), Adam(0.2, (0.9, 0.999), 1e-08))"
     assert repr(c.adjust(delta=2.5)) == "OptimiserChain(ClipGrad(2.5), Adam(0.001, (0.9, 0.999), 1e-08))"
-    assert AdamW().adjust(λ=0.3)[1].lambda_ == 0.3
+    assert AdamW().adjust(λ=0.3).lambda_ == 0.3 and v014.AdamW().adjust(λ=0.3)[1].lambda_ == 0.3
+    with pytest.raises(TypeError, match="couple"):
+        AdamW().adjust(zeta=0.3)
     with pytest.raises(TypeError, match="no rule"):
         c.adjust(rho=0.1)
     with pytest.raises(TypeError, match="no rule"):
@@ -414,7 +460,12 @@ def test_bad_hyperparameters():
 def test_aliases():
     assert (ADAM, NADAM, ADAMW, RADAM, OADAM, ADAGrad, ADADelta) == \
         (Adam, NAdam, AdamW, RAdam, OAdam, AdaGrad, AdaDelta)
-    assert ClipValue is ClipGrad and Optimiser is OptimiserChain
+    # Flux v0.16: `Flux.Optimiser(...)` has been removed, please call `OptimiserChain(...)`
+    with pytest.warns(FutureWarning, match=r"please call ClipGrad"):
+        assert ClipValue(2) == ClipGrad(2)
+    with pytest.warns(FutureWarning, match=r"please call OptimiserChain"):
+        assert Optimiser(Descent(), Adam()) == OptimiserChain(Descent(), Adam())
+    assert v014.ClipValue is ClipGrad and v014.Optimiser is OptimiserChain   # v0.14: no warning
 
 
 def test_step_schedule_is_parameterschedulers_step_decay():
@@ -429,3 +480,130 @@ def test_step_schedule_is_parameterschedulers_step_decay():
     assert got == pytest.approx(expected, rel=1e-12)
     with pytest.raises(ValueError):
         Step(-0.1)
+
+
+# --- value equality (Julia's == on immutable structs), identity hashing -------------------
+def test_rules_compare_by_value_and_hash_by_identity():
+    assert Nesterov(0.1, 0.8) == Nesterov(0.1, 0.8) and Nesterov(0.1, 0.8) != Nesterov(0.1, 0.7)
+    assert Adam(0.1) == Adam(η=0.1) and Adam() != NAdam() and Descent(0.1) != Momentum(0.1)
+    assert AdamW(lambda_=0.3, eta=0.1) == AdamW(0.1, (0.9, 0.999), 0.3, 1e-8)
+    assert AdamW(couple=False) != AdamW()
+    assert Adam() != 0.001 and not (Adam() == "Adam()")
+    a, b = Adam(), Adam()
+    assert a == b and hash(a) != hash(b) and len({a: 1, b: 2}) == 2
+    from flux_torch.optimise import update_
+    update_(a, torch.zeros(2), torch.ones(2))   # the implicit style keeps a table in the rule
+    assert a == b                               # which is not a hyperparameter
+    assert OptimiserChain(ClipGrad(1), Adam()) == OptimiserChain(ClipGrad(1.0), Adam())
+    assert OptimiserChain(ClipGrad(1), Adam()) != OptimiserChain(ClipGrad(2), Adam())
+    assert OptimiserChain(ClipGrad(1), Adam()) != OptimiserChain(Adam(), ClipGrad(1))
+    assert MixedPrecision(Adam()) == MixedPrecision("float32", Adam())
+    assert MixedPrecision(Adam()) != MixedPrecision(torch.float64, Adam())
+    assert AccumGrad(2) == AccumGrad(2) != AccumGrad(3)
+    assert a.adjust(0.1) == Adam(0.1) and Adam(0.1).adjust(0.001) == a
+
+
+# --- Rprop ------------------------------------------------------------------------------
+def test_rprop_checks_and_keywords():
+    assert Rprop(ℓ=(0.4, 1.3), Γ=(1e-5, 1.0)) == Rprop(ell=(0.4, 1.3), gamma=(1e-5, 1.0))
+    assert list(inspect.signature(Rprop).parameters) == ["eta", "ell", "gamma"]
+    with pytest.raises(TypeError, match=r"Rprop: ell must be a pair such as \(0.5, 1.2\)"):
+        Rprop(ell=1.2)
+    with pytest.raises(ValueError, match=r"Rprop: gamma\[0\] must be >= 0"):
+        Rprop(gamma=(-1, 1))
+    assert Rprop(0.1).adjust(ell=(0.3, 1.1)).ell == (0.3, 1.1)
+
+
+def test_rprop_state_keeps_dtype():
+    # Optimisers.jl's test: the state arrays are not widened by a float64 rule or gradient
+    x = torch.tensor([1.0, 2.0], dtype=torch.float16)
+    rule = Rprop(0.1)
+    state = rule.init(x)
+    x -= rule.apply([state], [x], [torch.tensor([1.0, -2.0], dtype=torch.float16)])[0]
+    assert x.dtype == state[0].dtype == state[1].dtype == torch.float16
+
+
+# --- AccumGrad ---------------------------------------------------------------------------
+def test_accumgrad_steps_with_the_mean_every_n():
+    xs, grads = data(steps=7)
+    lr = 0.1
+    got = run(OptimiserChain(AccumGrad(3), Momentum(lr, 0.5)), xs, grads)
+    want = [x.clone() for x in xs]
+    vel = [torch.zeros_like(x) for x in xs]
+    for t in (2, 5):            # after gradients 1-3 and 4-6; the 7th is still held
+        for i, x in enumerate(want):
+            mean = sum(grads[k][i] for k in range(t - 2, t + 1)) / 3
+            vel[i] = 0.5 * vel[i] + lr * mean   # Momentum sees only the means
+            x -= vel[i]
+    close(got, want)
+    close(run(OptimiserChain(AccumGrad(3), Momentum(lr, 0.5)), xs, grads, fused=True), want)
+
+
+def test_accumgrad_counts_per_parameter():
+    rule = OptimiserChain(AccumGrad(2), Descent(1.0))
+    a, b = torch.zeros(1), torch.zeros(1)
+    sa, sb = rule.init(a), rule.init(b)
+    rule.apply_([sa], [a], [torch.tensor([2.0])])                       # a: 1 of 2
+    rule.apply_([sa, sb], [a, b], [torch.tensor([4.0]), torch.tensor([6.0])])  # a: step; b: 1 of 2
+    assert a.item() == -3.0 and b.item() == 0.0
+    rule.apply_([sb], [b], [torch.tensor([8.0])])
+    assert b.item() == -7.0
+    with pytest.raises(TypeError, match="AccumGrad needs n"):
+        AccumGrad()
+    with pytest.raises(ValueError, match="AccumGrad: n must be >= 1"):
+        AccumGrad(0)
+
+
+# --- MixedPrecision ----------------------------------------------------------------------
+@pytest.mark.parametrize("fused", [False, True])
+def test_mixed_precision_is_the_rule_on_a_float32_copy(fused):
+    g = torch.Generator().manual_seed(3)
+    x16 = torch.randn(5, generator=g).half()
+    grads = [torch.randn(5, generator=g).half() for _ in range(6)]
+    rule = MixedPrecision(Adam(1e-3))
+    state = rule.init(x16)
+    x = x16.clone()
+    for gr in grads:
+        if fused:
+            rule.apply_([state], [x], [gr.clone()])
+        else:
+            x -= rule.apply([state], [x], [gr.clone()])[0]
+    want = run(Adam(1e-3), [x16.float()], [[gr.float()] for gr in grads])[0]
+    torch.testing.assert_close(state[0], want, rtol=0, atol=0)
+    assert x.dtype == torch.float16 and torch.equal(x, want.half())
+
+
+def test_mixed_precision_checks():
+    with pytest.raises(TypeError, match="MixedPrecision must wrap the whole OptimiserChain"):
+        OptimiserChain(MixedPrecision(Adam()))
+    with pytest.raises(TypeError, match="floating torch dtype"):
+        MixedPrecision(torch.int32, Adam())
+    with pytest.raises(TypeError, match=r"did you mean Adam\(\)"):
+        MixedPrecision(Adam)
+    mp = MixedPrecision(torch.float64, Adam(1e-3))
+    assert mp.adjust(2e-3) == MixedPrecision(torch.float64, Adam(2e-3))
+    assert mp.adjust(2e-3).dtype == torch.float64 and mp._adjust_some(rho=0.1) is mp
+
+
+# --- Float16: Optimisers.jl's _eps ------------------------------------------------------
+def test_float16_epsilon_floor():
+    # Optimisers.jl test/rules.jl "Float16 epsilon" (issue 167): without the floor ϵ=1e-8
+    # is 0 in Float16 and the first two entries (whose v underflows to 0) become ±inf.
+    x = torch.tensor([0.579, -0.729, 0.5493], dtype=torch.float16)
+    dx = torch.tensor([-0.001497, 0.0001875, -0.013176], dtype=torch.float16)
+    for fused in (False, True):
+        got = run(Adam(1e-4), [x], [[dx]], fused)[0]
+        torch.testing.assert_close(got, torch.tensor([1.835, -0.886, 0.5493], dtype=torch.float16),
+                                   rtol=1e-3, atol=0)
+    # float32 keeps ϵ itself: the same numbers give ≈ x + η sign(-dx)
+    got32 = run(Adam(1e-4), [x.float()], [[dx.float()]])[0]
+    torch.testing.assert_close(got32, x.float() + 1e-4 * torch.sign(-dx.float()), rtol=1e-3, atol=0)
+
+
+@pytest.mark.parametrize("rule", [RMSProp(0.01), AdaGrad(0.01), AdaDelta(), RAdam(), AdaMax(), OAdam(),
+                                  AMSGrad(), NAdam(), AdaBelief(), Adam()], ids=repr)
+def test_float16_stays_finite(rule):
+    x = torch.tensor([0.5, -0.25, 1.0], dtype=torch.float16)
+    dx = torch.tensor([1e-4, -1e-4, 0.0], dtype=torch.float16)
+    out = run(rule, [x], [[dx]] * 3)[0]
+    assert out.dtype == torch.float16 and out.isfinite().all(), out

@@ -1,15 +1,19 @@
 """The Adam family: ``Adam``, ``RAdam``, ``AdaMax``, ``AMSGrad``, ``NAdam``, ``AdamW``,
-``OAdam``, ``AdaBelief``, ``Lion``, with Optimisers.jl v0.3's math and Flux v0.14's
-defaults and positional order ``(η, β, ϵ)``.
+``OAdam``, ``AdaBelief``, ``Lion``, with the math, defaults, positional order
+``(η, β, ϵ)`` and printed form of Optimisers.jl v0.4.8 (which Flux v0.16 exports).
 
 Each keeps its bias-correction powers ``[β1ᵗ, β2ᵗ]`` as Python floats in a list in
-its state, as Optimisers.jl keeps ``βt``. Against ``torch.optim``:
+its state, as Optimisers.jl keeps ``βt``. For float16 parameters ϵ is at least
+``Float16(1e-7)`` (Optimisers.jl's ``_eps``; not in ``AdamW``, which does not use it).
+Against ``torch.optim``:
 
 - ``Adam(η, β, ϵ)`` ≙ ``Adam(lr=η, betas=β, eps=ϵ)`` exactly (ϵ after the bias-corrected
   square root in both).
-- ``AdamW(η, β, λ, ϵ)`` is ``OptimiserChain(Adam(η, β, ϵ), WeightDecay(λ))`` (Flux v0.14
-  and Optimisers v0.3): the update is Adam's plus ``λ*x``, **not** scaled by ``η``. It
-  equals ``torch.optim.AdamW(lr=η, betas=β, eps=ϵ, weight_decay=λ/η)``.
+- ``AdamW(η, β, λ, ϵ)`` ≙ ``AdamW(lr=η, betas=β, eps=ϵ, weight_decay=λ)``: Optimisers.jl
+  v0.4's default ``couple=True`` scales the decay by ``η``, ``x -= η*(adam + λ*x)``, as
+  torch does. ``couple=False`` is ``x -= η*adam + λ*x``, which is Flux v0.14's
+  ``AdamW`` (``OptimiserChain(Adam(η, β), WeightDecay(λ))``, kept in
+  ``flux_torch.optimise.v014``) and ``torch.optim.AdamW(..., weight_decay=λ/η)``.
 - ``AMSGrad`` has no bias correction and starts all its moments at ϵ; ``NAdam`` has no
   momentum schedule; ``RAdam`` switches at ``ρ > 4`` (torch: 5) with ϵ as in Adam;
   ``AdaMax`` adds ϵ to ``u`` after the max (torch: inside). None of these four
@@ -24,8 +28,7 @@ import math
 
 import torch
 
-from flux_torch.optimise.modifiers import OptimiserChain, WeightDecay
-from flux_torch.optimise.rule import Rule, abs2, betas, nonneg, scalar
+from flux_torch.optimise.rule import Rule, abs2, betas, eps, flag, nonneg, scalar
 
 __all__ = ["Adam", "RAdam", "AdaMax", "AMSGrad", "NAdam", "AdamW", "OAdam", "AdaBelief", "Lion",
            "ADAM", "RADAM", "NADAM", "ADAMW", "OADAM"]
@@ -50,15 +53,20 @@ class _AdamLike(Rule):
             s[k][0] *= self.beta[0]
             s[k][1] *= self.beta[1]
 
+    def _eps(self, v):
+        """ϵ for the parameters whose second moments are ``v`` (Optimisers.jl's ``_eps``)."""
+        return eps(v, self.epsilon)
+
     def _den(self, v, bt, scale=None):
-        """Adam's update as ``step * m / den``, with ``den = √v + ϵ√(1-β2ᵗ)`` and
-        ``step = η*scale*√(1-β2ᵗ)/(1-β1ᵗ)``; this equals
-        ``η*scale * m/(1-β1ᵗ) / (√(v/(1-β2ᵗ)) + ϵ)``."""
-        root = [math.sqrt(1 - b[1]) for b in bt]
-        scale = scale or [1.0] * len(bt)
+        """Adam's update as ``step * m / den``, with ``den = √(v/(1-β2ᵗ)) + ϵ`` and
+        ``step = η*scale/(1-β1ᵗ)`` (per parameter), which is
+        ``η*scale * m/(1-β1ᵗ) / (√(v/(1-β2ᵗ)) + ϵ)`` in Optimisers.jl's order of operations
+        (and torch.optim's), so that float16 rounds as it does there."""
         den = torch._foreach_sqrt(v)
-        torch._foreach_add_(den, scalar([self.epsilon * r for r in root]))
-        return den, [self.eta * c * r / (1 - b[0]) for c, r, b in zip(scale, root, bt)]
+        torch._foreach_div_(den, scalar([math.sqrt(1 - b[1]) for b in bt]))
+        torch._foreach_add_(den, self._eps(v))
+        scale = scale or [1.0] * len(bt)
+        return den, [self.eta * c / (1 - b[0]) for c, b in zip(scale, bt)]
 
     def _adam(self, m, v, bt, scale=None):
         """``η*scale * m/(1-β1ᵗ) / (√(v/(1-β2ᵗ)) + ϵ)`` as new tensors."""
@@ -153,7 +161,7 @@ class AdaMax(_AdamLike):
         torch._foreach_mul_(u, self.beta[1])
         torch._foreach_abs_(dxs)
         torch._foreach_maximum_(u, dxs)
-        den = torch._foreach_add(u, self.epsilon)
+        den = torch._foreach_add(u, eps(u, self.epsilon))
         upd = torch._foreach_div(m, den)
         torch._foreach_mul_(upd, scalar([self.eta / (1 - s[2][0]) for s in states]))
         self._advance(states)
@@ -179,7 +187,7 @@ class AMSGrad(_AdamLike):
         vmax = [s[2] for s in states]
         torch._foreach_maximum_(vmax, v)
         den = torch._foreach_sqrt(vmax)
-        torch._foreach_add_(den, self.epsilon)
+        torch._foreach_add_(den, eps(vmax, self.epsilon))
         upd = torch._foreach_div(m, den)
         torch._foreach_mul_(upd, self.eta)
         return upd
@@ -204,7 +212,7 @@ class NAdam(_AdamLike):
         torch._foreach_add_(dxs, mom)
         den = torch._foreach_sqrt(v)
         torch._foreach_mul_(den, scalar([math.sqrt(b2 / (1 - b[1])) for b in bt]))
-        torch._foreach_add_(den, self.epsilon)
+        torch._foreach_add_(den, eps(v, self.epsilon))
         torch._foreach_div_(dxs, den)
         torch._foreach_mul_(dxs, self.eta)
         self._advance(states)
@@ -258,7 +266,7 @@ class AdaBelief(_AdamLike):
         torch._foreach_sub_(dxs, m)             # dx - m
         torch._foreach_mul_(s, b2)
         torch._foreach_addcmul_(s, dxs, abs2(dxs), value=1 - b2)
-        torch._foreach_add_(s, self.epsilon)
+        torch._foreach_add_(s, eps(s, self.epsilon))
         upd = self._adam(m, s, [st[2] for st in states])
         self._advance(states)
         return upd
@@ -291,29 +299,51 @@ class Lion(Rule):
         return dxs
 
 
-class _AdamWArgs(Rule):
+class AdamW(_AdamLike):
+    """``AdamW(η=0.001, β=(0.9, 0.999), λ=0, ϵ=1e-8; couple=True)``: Adam with weight
+    decay. Its update is Adam's at learning rate 1, ``adam``, then
+    ``η*(adam + λ*x)`` (``couple=True``, as ``torch.optim.AdamW``) or ``η*adam + λ*x``
+    (``couple=False``, Flux v0.14's AdamW). ``λ`` is also accepted as ``lambda_`` or
+    Flux v0.14's ``decay``. It prints with keywords, as Optimisers.jl's does.
+
+    >>> rule = AdamW(0.1, lambda_=0.01)
+    >>> rule
+    AdamW(eta=0.1, beta=(0.9, 0.999), lambda_=0.01, epsilon=1e-08, couple=True)
+    >>> x = torch.tensor([10.0])
+    >>> rule.apply([rule.init(x)], [x], [torch.tensor([3.0])])   # 0.1 * (1 + 0.01 * 10)
+    [tensor([0.1100])]
+    """
+
     _spec = (("eta", 0.001, nonneg), ("beta", (0.9, 0.999), betas),
              ("lambda_", 0.0, nonneg), ("epsilon", 1e-8, nonneg))
+    _kwonly = (("couple", True, flag),)
     _aliases = {"decay": "lambda_"}
+    _keywords = True
 
-    @classmethod
-    def _name(cls):
-        return "AdamW"
+    def _decay(self):
+        """The factor of ``x`` in the update: ``η*λ`` coupled, ``λ`` not."""
+        return self.eta * self.lambda_ if self.couple else self.lambda_
 
+    def _apply(self, states, xs, dxs):
+        m, v = self._moments(states, dxs)
+        upd = self._adam(m, v, [s[2] for s in states])
+        if self.lambda_:
+            torch._foreach_add_(upd, xs, alpha=self._decay())
+        self._advance(states)
+        return upd
 
-def AdamW(*args, **kwargs):
-    """``AdamW(η=0.001, β=(0.9, 0.999), λ=0, ϵ=1e-8)``: Adam with decoupled weight
-    decay, built (as in Flux v0.14) as ``OptimiserChain(Adam(η, β, ϵ), WeightDecay(λ))``.
-    ``λ`` is also accepted as ``lambda_`` or Flux's ``decay``.
+    def _eps(self, v):
+        return self.epsilon     # Optimisers.jl's AdamW converts ϵ without _eps's float16 floor
 
-    >>> AdamW(0.1, lambda_=0.01)
-    OptimiserChain(Adam(0.1, (0.9, 0.999), 1e-08), WeightDecay(0.01))
-    """
-    p = _AdamWArgs(*args, **kwargs)
-    return OptimiserChain(Adam(p.eta, p.beta, p.epsilon), WeightDecay(p.lambda_))
+    def apply_(self, states, xs, dxs):
+        if dxs:     # x(1 - decay) - step*m/den, as torch.optim.AdamW does it
+            m, v = self._moments(states, dxs)
+            den, step = self._den(v, [s[2] for s in states])
+            if self.lambda_:
+                torch._foreach_mul_(xs, 1 - self._decay())
+            torch._foreach_addcdiv_(xs, m, den, scalar([-s for s in step]))
+            self._advance(states)
 
-
-AdamW.__signature__ = _AdamWArgs.__signature__
 
 ADAM = Adam
 RADAM = RAdam

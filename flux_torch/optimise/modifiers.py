@@ -1,30 +1,37 @@
 """Rules that modify the gradient before (or after) another rule: ``WeightDecay``,
-``SignDecay``, ``ClipGrad``, ``ClipNorm``, and ``OptimiserChain`` which composes rules.
+``SignDecay``, ``ClipGrad``, ``ClipNorm``, ``AccumGrad``, and ``OptimiserChain`` which
+composes rules (Optimisers.jl v0.4.8).
 
-Old names resolve to the same objects: ``ClipValue`` is ``ClipGrad`` and ``Optimiser``
-is ``OptimiserChain`` (Flux v0.14 exported both spellings).
+Flux v0.14's names ``Optimiser`` and ``ClipValue`` still work: as in Flux v0.16 they
+warn that they have been removed and give an ``OptimiserChain`` or a ``ClipGrad``
+(``flux_torch.v014`` has them without the warning).
 """
 import inspect
+import warnings
 
 import torch
 
-from flux_torch.optimise.rule import Rule, flag, nonneg
+from flux_torch.optimise.mixed_precision import MixedPrecision
+from flux_torch.optimise.rule import Rule, count, flag, nonneg
 
-__all__ = ["WeightDecay", "SignDecay", "ClipGrad", "ClipNorm", "OptimiserChain",
+__all__ = ["WeightDecay", "SignDecay", "ClipGrad", "ClipNorm", "AccumGrad", "OptimiserChain",
            "ClipValue", "Optimiser"]
 
 
 class WeightDecay(Rule):
-    """``WeightDecay(λ=0)``: adds ``λ*x`` to the gradient, which is L2 regularisation
+    """``WeightDecay(λ=5e-4)``: adds ``λ*x`` to the gradient, which is L2 regularisation
     (adding ``λ/2 * sum(x²)`` to the loss) when placed first in an ``OptimiserChain``.
-    The default ``λ=0`` is Flux v0.14's (Optimisers.jl's own default is ``5e-4``).
+    The default ``λ=5e-4`` is Optimisers.jl's (Flux v0.16); Flux v0.14's was 0
+    (``flux_torch.v014.WeightDecay()``).
 
+    >>> WeightDecay()
+    WeightDecay(0.0005)
     >>> x = torch.tensor([1.0, 10.0, 100.0])
     >>> WeightDecay(0.1).apply([()], [x], [torch.tensor([1.0, 2.0, 3.0])])
     [tensor([ 1.1000,  3.0000, 13.0000])]
     """
 
-    _spec = (("lambda_", 0.0, nonneg),)
+    _spec = (("lambda_", 5e-4, nonneg),)
     _aliases = {"wd": "lambda_"}
 
     def _apply(self, states, xs, dxs):
@@ -111,6 +118,54 @@ class ClipNorm(Rule):
         return dxs
 
 
+def _at_least_one(rule, name, value):
+    if value is None:
+        raise TypeError(f"{rule} needs n, the number of gradients to accumulate: AccumGrad(4)")
+    return count(rule, name, value, 1)
+
+
+class AccumGrad(Rule):
+    """``AccumGrad(n)``: placed first, ``OptimiserChain(AccumGrad(n), rule)`` makes no
+    step for ``n - 1`` calls, then gives ``rule`` the mean of the ``n`` gradients seen.
+    This trains with a batch ``n`` times larger than fits in memory at once. Its state
+    is the running mean and the count of gradients in it (per parameter); until the
+    ``n``-th, the rules after it in the chain are not called.
+
+    >>> from flux_torch.optimise.rules import Descent
+    >>> rule = OptimiserChain(AccumGrad(2), Descent(0.1))
+    >>> x = torch.tensor([1.0])
+    >>> state = rule.init(x)
+    >>> rule.apply([state], [x], [torch.tensor([30.0])])    # the first: no step yet
+    [tensor([0.])]
+    >>> rule.apply([state], [x], [torch.tensor([10.0])])    # 0.1 * (30 + 10) / 2
+    [tensor([2.])]
+    """
+
+    _spec = (("n", None, _at_least_one),)
+
+    def init(self, x):
+        """The running mean of the gradients, and how many it holds plus one."""
+        return (torch.zeros_like(x), [1])
+
+    def _apply(self, states, xs, dxs):
+        torch._foreach_div_(dxs, self.n)                        # dx / n
+        first = [i for i, s in enumerate(states) if s[1][0] == 1]
+        rest = [i for i, s in enumerate(states) if s[1][0] != 1]
+        if first:                                               # acc = dx / n
+            torch._foreach_copy_([states[i][0] for i in first], [dxs[i] for i in first])
+        if rest:                                                # acc += dx / n
+            torch._foreach_add_([states[i][0] for i in rest], [dxs[i] for i in rest])
+        out = []
+        for (acc, counter), dx in zip(states, dxs):
+            if counter[0] == self.n:        # the n-th gradient: step with the mean
+                counter[0] = 1
+                out.append(dx.copy_(acc))
+            else:                           # not yet: no step at all
+                counter[0] += 1
+                out.append(None)
+        return out
+
+
 class OptimiserChain(Rule):
     """``OptimiserChain(rules...)``: applies the rules in order, each transforming the
     update the one before produced. ``OptimiserChain()`` subtracts the raw gradient.
@@ -138,22 +193,39 @@ class OptimiserChain(Rule):
                         if isinstance(o, (list, tuple)) else "")
                 raise TypeError(f"OptimiserChain expects rules such as ClipGrad(1.0) or Adam(), "
                                 f"got {o!r}.{hint}")
+            if isinstance(o, MixedPrecision):
+                raise TypeError(f"MixedPrecision must wrap the whole OptimiserChain, not be "
+                                f"inside it: write MixedPrecision({o.rule!r}) around the chain")
         self.opts = tuple(opts)
 
     def init(self, x):
         return tuple(o.init(x) for o in self.opts)
 
+    def _run(self, opts, states, xs, dxs):
+        """Apply ``opts`` in turn; a parameter whose update one of them leaves out
+        (``None``, as AccumGrad does) is left out by the rest. Returns the updates
+        (``None`` where left out) and the indices of those still going."""
+        out, live = list(dxs), list(range(len(dxs)))
+        for j, o in enumerate(opts):
+            if not live:
+                break
+            ups = o._updates([states[i][j] for i in live], [xs[i] for i in live],
+                             [out[i] for i in live])
+            for i, u in zip(live, ups):
+                out[i] = u
+            live = [i for i in live if out[i] is not None]
+        return out, live
+
     def _apply(self, states, xs, dxs):
-        for j, o in enumerate(self.opts):
-            dxs = o.apply([s[j] for s in states], xs, dxs)
-        return dxs
+        return self._run(self.opts, states, xs, dxs)[0]
 
     def apply_(self, states, xs, dxs):
         if not self.opts:
             return Rule.apply_(self, states, xs, dxs)
-        for j, o in enumerate(self.opts[:-1]):
-            dxs = o.apply([s[j] for s in states], xs, dxs)
-        self.opts[-1].apply_([s[-1] for s in states], xs, dxs)
+        out, live = self._run(self.opts[:-1], states, xs, dxs)
+        if live:
+            self.opts[-1].apply_([states[i][-1] for i in live], [xs[i] for i in live],
+                                 [out[i] for i in live])
 
     def _fields(self):
         return tuple(dict.fromkeys(f for o in self.opts for f in o._fields()))
@@ -194,5 +266,17 @@ class OptimiserChain(Rule):
 OptimiserChain.__signature__ = inspect.Signature(
     [inspect.Parameter("opts", inspect.Parameter.VAR_POSITIONAL)])
 
-ClipValue = ClipGrad
-Optimiser = OptimiserChain
+def Optimiser(*opts):
+    """``Optimiser(rules...)``: Flux v0.14's name for :class:`OptimiserChain`. As in Flux
+    v0.16 it warns that it has been removed, and returns ``OptimiserChain(rules...)``."""
+    warnings.warn("Optimiser(...) has been removed (Flux v0.15), please call OptimiserChain(...)",
+                  FutureWarning, stacklevel=2)
+    return OptimiserChain(*opts)
+
+
+def ClipValue(thresh):
+    """``ClipValue(thresh)``: Flux v0.14's name for :class:`ClipGrad`. As in Flux v0.16 it
+    warns that it has been removed, and returns ``ClipGrad(thresh)``."""
+    warnings.warn("ClipValue(...) has been removed (Flux v0.15), please call ClipGrad(...)",
+                  FutureWarning, stacklevel=2)
+    return ClipGrad(thresh)

@@ -6,8 +6,13 @@ A rule holds hyperparameters only. Its per-parameter state is made by
 lists of parameters at once with ``torch._foreach_*`` multi-tensor ops and returns
 the updates; the caller then does ``x -= update`` (Optimisers.jl's ``x .-= dx′``).
 ``rule.apply_(states, xs, dxs)`` does both, fused where the rule allows (Descent,
-Momentum, RMSProp, AdaGrad, Adam, and a chain ending in one of them or in
-WeightDecay), so that a step costs what ``torch.optim``'s foreach code costs.
+Momentum, RMSProp, AdaGrad, Adam, AdamW, and a chain ending in one of them or in
+WeightDecay), so that a step costs what ``torch.optim``'s foreach code costs. A rule
+may make no step for some parameters (``AccumGrad`` while it accumulates): its
+``_apply`` gives ``None`` there, which stops the rules after it in a chain.
+
+Rules compare by value (``Nesterov(0.1, 0.8) == Nesterov(0.1, 0.8)``, as Julia's ``==``
+on structs) and hash by identity, so they still work as dict keys.
 
 Subclasses declare their hyperparameters in ``_spec`` (positional, in Flux's order)
 and ``_kwonly`` as ``(name, default, check)`` triples; keywords are accepted under
@@ -90,6 +95,27 @@ def abs2(dxs):
     return [d.conj() if d.is_complex() else d for d in dxs]
 
 
+def pair(rule, name, value, check, example):
+    """Check a pair of numbers, each with ``check(rule, name, v)``; ``example`` is shown on error."""
+    if isinstance(value, torch.Tensor):
+        value = value.tolist()
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{rule}: {name} must be a pair such as {example}, got {value!r}")
+    return tuple(check(rule, f"{name}[{i}]", v) for i, v in enumerate(value))
+
+
+#: Optimisers.jl's smallest ϵ for Float16 parameters, ``Float16(1e-7)``
+F16_EPS = 1.1920928955078125e-07
+
+
+def eps(xs, epsilon):
+    """ϵ for each parameter of ``xs``, as Optimisers.jl's ``_eps``: ``epsilon`` itself, but
+    at least ``Float16(1e-7)`` for float16 parameters unless it is 0 (a smaller ϵ vanishes
+    in half precision and the update divides by zero). One scalar when all agree."""
+    return scalar([max(epsilon, F16_EPS) if epsilon and x.dtype == torch.float16 else epsilon
+                   for x in xs])
+
+
 def scalar(values):
     """One scalar when every leaf agrees (the usual case), else the per-leaf list,
     for the ``torch._foreach_*`` ops that take a scalar or a list of scalars."""
@@ -116,12 +142,15 @@ class Rule:
     tensor([0., 0.])
     >>> rule.adjust(0.1)
     Descent(0.1)
+    >>> rule.adjust(0.1) == Descent(0.1), rule.adjust(0.1) is Descent(0.1)
+    (True, False)
     """
 
     _spec = ()      # (name, default, check) in Flux's positional order
     _kwonly = ()    # (name, default, check), keyword-only and printed as keywords
     _aliases = {}   # extra keyword spellings for this rule -> attribute name
     _fixed = ()     # attributes that adjust refuses (they change the state's layout)
+    _keywords = False   # print every hyperparameter as a keyword (Optimisers.jl's RMSProp, AdamW)
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -184,8 +213,16 @@ class Rule:
 
     def apply(self, states, xs, dxs):
         """Advance ``states`` in place and return the updates for ``xs`` given the
-        gradients ``dxs`` (equal-length lists); the caller does ``x -= update``."""
-        return list(self._apply(states, xs, dxs)) if dxs else []
+        gradients ``dxs`` (equal-length lists); the caller does ``x -= update``. A
+        parameter the rule leaves alone this step (``AccumGrad`` still accumulating)
+        gets a zero update."""
+        if not dxs:
+            return []
+        out = list(self._apply(states, xs, dxs))
+        for i, u in enumerate(out):
+            if u is None:
+                out[i] = dxs[i].zero_()
+        return out
 
     #: False when ``apply_`` only reads ``dxs``: ``update_`` then skips copying the gradients
     apply_writes_dx = True
@@ -195,9 +232,22 @@ class Rule:
         ``x -= update`` for each of ``xs`` in place, saving a pass over memory where the
         rule can (``torch._foreach_addcdiv_`` for Adam, as ``torch.optim`` does)."""
         if dxs:
-            torch._foreach_sub_(xs, self.apply(states, xs, dxs))
+            live = [(x, u) for x, u in zip(xs, self._updates(states, xs, dxs)) if u is not None]
+            if live:
+                torch._foreach_sub_([x for x, _ in live], [u for _, u in live])
+
+    def _updates(self, states, xs, dxs):
+        """The updates, with ``None`` where this rule makes no step: what chains and
+        wrappers call. A rule written against the public ``apply`` (overriding it, not
+        ``_apply``) is called through it."""
+        if type(self).apply is not Rule.apply:
+            return self.apply(states, xs, dxs)
+        return list(self._apply(states, xs, dxs))
 
     def _apply(self, states, xs, dxs):
+        """``apply`` as the rules write it: the list of updates, where ``None`` means no
+        update for that parameter this step (Optimisers.jl's ``nothing``), which also stops
+        the rules after it in an ``OptimiserChain``."""
         raise NotImplementedError(f"{self._name()} does not define _apply(states, xs, dxs)")
 
     # Hyperparameters ---------------------------------------------------------------------
@@ -238,7 +288,22 @@ class Rule:
             keep["eta"] = eta
         return self.adjust(**keep) if keep else self
 
+    # Value equality, as Julia's == on immutable structs ---------------------------------
+    def _key(self):
+        """What ``==`` compares: the public attributes (the hyperparameters, or the wrapped
+        rules), not private ones such as the implicit style's per-tensor table."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def __eq__(self, other):
+        if not isinstance(other, Rule):
+            return NotImplemented
+        return type(self) is type(other) and self._key() == other._key()
+
+    __hash__ = object.__hash__      # identity, so that rules stay usable as dict keys
+
     def __repr__(self):
-        pos = ", ".join(repr(getattr(self, n)) for n, _, _ in self._spec)
-        kws = ", ".join(f"{n}={getattr(self, n)!r}" for n, _, _ in self._kwonly)
+        spec, kwonly = (((), self._spec + self._kwonly) if self._keywords
+                        else (self._spec, self._kwonly))
+        pos = ", ".join(repr(getattr(self, n)) for n, _, _ in spec)
+        kws = ", ".join(f"{n}={getattr(self, n)!r}" for n, _, _ in kwonly)
         return f"{self._name()}({', '.join(s for s in (pos, kws) if s)})"

@@ -11,7 +11,7 @@ checkpoint's metadata can never make ``load`` run code.
 import ast
 import math
 
-from . import adam, modifiers, rules, schedules
+from . import adam, mixed_precision, modifiers, rules, schedules
 from .rule import Rule
 
 __all__ = ["rule_from_text"]
@@ -22,7 +22,7 @@ _CONSTANTS = {"inf": math.inf, "nan": math.nan}
 def _classes():
     """Every rule class flux_torch defines, by its printed name."""
     found = {}
-    for module in (rules, adam, modifiers, schedules):
+    for module in (rules, adam, modifiers, schedules, mixed_precision):
         for name in module.__all__:
             obj = getattr(module, name)
             if isinstance(obj, type) and (issubclass(obj, Rule) or hasattr(obj, "apply")):

@@ -1,6 +1,8 @@
 """Gradient-descent rules: ``Descent``, ``Momentum``, ``Nesterov``, ``RMSProp``,
-``AdaGrad``, ``AdaDelta``, with the math of Optimisers.jl (v0.3, used by Flux v0.14)
-and Flux v0.14's defaults and positional order.
+``Rprop``, ``AdaGrad``, ``AdaDelta``, with the math, defaults, positional order and
+printed form of Optimisers.jl v0.4.8 (which Flux v0.16 exports; Flux v0.14's are the
+same for these). For float16 parameters ϵ is at least ``Float16(1e-7)``, as
+Optimisers.jl's ``_eps`` makes it.
 
 How they map onto ``torch.optim`` (the same numbers, step for step):
 
@@ -16,12 +18,15 @@ How they map onto ``torch.optim`` (the same numbers, step for step):
   starts the accumulator at ϵ, torch at 0 by default.
 - ``AdaDelta(ρ, ϵ)`` ≙ ``Adadelta(lr=1.0, rho=ρ, eps=ϵ)``: Flux's AdaDelta has no
   learning rate.
+- ``Rprop(η, ℓ, Γ)`` ≙ ``Rprop(lr=η, etas=ℓ, step_sizes=Γ)`` while the step sizes stay
+  within ``Γ`` (torch clamps every step size into ``Γ``, Optimisers.jl only a grown one
+  to ``Γ[1]`` and a shrunk one to ``Γ[0]``, so they differ when ``η`` starts outside it).
 """
 import torch
 
-from flux_torch.optimise.rule import Rule, abs2, flag, nonneg, unit
+from flux_torch.optimise.rule import Rule, abs2, eps, flag, nonneg, pair, unit
 
-__all__ = ["Descent", "Momentum", "Nesterov", "RMSProp", "AdaGrad", "AdaDelta",
+__all__ = ["Descent", "Momentum", "Nesterov", "RMSProp", "Rprop", "AdaGrad", "AdaDelta",
            "ADAGrad", "ADADelta"]
 
 
@@ -129,11 +134,12 @@ class RMSProp(_RootScaled):
     """``RMSProp(η=0.001, ρ=0.9, ϵ=1e-8; centred=False)``: divides the gradient by a
     running root-mean-square ``√quad + ϵ`` with ``quad = ρ*quad + (1-ρ)*dx²``. The
     centred variant subtracts the square of a running mean of ``dx`` under the root.
-    ``centered`` is accepted for ``centred``.
+    ``centered`` is accepted for ``centred``. It prints with keywords, as
+    Optimisers.jl's does.
 
     >>> rule = RMSProp(0.01)
     >>> rule
-    RMSProp(0.01, 0.9, 1e-08, centred=False)
+    RMSProp(eta=0.01, rho=0.9, epsilon=1e-08, centred=False)
     >>> x = torch.tensor([0.0])
     >>> upd = rule.apply([rule.init(x)], [x], [torch.tensor([3.0])])[0]
     >>> round(upd.item(), 5)   # 0.01 * 3 / sqrt(0.1 * 9)
@@ -144,6 +150,7 @@ class RMSProp(_RootScaled):
     _kwonly = (("centred", False, flag),)
     _aliases = {"centered": "centred"}
     _fixed = ("centred",)
+    _keywords = True
 
     def init(self, x):
         z = torch.zeros_like
@@ -160,8 +167,63 @@ class RMSProp(_RootScaled):
             torch._foreach_sqrt_(den)
         else:
             den = torch._foreach_sqrt(quad)
-        torch._foreach_add_(den, self.epsilon)
+        torch._foreach_add_(den, eps(dxs, self.epsilon))
         return den
+
+
+def _factors(rule, name, value):
+    return pair(rule, name, value, nonneg, "(0.5, 1.2)")
+
+
+def _steps(rule, name, value):
+    return pair(rule, name, value, nonneg, "(1e-06, 50.0)")
+
+
+class Rprop(Rule):
+    """``Rprop(η=0.001, ℓ=(0.5, 1.2), Γ=(1e-06, 50.0))``: resilient backpropagation, a
+    full-batch rule that uses only the sign of the gradient. Each entry has its own step
+    size, starting at ``η``: where the gradient keeps its sign the step grows by ``ℓ[1]``
+    (at most ``Γ[1]``), where it flips the step shrinks by ``ℓ[0]`` (at least ``Γ[0]``)
+    and that entry does not move this time. The update is ``step * sign(dx)``. The
+    keywords are ``eta``, ``ell`` (or ``ℓ``) and ``gamma`` (or ``Γ``).
+
+    >>> rule = Rprop(0.1)
+    >>> rule
+    Rprop(0.1, (0.5, 1.2), (1e-06, 50.0))
+    >>> x = torch.zeros(2)
+    >>> state = rule.init(x)
+    >>> rule.apply([state], [x], [torch.tensor([3.0, -2.0])])    # η * sign(dx)
+    [tensor([ 0.1000, -0.1000])]
+    >>> rule.apply([state], [x], [torch.tensor([5.0, 2.0])])     # same sign: grow; flipped: rest
+    [tensor([0.1200, 0.0000])]
+    """
+
+    _spec = (("eta", 1e-3, nonneg), ("ell", (0.5, 1.2), _factors), ("gamma", (1e-6, 50.0), _steps))
+    _aliases = {"ℓ": "ell", "l": "ell", "Γ": "gamma"}     # NFKC folds ℓ to l
+
+    @classmethod
+    def _describe(cls):
+        return "eta (η), ell (ℓ), gamma (Γ)"
+
+    def init(self, x):
+        """The last gradient (zero at first) and the step sizes (``η`` at first)."""
+        return (torch.zeros_like(x), torch.full_like(x, self.eta))
+
+    def _apply(self, states, xs, dxs):
+        prev, steps = [s[0] for s in states], [s[1] for s in states]
+        (shrink, grow), (lo, hi) = self.ell, self.gamma
+        agree = torch._foreach_mul(prev, dxs)       # g * dx: > 0 same sign, < 0 flipped
+        grown = torch._foreach_mul(steps, grow)
+        torch._foreach_clamp_max_(grown, hi)        # min(η ℓ[1], Γ[1])
+        shrunk = torch._foreach_mul(steps, shrink)
+        torch._foreach_clamp_min_(shrunk, lo)       # max(η ℓ[0], Γ[0])
+        for step, a, g, s, dx, p in zip(steps, agree, grown, shrunk, dxs, prev):
+            flipped = a < 0
+            step.copy_(torch.where(a > 0, g, torch.where(flipped, s, step)))
+            p.copy_(dx.masked_fill_(flipped, 0))   # a flipped entry rests, and forgets its sign
+        torch._foreach_sign_(dxs)
+        torch._foreach_mul_(dxs, steps)             # η * sign(g)
+        return dxs
 
 
 class AdaGrad(_RootScaled):
@@ -186,7 +248,7 @@ class AdaGrad(_RootScaled):
         acc = [s[0] for s in states]
         torch._foreach_addcmul_(acc, dxs, abs2(dxs))
         den = torch._foreach_sqrt(acc)
-        torch._foreach_add_(den, self.epsilon)
+        torch._foreach_add_(den, eps(dxs, self.epsilon))
         return den
 
 
@@ -208,12 +270,12 @@ class AdaDelta(Rule):
 
     def _apply(self, states, xs, dxs):
         acc, dacc = [s[0] for s in states], [s[1] for s in states]
-        rho, eps = self.rho, self.epsilon
+        rho, e = self.rho, eps(dxs, self.epsilon)
         torch._foreach_mul_(acc, rho)
         torch._foreach_addcmul_(acc, dxs, abs2(dxs), value=1 - rho)
-        num = torch._foreach_add(dacc, eps)
+        num = torch._foreach_add(dacc, e)
         torch._foreach_sqrt_(num)
-        den = torch._foreach_add(acc, eps)
+        den = torch._foreach_add(acc, e)
         torch._foreach_sqrt_(den)
         torch._foreach_div_(num, den)
         torch._foreach_mul_(dxs, num)           # dx′ = dx √(Δacc+ϵ) / √(acc+ϵ)
