@@ -16,8 +16,8 @@ from .._functor import functor
 from .._show import Showable
 from ..activation import identity
 from ..init import create_bias, glorot_uniform
-from ._conv_args import (SamePad, calc_padding, conv_args, conv_options, expand, guarded_call,
-                         torch_arg, torch_padding)
+from ._conv_args import (SamePad, calc_padding, collapse_dilation, conv_args, conv_options, expand,
+                         guarded_call, torch_arg, torch_padding)
 
 __all__ = ["Conv", "CrossCor", "DepthwiseConv", "SamePad", "from_flux_weight"]
 
@@ -52,7 +52,10 @@ def _forward(layer, x, groups):
 
 def _conv(layer, x, w, groups):
     n = w.dim() - 2
-    key = (layer.pad, layer.stride, layer.dilation, n)
+    dilation = layer.dilation
+    if 0 in dilation:
+        w, dilation = collapse_dilation(w, dilation)
+    key = (layer.pad, layer.stride, dilation, n)
     args = _ARGS.get(key)
     if args is None:
         args = _conv_settings(*key)
