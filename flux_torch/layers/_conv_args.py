@@ -193,6 +193,16 @@ def conv_args(name, k, args, bias, kw):
     return None, ch, bias, activation_kw(σ, kw, name)
 
 
+def init_weight(name, init, *shape):
+    """``init(*shape)`` as a tensor, refused unless it has that shape (Flux's ``_sizecheck``)."""
+    w = init(*shape)
+    w = w if isinstance(w, torch.Tensor) else as_tensor(w)
+    if tuple(w.shape) != shape:
+        raise ValueError(f"{name}: init{shape} returned an array of shape {tuple(w.shape)}; an "
+                         "initialiser must return an array of the shape it is given")
+    return w
+
+
 def activation_kw(σ, kw, name):
     """The activation, also given as keyword ``σ``, ``sigma`` or ``activation``."""
     for key in ("σ", "sigma", "activation"):

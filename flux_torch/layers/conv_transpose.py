@@ -6,7 +6,7 @@ from .._show import Showable
 from ..activation import identity
 from ..init import create_bias, glorot_uniform
 from ._conv_args import (SamePad, calc_padding, collapse_dilation, conv_args, conv_options, expand,
-                         guarded_call, pad_pairs, torch_arg, torch_padding)
+                         guarded_call, init_weight, pad_pairs, torch_arg, torch_padding)
 from .conv import _groups
 
 __all__ = ["ConvTranspose"]
@@ -48,7 +48,7 @@ class ConvTranspose(Showable):
         w, ch, bias, σ = conv_args("ConvTranspose", k, args, bias, kw)
         if w is None:
             _groups("ConvTranspose", groups, *ch)
-            w = init(ch[0], ch[1] // groups, *k)
+            w = init_weight("ConvTranspose", init, ch[0], ch[1] // groups, *k)
         else:
             _groups("ConvTranspose", groups, w.shape[0], w.shape[1] * groups)
         n = w.dim() - 2
