@@ -266,4 +266,13 @@ def guarded_call(layer, x, op, channels):
     n = w.dim() - 2
     if x.dim() != n + 2 or x.shape[1] != channels:
         raise input_error(layer, x, n, channels)
-    return op(x, w)
+    try:
+        return op(x, w)
+    except RuntimeError as err:
+        if "size" not in str(err):
+            raise
+        k = tuple(w.shape[2:])
+        raise ValueError(f"{inline(layer)} cannot slide its kernel {k} (dilation "
+                         f"{getattr(layer, 'dilation', None)}) over input of shape {tuple(x.shape)} "
+                         f"padded by {getattr(layer, 'pad', None)}: the input is too small "
+                         f"(torch: {err})") from None
