@@ -32,12 +32,37 @@ def _apply(op, x, *args):
     if type(x) is torch.Tensor and x.is_floating_point():     # the hot path, in layers
         return op(x, *args)
     if isinstance(x, torch.Tensor):
-        if not (x.is_floating_point() or x.is_complex()):
+        if x.is_complex():
+            return _complex(op, x, *args)
+        if not x.is_floating_point():
             x = x.to(torch.get_default_dtype())
         return op(x, *args)
     if isinstance(x, numbers.Real):
         return op(torch.tensor(float(x), dtype=torch.float64), *args).item()
     return _apply(op, as_tensor(x), *args)
+
+
+def _softplus_complex(z):
+    """log(1 + exp(z)) for complex z, finite where exp(z) overflows (NNlib #132); each branch
+    sees only the inputs it is chosen for, so neither overflows into the gradient."""
+    pos = z.real > 0
+    zero = torch.zeros_like(z)
+    zp, zn = torch.where(pos, z, zero), torch.where(pos, zero, z)
+    return torch.where(pos, zp + torch.log1p(torch.exp(-zp)), torch.log1p(torch.exp(zn)))
+
+
+def _complex(op, z, *args):
+    """A holomorphic activation of complex ``z`` by its elementary formula (torch's kernels are
+    real-only); the piecewise ones (relu, elu...) have no complex form and refuse it."""
+    holo = _HOLOMORPHIC.get(op)
+    if holo is not None:
+        return holo(z)
+    if op in (torch.sigmoid, torch.tanh):
+        return op(z)
+    name = getattr(op, "__name__", repr(op)).strip("_")
+    raise TypeError(f"{name} is defined by comparisons (a piecewise function), so it has no "
+                    f"complex form, but got a {z.dtype} tensor; apply it to z.real or z.abs(), or "
+                    "use a holomorphic activation (σ, swish, softplus, tanh...)")
 
 
 def _param(fname, greek, gval, ascii_name, aval, default):
@@ -360,3 +385,14 @@ hardsigmoid = hardσ
 logsigmoid = logσ
 gelu_tanh = gelu
 thresholdrelu = trelu
+
+
+_HOLOMORPHIC = {
+    F.silu: lambda z: z * torch.sigmoid(z),
+    F.logsigmoid: lambda z: -_softplus_complex(-z),
+    F.mish: lambda z: z * torch.tanh(_softplus_complex(z)),
+    F.tanhshrink: lambda z: z - torch.tanh(z),
+}
+_HOLOMORPHIC[_softplus] = _softplus_complex
+_HOLOMORPHIC[_logcosh] = lambda z: z + _softplus_complex(-2 * z) - _LOG2
+_HOLOMORPHIC[_lisht] = _lisht

@@ -181,14 +181,15 @@ def lecun_normal(*dims, gain=1, rng=None):
 def orthogonal(*dims, gain=1, rng=None):
     """A (semi-)orthogonal matrix times gain: rows orthonormal if out ≤ in, else columns.
 
-    For more than 2 sizes, ``W.reshape(dims[0], -1)`` is the semi-orthogonal matrix.
+    For more than 2 sizes, ``W.reshape(dims[0], -1)`` is the semi-orthogonal matrix; one
+    size gives a vector of norm ``gain`` (a one-column matrix), as Flux's ``orthogonal(n)``.
 
     >>> W = orthogonal(5, 7)
     >>> torch.allclose(W @ W.T, torch.eye(5), atol=1e-5)
     True
+    >>> round(float(orthogonal(3, gain=2).norm()), 4)
+    2.0
     """
-    if len(dims) < 2:
-        raise ValueError(f"orthogonal needs at least 2 sizes (a matrix), but got {dims}")
     rows, cols = dims[0], math.prod(dims[1:])
     mat = _rand((max(rows, cols), min(rows, cols)), rng, normal=True)
     Q, R = torch.linalg.qr(mat)
@@ -208,7 +209,7 @@ def sparse_init(*dims, sparsity=None, std=0.01, rng=None):
     if sparsity is None:
         raise TypeError("sparse_init needs the keyword sparsity=, e.g. sparse_init(100, 10, sparsity=0.1)")
     rows, cols = dims
-    num_zeros = math.ceil(min(1.0, sparsity) * rows)
+    num_zeros = math.ceil(min(1.0, max(0.0, sparsity)) * rows)   # Flux: none below 0, all above 1
     w = _rand(dims, rng, normal=True) * float(std)
     w[:num_zeros, :] = 0
     perm = torch.argsort(_rand(dims, rng), dim=0)

@@ -41,28 +41,54 @@ def _lse(x, dims, keepdim):
     return torch.logsumexp(x, dim=dims, keepdim=keepdim)
 
 
+def _has_nan(y):
+    """Whether ``y`` holds a NaN (skipped while torch.compile traces: no data-dependent branch)."""
+    return not torch.compiler.is_compiling() and not y.is_complex() and bool(torch.isnan(y).any())
+
+
+def _shifted(x, dims):
+    """``x - max(x)`` over ``dims``, except where that max is +Inf (NNlib's rule): there the
+    +Inf entries become 0 and the others -Inf, so the +Inf entries share the whole mass."""
+    m = x.amax(dim=dims, keepdim=True)
+    hit = torch.isposinf(m)
+    safe = torch.where(hit, torch.zeros_like(m), m)
+    inf_part = torch.where(torch.isposinf(x), 0.0, float("-inf")).to(x.dtype)
+    return torch.where(hit, inf_part, torch.where(hit, torch.zeros_like(x), x) - safe)
+
+
 def softmax(x, dim=-1, **kwargs):
     """softmax(x, dim=-1): ``exp.(x) ./ sum(exp.(x), dims)``, computed stably.
 
     Each slice along ``dim`` becomes a probability distribution. The default
     ``dim=-1`` normalises the features of a batch-first ``(N, C)`` array, as
     Flux's default ``dims=1`` does for its ``C × N`` arrays; a vector works too.
+    As NNlib, a slice holding ``+Inf`` shares its mass among its ``+Inf`` entries
+    (torch gives NaN).
 
     >>> softmax([1, 2, 3])
     tensor([0.0900, 0.2447, 0.6652])
     >>> softmax([[1.0, 2.0, 3.0], [2.0, 2.0, 2.0]], dim=0)  # dim=0 of a 2-D array is Flux's dims=2
     tensor([[0.2689, 0.5000, 0.7311],
             [0.7311, 0.5000, 0.2689]])
+    >>> softmax([1.0, float("inf"), float("inf")])
+    tensor([0.0000, 0.5000, 0.5000])
     """
     reject_dims("softmax", kwargs)
     x = _float_tensor("softmax", x)
     if isinstance(dim, int):
-        return F.softmax(x, dim=dim)
-    return torch.exp(x - _lse(x, _all_dims(x, dim), True))
+        y = F.softmax(x, dim=dim)
+    else:
+        y = torch.exp(x - _lse(x, _all_dims(x, dim), True))
+    if _has_nan(y):
+        dims = _all_dims(x, dim)
+        e = torch.exp(_shifted(x, dims))
+        y = e / e.sum(dim=dims, keepdim=True)
+    return y
 
 
 def logsoftmax(x, dim=-1, **kwargs):
-    """logsoftmax(x, dim=-1) = x .- logsumexp(x, dim), i.e. log(softmax(x)) computed stably.
+    """logsoftmax(x, dim=-1) = x .- logsumexp(x, dim), i.e. log(softmax(x)) computed stably;
+    ``+Inf`` entries as in :func:`softmax`.
 
     >>> logsoftmax([0.0, 0.0])
     tensor([-0.6931, -0.6931])
@@ -70,8 +96,14 @@ def logsoftmax(x, dim=-1, **kwargs):
     reject_dims("logsoftmax", kwargs)
     x = _float_tensor("logsoftmax", x)
     if isinstance(dim, int):
-        return F.log_softmax(x, dim=dim)
-    return x - _lse(x, _all_dims(x, dim), True)
+        y = F.log_softmax(x, dim=dim)
+    else:
+        y = x - _lse(x, _all_dims(x, dim), True)
+    if _has_nan(y):
+        dims = _all_dims(x, dim)
+        z = _shifted(x, dims)
+        y = z - torch.log(torch.exp(z).sum(dim=dims, keepdim=True))
+    return y
 
 
 def logsumexp(x, dim=None, keepdim=None, **kwargs):

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from flux_torch import Chain, Dense, f64, fmap, gradient, params, relu, tanh
-from flux_torch.layers.containers import Maxout, PairwiseFusion, Parallel, SkipConnection, hcat, vcat
+from flux_torch.layers.containers import (Maxout, PairwiseFusion, Parallel, ParallelV014, SkipConnection,
+                                         hcat, vcat)
 
 
 def close(a, b, tol=1e-5):
@@ -115,8 +116,12 @@ def test_parallel_named_access_and_reserved_names():
 
 
 def test_parallel_trivial_cases_and_connection_called_once():
-    assert Parallel(hcat).layers == ()
+    with pytest.raises(ValueError, match="no sub-layers"):        # Flux v0.16
+        Parallel(hcat)
+    assert ParallelV014(hcat).layers == ()                         # Flux v0.14 allowed it
     assert Parallel(hcat, lambda x: 1 / x)(2).tolist() == [[0.5]]     # Julia hcat(1/2): 1×1
+    with pytest.raises(ValueError, match="0 inputs"):
+        Parallel(hcat, math.sin)()
     count = [0]
 
     def f_cnt(*xs):
@@ -125,7 +130,34 @@ def test_parallel_trivial_cases_and_connection_called_once():
     Parallel(f_cnt, math.sin, math.cos, math.tan)(1)
     Parallel(f_cnt, math.sin, math.cos, math.tan)(1, 2, 3)
     Parallel(f_cnt, math.sin)(1)
-    assert count[0] == 3
+    Parallel(f_cnt, math.sin)(1, 2, 3)                             # one layer, three inputs
+    assert count[0] == 4
+
+
+def test_parallel_binary_connection_folds_over_more_branches():
+    """Issue 11 §2: Julia's + is n-ary, so operator.add joins three branches as (a + b) + c."""
+    a, b, c = Dense(2, 3), Dense(2, 3), Dense(2, 3)
+    x = torch.rand(2)
+    torch.testing.assert_close(Parallel(operator.add, a, b, c)(x), a(x) + b(x) + c(x))
+    calls = []
+
+    def sub(p, q):
+        calls.append((p, q))
+        return p - q
+    assert Parallel(sub, lambda v: v, lambda v: 2 * v, lambda v: 3 * v)(1) == (1 - 2) - 3
+    assert calls == [(1, 2), (-1, 3)]                              # a left fold, like Julia's -
+
+
+def test_parallel_and_chain_take_a_tuple_of_layers():
+    """Issue 11 §2: Flux's own constructors Parallel(connection, (a, b)) and Chain((a, b))."""
+    a, b = Dense(2, 3), Dense(2, 4)
+    p = Parallel(vcat, (a, b))
+    assert p.layers == (a, b) and p(torch.ones(2)).shape == (7,)
+    named = Parallel(vcat, {"x": a, "y": b})
+    assert named.x is a and named[1] is b
+    c = Chain((a, Dense(3, 1)))
+    assert c.layers[0] is a and c(torch.ones(2)).shape == (1,)
+    assert Chain({"enc": a}).enc is a
 
 
 def test_parallel_docstring_model_and_printing():

@@ -132,8 +132,8 @@ def test_orthogonal():
     torch.testing.assert_close(M @ M.T, I(4), atol=1e-5, rtol=0)
     W4 = orthogonal(6, 6, gain=3.0, rng=gen())
     torch.testing.assert_close(W4 @ W4.T, 9 * I(6), atol=1e-4, rtol=0)
-    with pytest.raises(ValueError, match="at least 2"):
-        orthogonal(5)
+    v = orthogonal(5, gain=2.0, rng=gen())                  # issue 11 §2: Flux gives a vector
+    assert v.shape == (5,) and abs(float(v.norm()) - 2.0) < 1e-5
 
 
 def test_sparse_init():
@@ -147,6 +147,7 @@ def test_sparse_init():
     rows_with_zero = (w == 0).any(dim=1).sum().item()
     assert rows_with_zero > 900                              # zeros are shuffled within columns
     assert sparse_init(4, 4, sparsity=2.0).count_nonzero() == 0
+    assert int((sparse_init(100, 100, sparsity=-0.1) == 0).sum()) == 0     # issue 11 §2: none
     with pytest.raises(ValueError, match="2-dimensional"):
         sparse_init(3, 4, 5, sparsity=0.1)
     with pytest.raises(TypeError, match="sparsity="):

@@ -5,10 +5,12 @@ Conventions checked here:
 - Running statistics follow Flux's `_track_stats!`: μ ← (1-mtm)μ + mtm·mean, σ² ← (1-mtm)σ² +
   mtm·(m/(m-1))·var, i.e. the corrected batch variance. torch's BatchNorm/InstanceNorm use the same
   momentum convention and also the unbiased variance for the running estimate, so the twins agree.
-- LayerNorm is Flux v0.14's `normalise`: (x - μ) / (σ + ϵ), whereas torch.nn.LayerNorm uses
-  (x - μ) / sqrt(σ² + ϵ); they agree to about ϵ/σ relatively, which the twin comparison allows for.
+- LayerNorm is Flux v0.16's `normalise` (NNlib): (x - μ) / sqrt(σ² + ϵ), torch.nn.LayerNorm's
+  formula; LayerNormV014 (flux_torch.v014's) is v0.14's (x - μ) / (σ + ϵ).
 - Flux's σ² field is `σ2` here (`²` is not allowed in Python identifiers).
 """
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -16,7 +18,8 @@ from torch import nn
 
 from flux_torch import Chain, Dense, f32, f64, gradient, params, relu, sigmoid, tanh, trainmode_
 from flux_torch import testmode_ as set_testmode   # (a name starting with test_ would be collected)
-from flux_torch.layers.normalise import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, hasaffine
+from flux_torch.layers.normalise import (BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LayerNormV014,
+                                        hasaffine)
 
 
 def in_gradient(m, x):
@@ -312,33 +315,52 @@ def test_groupnorm_printing_and_errors():
 
 # ------------------------------------------------------------------ LayerNorm
 
-def flux_normalise(x, dims, eps=1e-5):
-    """Flux v0.14's `normalise`: (x - μ) / (σ + eps), σ uncorrected; computed in float64."""
+def flux_normalise(x, dims, eps=1e-5, v014=False):
+    """Flux's `normalise` in float64: v0.16 (NNlib) (x - μ) / sqrt(σ² + eps), v0.14
+    (x - μ) / (σ + eps); σ² uncorrected."""
     x = x.double()
     μ = x.mean(dim=dims, keepdim=True)
-    σ = x.var(dim=dims, correction=0, keepdim=True).sqrt()
-    return (x - μ) / (σ + eps)
+    σ2 = x.var(dim=dims, correction=0, keepdim=True)
+    return (x - μ) / (σ2.sqrt() + eps) if v014 else (x - μ) / (σ2 + eps).sqrt()
 
 
-def test_layernorm_flux_docstring_numbers():
-    y = f64(LayerNorm(5))(torch.tensor([90.0, 100, 110, 130, 70], dtype=torch.float64))
-    expected = torch.tensor([-0.49999975000012503, 0.0, 0.49999975000012503, 1.499999250000375,
-                             -1.499999250000375], dtype=torch.float64)
-    torch.testing.assert_close(y, expected, rtol=1e-14, atol=1e-14)
+LAYERNORMS = [pytest.param(LayerNorm, False, id="v016"), pytest.param(LayerNormV014, True, id="v014")]
 
 
+@pytest.mark.parametrize("LN, v014", LAYERNORMS)
+def test_layernorm_flux_docstring_numbers(LN, v014):
+    y = f64(LN(5))(torch.tensor([90.0, 100, 110, 130, 70], dtype=torch.float64))
+    if v014:     # Flux v0.14's `normalise` docstring
+        expected = [-0.49999975000012503, 0.0, 0.49999975000012503, 1.499999250000375,
+                    -1.499999250000375]
+    else:        # σ² = 400: (x - 100) / sqrt(400 + 1e-5)
+        expected = [d / math.sqrt(400 + 1e-5) for d in (-10, 0, 10, 30, -30)]
+    torch.testing.assert_close(y, torch.tensor(expected, dtype=torch.float64), rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize("LN, v014", LAYERNORMS)
 @pytest.mark.parametrize("shape", [(3, 2), (4, 3, 2), (5, 4, 3, 2)])
-def test_layernorm_last_dim_matches_flux_normalise(shape):
+def test_layernorm_last_dim_matches_flux_normalise(shape, LN, v014):
     x = torch.rand(shape, generator=torch.Generator().manual_seed(4))
-    torch.testing.assert_close(LayerNorm(2)(x), flux_normalise(x, -1).float())
+    torch.testing.assert_close(LN(2)(x), flux_normalise(x, -1, v014=v014).float())
 
 
-def test_layernorm_several_dims_and_activation():
+@pytest.mark.parametrize("LN, v014", LAYERNORMS)
+def test_layernorm_several_dims_and_activation(LN, v014):
     x = torch.rand(5, 4, 3, 2, generator=torch.Generator().manual_seed(5))
-    torch.testing.assert_close(LayerNorm(3, 2)(x), flux_normalise(x, (-2, -1)).float())
-    torch.testing.assert_close(LayerNorm((4, 3, 2))(x), flux_normalise(x, (-3, -2, -1)).float())
+    torch.testing.assert_close(LN(3, 2)(x), flux_normalise(x, (-2, -1), v014=v014).float())
+    torch.testing.assert_close(LN((4, 3, 2))(x), flux_normalise(x, (-3, -2, -1), v014=v014).float())
     v = torch.rand(2)
-    torch.testing.assert_close(LayerNorm(2, tanh)(v), torch.tanh(flux_normalise(v, -1)).float())
+    torch.testing.assert_close(LN(2, tanh)(v), torch.tanh(flux_normalise(v, -1, v014=v014)).float())
+
+
+def test_layernorm_eps_goes_to_the_variance_in_v016_only():
+    """Flux v0.16 (NNlib #2701) adds eps to σ², v0.14 to σ: with a large eps they differ."""
+    x = torch.tensor([[1.0, 3.0]])           # σ = 1
+    torch.testing.assert_close(LayerNorm(2, eps=3.0)(x), torch.tensor([[-0.5, 0.5]]))   # 1/sqrt(4)
+    torch.testing.assert_close(LayerNormV014(2, eps=3.0)(x), torch.tensor([[-0.25, 0.25]]))   # 1/(1+3)
+    assert repr(LayerNormV014(2)) == repr(LayerNorm(2)) == "LayerNorm(2)  # 4 parameters"
+    assert isinstance(LayerNormV014(2), LayerNorm)
 
 
 def test_layernorm_vs_torch_twin_and_gradient():
@@ -351,24 +373,25 @@ def test_layernorm_vs_torch_twin_and_gradient():
     with torch.no_grad():
         twin.weight.copy_(m.diag.scale)
         twin.bias.copy_(m.diag.bias)
-    # torch divides by sqrt(σ² + ϵ), Flux by σ + ϵ: equal up to ~ϵ/σ relative
-    torch.testing.assert_close(m(x), twin(x).detach(), rtol=1e-4, atol=1e-4)
+    # Flux v0.16 divides by sqrt(σ² + ϵ), as torch does
+    torch.testing.assert_close(m(x), twin(x).detach())
     w = torch.randn_like(x)
     gm, gx = gradient(lambda m, x: (m(x) * w).sum(), m, x)
     xt = x.clone().requires_grad_()
     (twin(xt) * w).sum().backward()
-    torch.testing.assert_close(gm.diag.scale, twin.weight.grad, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(gm.diag.scale, twin.weight.grad)
     torch.testing.assert_close(gm.diag.bias, twin.bias.grad)
-    torch.testing.assert_close(gx, xt.grad, rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(gx, xt.grad)
 
 
-def test_layernorm_gradient_vs_float64_formula():
+@pytest.mark.parametrize("LN, v014", LAYERNORMS)
+def test_layernorm_gradient_vs_float64_formula(LN, v014):
     x = torch.randn(3, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
-    m = f64(LayerNorm(5))
+    m = f64(LN(5))
     w = torch.randn_like(x)
     (gx,) = gradient(lambda x: (m(x) * w).sum(), x)
     xt = x.clone().requires_grad_()
-    (flux_normalise(xt, -1) * w).sum().backward()
+    (flux_normalise(xt, -1, v014=v014) * w).sum().backward()
     torch.testing.assert_close(gx, xt.grad)
 
 

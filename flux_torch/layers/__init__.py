@@ -2,17 +2,19 @@
 from .attention import MultiHeadAttention, dot_product_attention, make_causal_mask
 from .cells import GRUCell, GRUv3Cell, LSTMCell, RNNCell
 from .basic import Chain, ComposedFunction, Dense, NamedLayers, activations, compose
-from .containers import Maxout, PairwiseFusion, Parallel, SkipConnection, hcat, vcat
+from .containers import Maxout, PairwiseFusion, Parallel, ParallelV014, SkipConnection, hcat, vcat
 from .conv import Conv, CrossCor, DepthwiseConv, SamePad, from_flux_weight
 from .conv_transpose import ConvTranspose
 from .dropout import AlphaDropout, Dropout, dropout, dropout_
 from .embedding import Embedding, EmbeddingBag
 from .misc import Bilinear, Scale
-from .normalise import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, hasaffine
+from .normalise import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LayerNormV014, hasaffine
 from .recur import GRU, LSTM, RNN, GRUv3, Recur, reset_
 from .pool import (AdaptiveMaxPool, AdaptiveMeanPool, GlobalMaxPool, GlobalMeanPool, MaxPool,
                    MeanPool)
 from .upsample import PixelShuffle, Upsample
+from .stateless import normalise, normalise_v014
+from .weightnorm import WeightNorm, remove_weight_norms, reparametrize
 
 __all__ = [
     "Dense", "Chain", "compose", "ComposedFunction", "activations", "NamedLayers",
@@ -22,7 +24,8 @@ __all__ = [
     "Upsample", "PixelShuffle",
     "BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm", "hasaffine", "Dropout", "AlphaDropout",
     "dropout", "dropout_",
-    "Bilinear", "Scale", "Embedding", "EmbeddingBag",
+    "Bilinear", "Scale", "Embedding", "EmbeddingBag", "WeightNorm", "remove_weight_norms",
+    "normalise",
     "MultiHeadAttention", "dot_product_attention", "make_causal_mask",
     "RNN", "LSTM", "GRU", "GRUv3", "RNNCell", "LSTMCell", "GRUCell", "GRUv3Cell", "Recur", "reset_",
 ]

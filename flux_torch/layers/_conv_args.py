@@ -56,15 +56,33 @@ def int_tuple(v, name, what):
     raise TypeError(f"{name} expects {what} as a tuple of integers, like (3, 3), but got {v!r}")
 
 
+_LEAST = {"stride": 1, "dilation": 0, "outpad": 0}   # NNlib accepts dilation 0 (see collapse_dilation)
+
+
 def expand(n, v, name, key):
     """An int or an ``n``-tuple (Flux's ``expand``) as an ``n``-tuple."""
     if _is_int(v):
-        return (v,) * n
-    v = int_tuple(v, name, key)
-    if len(v) != n:
-        raise ValueError(f"{name} has {n} spatial dims, so {key}= must be an int or a tuple "
-                         f"of {n} ints, but got {v!r}")
+        v = (v,) * n
+    else:
+        v = int_tuple(v, name, key)
+        if len(v) != n:
+            raise ValueError(f"{name} has {n} spatial dims, so {key}= must be an int or a tuple "
+                             f"of {n} ints, but got {v!r}")
+    least = _LEAST.get(key, 0)
+    if min(v) < least:
+        raise ValueError(f"{name} expects {key}= of at least {least} in every dim, but got {v!r}")
     return v
+
+
+def collapse_dilation(w, dilation):
+    """``(weight, dilation)`` with each dim of dilation 0 made a dilation-1 dim of size 1.
+
+    NNlib accepts dilation 0 (Flux's tests build it as ``k ÷ 2`` for ``k = 1``): every tap of
+    that dim reads the same input element, so the kernel acts as its sum along the dim.
+    torch refuses dilation 0, so the kernel is summed (``keepdim``) and the dilation set to 1.
+    """
+    dims = [2 + i for i, d in enumerate(dilation) if d == 0]
+    return w.sum(dim=dims, keepdim=True), tuple(d or 1 for d in dilation)
 
 
 def calc_padding(pad, k, dilation, stride, name):
@@ -175,6 +193,16 @@ def conv_args(name, k, args, bias, kw):
     return None, ch, bias, activation_kw(σ, kw, name)
 
 
+def init_weight(name, init, *shape):
+    """``init(*shape)`` as a tensor, refused unless it has that shape (Flux's ``_sizecheck``)."""
+    w = init(*shape)
+    w = w if isinstance(w, torch.Tensor) else as_tensor(w)
+    if tuple(w.shape) != shape:
+        raise ValueError(f"{name}: init{shape} returned an array of shape {tuple(w.shape)}; an "
+                         "initialiser must return an array of the shape it is given")
+    return w
+
+
 def activation_kw(σ, kw, name):
     """The activation, also given as keyword ``σ``, ``sigma`` or ``activation``."""
     for key in ("σ", "sigma", "activation"):
@@ -238,4 +266,13 @@ def guarded_call(layer, x, op, channels):
     n = w.dim() - 2
     if x.dim() != n + 2 or x.shape[1] != channels:
         raise input_error(layer, x, n, channels)
-    return op(x, w)
+    try:
+        return op(x, w)
+    except RuntimeError as err:
+        if "size" not in str(err):
+            raise
+        k = tuple(w.shape[2:])
+        raise ValueError(f"{inline(layer)} cannot slide its kernel {k} (dilation "
+                         f"{getattr(layer, 'dilation', None)}) over input of shape {tuple(x.shape)} "
+                         f"padded by {getattr(layer, 'pad', None)}: the input is too small "
+                         f"(torch: {err})") from None

@@ -17,6 +17,7 @@ from .._dims import reject_dims
 from ..functors import functor
 from .._show import Showable
 from ..init import glorot_uniform
+from ..softmax import softmax
 from .basic import Dense
 from .dropout import Dropout
 
@@ -80,7 +81,7 @@ def dot_product_attention(q, k, v, bias=None, *, fdrop=None, mask=None, nheads=1
             raise TypeError(f"dot_product_attention expects a boolean mask (True = attend), but got "
                             f"dtype {mask.dtype}; pass an additive float mask as bias instead")
         logits = logits.masked_fill(~mask, float("-inf"))
-    α = torch.softmax(logits, dim=-1)
+    α = softmax(logits)                # NNlib's: a +Inf bias takes the whole mass, not NaN
     if fdrop is not None:
         α = fdrop(α)
     y = (α @ vh).transpose(-2, -3).flatten(-2)

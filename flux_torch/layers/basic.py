@@ -120,7 +120,10 @@ class Chain(Showable):
 
     Layers may be flux_torch layers, ``nn.Module``s or any functions. Named
     layers are given as keywords, ``Chain(enc=..., dec=...)``; a list gives a
-    Chain whose layers can be appended to. Indexing is 0-based; slices give Chains.
+    Chain whose layers can be appended to; one tuple (or dict) of layers is Flux's
+    ``Chain(layers)``. Indexing is 0-based; slices give Chains. Called with several
+    arguments, a Chain passes them on as one tuple (Flux v0.16), which ``Parallel``
+    spreads over its branches.
 
     >>> m = Chain(Dense(10, 5, σ), Dense(5, 2), softmax)
     >>> m(torch.rand(10)).shape
@@ -129,11 +132,15 @@ class Chain(Showable):
     26
     >>> m[0]
     Dense(10, 5, σ)  # 55 parameters
+    >>> Chain(lambda x: x)(1, 2, 3)
+    (1, 2, 3)
     """
 
     def __init__(self, *layers, **named):
         if layers and named:
             raise TypeError("Chain takes either layers or named layers (keywords), not both")
+        if len(layers) == 1 and type(layers[0]) in (tuple, dict, NamedLayers):
+            layers, named = ((), dict(layers[0])) if isinstance(layers[0], dict) else (layers[0], {})
         if named:
             if "layers" in named:
                 raise ValueError("a Chain cannot have a named layer called 'layers'; pick another name")
@@ -150,7 +157,9 @@ class Chain(Showable):
         layers = self.layers
         return layers.values() if isinstance(layers, dict) else layers
 
-    def __call__(self, x):
+    def __call__(self, x, *more):
+        if more:
+            x = (x,) + more
         for layer in (self.layers.values() if isinstance(self.layers, dict) else self.layers):
             x = layer(x)
         return x

@@ -3,9 +3,12 @@
 
 Julia's ``Parallel(vcat, ...)`` concatenates the features of batch-last arrays; here the
 batch comes first, so :func:`vcat` concatenates along the last dim (``dim=-1``) and
-:func:`hcat` along ``dim=-2``. Julia's ``+`` as a connection is ``operator.add`` (two
-branches) or ``lambda *ys: sum(ys)`` (any number); any callable works.
+:func:`hcat` along ``dim=-2``. Julia's ``+`` as a connection is ``operator.add``: Julia's
+``+`` takes any number of arguments, so a connection that takes exactly two is folded over
+more branches, ``add(add(y1, y2), y3)``; any callable works.
 """
+import functools
+import inspect
 import numbers
 
 import torch
@@ -15,7 +18,7 @@ from ..functors import functor
 from .._show import Showable, inline
 from .basic import NamedLayers, index_layers, named_layer
 
-__all__ = ["SkipConnection", "Parallel", "PairwiseFusion", "Maxout", "vcat", "hcat"]
+__all__ = ["SkipConnection", "Parallel", "PairwiseFusion", "Maxout", "vcat", "hcat"]   # + ParallelV014
 
 
 def _tensors(xs, at_least):
@@ -53,6 +56,32 @@ def hcat(*xs):
     return torch.cat(_tensors(xs, torch.atleast_2d), dim=-2)
 
 
+def _join(connection, ys):
+    """``connection(*ys)``; a connection taking exactly two arguments (``operator.add``) is
+    folded from the left over more, as Julia's n-ary ``+`` is: ``add(add(y1, y2), y3)``."""
+    if len(ys) > 2 and _takes_two(connection):
+        return functools.reduce(connection, ys)
+    return connection(*ys)
+
+
+def _takes_two(f):
+    """Whether ``f``'s signature accepts two positional arguments but not three."""
+    try:
+        sig = inspect.signature(f)
+    except (TypeError, ValueError):     # builtins without a signature: call them as given
+        return False
+    try:
+        sig.bind(0, 0, 0)
+        return False
+    except TypeError:
+        pass
+    try:
+        sig.bind(0, 0)
+        return True
+    except TypeError:
+        return False
+
+
 def _check_callable(name, layers):
     for layer in layers:
         if not callable(layer):
@@ -60,9 +89,15 @@ def _check_callable(name, layers):
 
 
 def _named_layers(name, layers, named):
-    """Positional layers as a tuple, keyword (named) layers as a dict (Flux's NamedTuple)."""
+    """Positional layers as a tuple, keyword (named) layers as a dict (Flux's NamedTuple).
+    One tuple (or dict) of layers is the layers themselves, Flux's ``Parallel(f, (a, b))``."""
     if layers and named:
         raise TypeError(f"{name} takes either layers or named layers (keywords), not both")
+    if len(layers) == 1 and type(layers[0]) in (tuple, list, dict, NamedLayers):
+        if isinstance(layers[0], dict):
+            layers, named = (), dict(layers[0])
+        else:
+            layers = tuple(layers[0])
     for reserved in ("connection", "layers"):
         if reserved in named:
             raise ValueError(f"a {name} layer cannot have a named sub-layer called {reserved!r}; "
@@ -170,20 +205,49 @@ class Parallel(_Branches):
     True
     """
 
+    _ALLOW_EMPTY = False           # Flux v0.16 refuses a Parallel without branches
+
     def __init__(self, connection, /, *layers, **named):
         _check_callable("Parallel", (connection,))
         self.connection = connection
         self.layers = _named_layers("Parallel", layers, named)
+        if not self.layers and not self._ALLOW_EMPTY:
+            raise ValueError("cannot construct a Parallel layer with no sub-layers; give at least "
+                             "one, e.g. Parallel(vcat, Dense(2, 3), Dense(2, 4))")
 
     def __call__(self, *xs):
         if len(xs) == 1 and type(xs[0]) is tuple:
-            xs = xs[0]
+            xs = xs[0]                 # a tuple is always splatted
         layers = self._seq()
+        if not xs:
+            raise ValueError(f"{inline(self)} cannot take 0 inputs; call it with one input (given "
+                             "to every branch) or one input per branch")
         if len(xs) == 1:
             x = xs[0]
-            return self.connection(*[f(x) for f in layers])
+            return _join(self.connection, [f(x) for f in layers])
+        if len(layers) == 1:           # one layer, several inputs: applied to each (v0.16)
+            f = layers[0]
+            return _join(self.connection, [f(x) for x in xs])
         self._check_count(xs)
-        return self.connection(*[f(x) for f, x in zip(layers, xs)])
+        return _join(self.connection, [f(x) for f, x in zip(layers, xs)])
+
+
+@functor
+class ParallelV014(Parallel):
+    """Flux v0.14's ``Parallel`` (``flux_torch.v014.Parallel``): as :class:`Parallel`, but
+    a Parallel without branches is allowed (calling it gives ``connection()``).
+
+    >>> ParallelV014(hcat)(1)
+    tensor([], size=(0, 0))
+    """
+
+    _ALLOW_EMPTY = True
+
+    def _show_pre_post(self):
+        return "Parallel(", ")"
+
+    def _inline(self):
+        return "Parallel" + super()._inline()[len("ParallelV014"):]
 
 
 @functor

@@ -16,8 +16,8 @@ from ..functors import functor
 from .._show import Showable
 from ..activation import identity
 from ..init import create_bias, glorot_uniform
-from ._conv_args import (SamePad, calc_padding, conv_args, conv_options, expand, guarded_call,
-                         torch_arg, torch_padding)
+from ._conv_args import (SamePad, calc_padding, collapse_dilation, conv_args, conv_options, expand,
+                         guarded_call, init_weight, torch_arg, torch_padding)
 
 __all__ = ["Conv", "CrossCor", "DepthwiseConv", "SamePad", "from_flux_weight"]
 
@@ -52,7 +52,10 @@ def _forward(layer, x, groups):
 
 def _conv(layer, x, w, groups):
     n = w.dim() - 2
-    key = (layer.pad, layer.stride, layer.dilation, n)
+    dilation = layer.dilation
+    if 0 in dilation:
+        w, dilation = collapse_dilation(w, dilation)
+    key = (layer.pad, layer.stride, dilation, n)
     args = _ARGS.get(key)
     if args is None:
         args = _conv_settings(*key)
@@ -108,7 +111,7 @@ class Conv(Showable):
         w, ch, bias, σ = conv_args("Conv", k, args, bias, kw)
         if w is None:
             _groups("Conv", groups, *ch)
-            w = init(ch[1], ch[0] // groups, *k)
+            w = init_weight("Conv", init, ch[1], ch[0] // groups, *k)
         else:
             _groups("Conv", groups, w.shape[1] * groups, w.shape[0])
         _setup(self, "Conv", w, bias, σ, stride, pad, dilation)
@@ -143,7 +146,7 @@ class CrossCor(Showable):
                  init=glorot_uniform, **kw):
         w, ch, bias, σ = conv_args("CrossCor", k, args, bias, kw)
         if w is None:
-            w = init(ch[1], ch[0], *k)
+            w = init_weight("CrossCor", init, ch[1], ch[0], *k)
         _setup(self, "CrossCor", w, bias, σ, stride, pad, dilation)
 
     def __call__(self, x):

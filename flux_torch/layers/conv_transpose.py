@@ -5,8 +5,8 @@ from ..functors import functor
 from .._show import Showable
 from ..activation import identity
 from ..init import create_bias, glorot_uniform
-from ._conv_args import (SamePad, calc_padding, conv_args, conv_options, expand, guarded_call,
-                         pad_pairs, torch_arg, torch_padding)
+from ._conv_args import (SamePad, calc_padding, collapse_dilation, conv_args, conv_options, expand,
+                         guarded_call, init_weight, pad_pairs, torch_arg, torch_padding)
 from .conv import _groups
 
 __all__ = ["ConvTranspose"]
@@ -48,7 +48,7 @@ class ConvTranspose(Showable):
         w, ch, bias, σ = conv_args("ConvTranspose", k, args, bias, kw)
         if w is None:
             _groups("ConvTranspose", groups, *ch)
-            w = init(ch[0], ch[1] // groups, *k)
+            w = init_weight("ConvTranspose", init, ch[0], ch[1] // groups, *k)
         else:
             _groups("ConvTranspose", groups, w.shape[0], w.shape[1] * groups)
         n = w.dim() - 2
@@ -72,6 +72,8 @@ class ConvTranspose(Showable):
     def _transpose(self, x, w):
         n = w.dim() - 2
         outpad, stride, dilation = self.outpad, self.stride, self.dilation
+        if 0 in dilation:
+            w, dilation = collapse_dilation(w, dilation)
         args = _direct(self.pad, outpad, stride, dilation, n)
         if args is not None:
             return _CONVT[n](x, w, self.bias, args[0], args[1], args[2], self.groups, args[3])

@@ -174,14 +174,24 @@ def dropout(*args, dim=None, rng=None, **kw):
     return _dropout(x, p, _check_dim(dim), _check_rng("dropout", rng), lambda: "dropout")
 
 
-def dropout_(y, x, p, dim=None, rng=None):
-    """``dropout_(y, x, p, dim=None)`` writes ``dropout(x, p, dim=dim)`` into ``y`` and returns
-    ``y`` (NNlib's ``dropout!``).
+def dropout_(*args, dim=None, rng=None):
+    """``dropout_([rng], y, x, p, dim=None)`` writes ``dropout(x, p, dim=dim)`` into ``y`` and
+    returns ``y`` (NNlib's ``dropout!``); a ``torch.Generator`` may come first, as Julia's ``rng``.
 
     >>> y = torch.empty(3)
     >>> dropout_(y, torch.ones(3), 0.0) is y, y
     (True, tensor([1., 1., 1.]))
     """
+    if args and isinstance(args[0], torch.Generator):
+        if rng is not None:
+            raise TypeError("dropout_ got a generator both as first argument and as rng=; pass one")
+        rng, args = args[0], args[1:]
+    if len(args) == 4 and dim is None:          # dropout_(y, x, p, dim), the positional form
+        *args, dim = args
+    if len(args) != 3:
+        raise TypeError(f"dropout_ expects (y, x, p) or (rng, y, x, p), but got {len(args)} positional "
+                        "arguments besides the generator; e.g. dropout_(y, x, 0.5)")
+    y, x, p = args
     y.copy_(dropout(x, p, dim=dim, rng=rng))
     return y
 

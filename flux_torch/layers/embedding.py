@@ -89,27 +89,64 @@ class Embedding(Showable):
             [ 0.,  0.,  0.,  0.]])
     >>> emb(torch.randint(0, 26, (12, 1, 10))).shape
     torch.Size([12, 1, 10, 4])
+
+    ``padding_idx`` (Flux v0.16, 0-based here) names a padding id: its row starts at zero,
+    its output is always zero and its gradient is masked, so it stays zero in training.
+
+    >>> emb = Embedding(5, 2, padding_idx=0)
+    >>> emb
+    Embedding(5, 2, padding_idx=0)  # 10 parameters
+    >>> emb(0)
+    tensor([0., 0.])
     """
 
-    def __init__(self, in_, out=None, *, init=randn32):
-        self.weight = _weight_from("Embedding", in_, out, init)
+    def __init__(self, in_, out=None, *, init=randn32, padding_idx=None):
+        weight = _weight_from("Embedding", in_, out, init)
+        if padding_idx is not None:
+            n = weight.shape[0]
+            if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral) \
+                    or not 0 <= padding_idx < n:
+                raise ValueError(f"Embedding: padding_idx={padding_idx!r} must be an id in range(0, "
+                                 f"{n}) (0-based: Flux's padding_idx=1 is 0 here)")
+            padding_idx = int(padding_idx)
+            if out is not None or not isinstance(in_, (torch.Tensor, np.ndarray)):
+                with torch.no_grad():
+                    weight[padding_idx] = 0     # as Flux: only a weight it creates is zeroed
+        self.weight = weight
+        self.padding_idx = padding_idx
+
+    def trainable(self):
+        return {"weight": self.weight}
 
     def __call__(self, x):
         w = self.weight
+        pad = self.padding_idx
         if type(x) is torch.Tensor and x.dtype is torch.long and w.is_cpu:
             try:            # the hot path: on the CPU torch itself refuses ids out of range
-                return F.embedding(x, w)
+                y = F.embedding(x, w)
+                return y if pad is None else _mask(y, x != pad)
             except (IndexError, RuntimeError):
                 pass        # the checks below say what is wrong, in flux_torch's words
         ids, hot = _ids(self, x, w)
         if ids is None:
-            return _onehot(self, hot, w)
+            y = _onehot(self, hot, w)
+            return y if pad is None else _mask(y, hot[..., pad] == 0)
         if ids.device != w.device:
             match_input(self, ids.to(w.dtype), w)
-        return F.embedding(ids, w)
+        y = F.embedding(ids, w)
+        return y if pad is None else _mask(y, ids != pad)
 
     def _inline(self):
-        return f"Embedding({self.weight.shape[0]}, {self.weight.shape[1]})"
+        s = f"Embedding({self.weight.shape[0]}, {self.weight.shape[1]}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s + ")"
+
+
+def _mask(y, keep):
+    """Zero the outputs of the padding id (Flux's ``_mask_padding``): multiplying by the mask
+    also zeroes the padding row's gradient, since only those positions select it."""
+    return y * keep.unsqueeze(-1).to(y.dtype)
 
 
 _MODES = {"mean": "mean", "sum": "sum", "max": "max", torch.mean: "mean", torch.sum: "sum",

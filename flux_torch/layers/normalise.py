@@ -19,8 +19,9 @@ from ..activation import identity
 from ..init import ones32, zeros32
 from .dropout import _active_arg
 from .misc import Scale
+from .stateless import normalise_v014
 
-__all__ = ["BatchNorm", "InstanceNorm", "GroupNorm", "LayerNorm", "hasaffine"]
+__all__ = ["BatchNorm", "InstanceNorm", "GroupNorm", "LayerNorm", "hasaffine"]   # + LayerNormV014
 
 
 def _options(name, kw, **spec):
@@ -267,10 +268,11 @@ class LayerNorm(Showable):
     ``LayerNorm(size..., λ=identity, affine=True, eps=1e-5)``: ``size`` is the
     trailing shape of the input (an int or a tuple). Flux normalises the *first*
     dims of its batch-last arrays; reversed, those are the *last* dims here, so
-    Flux's ``LayerNorm((W, H))`` is ``LayerNorm((H, W))``. As in Flux v0.14 the
-    normalisation is ``(x - μ) / (σ + eps)`` (``Flux.normalise``, not torch's
-    ``sqrt(σ² + eps)``). The affine part is ``diag``, a :class:`Scale` of shape
-    ``size`` (``diag.scale``, ``diag.bias``) that also applies ``λ``.
+    Flux's ``LayerNorm((W, H))`` is ``LayerNorm((H, W))``. As in Flux v0.16 the
+    normalisation is ``(x - μ) / sqrt(σ² + eps)`` (``NNlib.normalise``, torch's
+    ``layer_norm``); ``flux_torch.v014.LayerNorm`` computes v0.14's ``(x - μ) / (σ + eps)``.
+    The affine part is ``diag``, a :class:`Scale` of shape ``size`` (``diag.scale``,
+    ``diag.bias``) that also applies ``λ``.
 
     >>> m = LayerNorm(5)
     >>> m
@@ -305,11 +307,12 @@ class LayerNorm(Showable):
         k = len(size)
         if x.dim() < k or x.shape[-k:] != size:
             raise ValueError(_layernorm_error(self, x))
-        σ, μ = torch.std_mean(x, dim=_LAST[k] if k < 6 else tuple(range(-k, 0)), correction=0,
-                              keepdim=True)
-        y = (x - μ) / (σ + self.ϵ)
+        y = self._normalised(x)
         diag = self.diag
         return y if diag is identity else diag(y)
+
+    def _normalised(self, x):
+        return F.layer_norm(x, self.size, None, None, self.ϵ)
 
     def _inline(self):
         s = f"LayerNorm({', '.join(map(str, self.size))}"
@@ -321,7 +324,18 @@ class LayerNorm(Showable):
         return s + ")"
 
 
-_LAST = [tuple(range(-k, 0)) for k in range(6)]     # the last k dims
+class LayerNormV014(LayerNorm):
+    """Flux v0.14's ``LayerNorm`` (``flux_torch.v014.LayerNorm``): ``(x - μ) / (σ + eps)``,
+    ``eps`` added to the standard deviation rather than the variance; otherwise :class:`LayerNorm`.
+
+    >>> LayerNormV014(2, eps=1.0)(torch.tensor([1.0, 3.0]))
+    tensor([-0.5000,  0.5000])
+    >>> LayerNorm(2, eps=1.0)(torch.tensor([1.0, 3.0]))
+    tensor([-0.7071,  0.7071])
+    """
+
+    def _normalised(self, x):
+        return normalise_v014(x, dim=tuple(range(-len(self.size), 0)), eps=self.ϵ)
 
 
 def _layernorm_error(layer, x):

@@ -89,7 +89,7 @@ class Upsample(Showable):
                     raise ValueError(f"{self._inline()}: expected output size {size} divisible "
                                      f"by the input's spatial size {insize}")
                 return _repeat(x, tuple(o // i for o, i in zip(size, insize)))
-        return F.interpolate(x, size=size, mode=_LINEAR[n], align_corners=True)
+        return _interpolate(x, size, _LINEAR[n])
 
     def _inline(self):
         s = f'Upsample("{self.mode}"'
@@ -98,6 +98,14 @@ class Upsample(Showable):
         if self.size is not None:
             s += f", size={self.size!r}"
         return s + ")"
+
+
+def _interpolate(x, size, mode):
+    """Linear interpolation with ``align_corners=True``; complex data (which torch's kernels
+    refuse) as its real and imaginary parts, interpolation being linear."""
+    if x.is_complex():
+        return torch.complex(_interpolate(x.real, size, mode), _interpolate(x.imag, size, mode))
+    return F.interpolate(x, size=size, mode=mode, align_corners=True)
 
 
 def _repeat(x, scale):

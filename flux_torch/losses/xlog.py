@@ -2,6 +2,8 @@
 as ``Flux.Losses.xlogx`` / ``Flux.Losses.xlogy``. The entropy terms of the
 cross-entropy losses are built on them.
 """
+import numbers
+
 import torch
 
 from flux_torch.devices import as_tensor
@@ -10,6 +12,8 @@ __all__ = ["xlogx", "xlogy"]
 
 
 def _float(x):
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return torch.tensor(float(x), dtype=torch.float64)    # Julia: Int and Float64 → Float64
     x = as_tensor(x)
     return x if x.is_floating_point() else x.to(torch.get_default_dtype())
 
@@ -21,6 +25,8 @@ def xlogx(x):
 
     >>> xlogx([0.0, 1.0, 2.0])
     tensor([0.0000, 0.0000, 1.3863])
+    >>> xlogx(2).item()          # a Python number is computed in float64, as Julia's Int
+    1.3862943611198906
     """
     x = _float(x)
     zero = x == 0
