@@ -10,7 +10,7 @@ import types
 import torch
 
 import flux_torch as Flux
-from flux_torch._functor import children, fmap_with_path
+from flux_torch.functors import DefaultWalkWithPath, children, fmap_with_path
 
 
 def _at(tree, path):
@@ -30,7 +30,7 @@ def _trainable_leaves(model):
             seen.add(id(x))
             found.append((path, x))
         return x
-    fmap_with_path(visit, model, trainable_only=True)
+    fmap_with_path(visit, model, walk=DefaultWalkWithPath(trainable=True))
     return found
 
 

@@ -347,8 +347,6 @@ def test_parallel_input_domain_forward():
     torch.testing.assert_close(par(ip, ip2), par.layers[0](ip.x) + par.layers[1](ip2.x))
 
 
-@pytest.mark.xfail(strict=True, reason="needs core change: every class a functor by default "
-                                       "(Functors v0.5), the lead's part of issue 11")
 def test_parallel_input_domain_gradient():
     par = Parallel(operator.add, L1(torch.rand(3, 3)), L1(torch.rand(3, 3)))
     ip, ip2 = Input(torch.rand(3, 3)), Input(torch.rand(3, 3))

@@ -7,7 +7,7 @@ deviation, ``(x - μ) / (σ + eps)``. :func:`normalise` is v0.16's (``flux_torch
 """
 import torch
 
-from .._device import as_tensor
+from ..devices import as_tensor
 from .._dims import reject_dims
 
 __all__ = ["normalise", "normalise_v014"]

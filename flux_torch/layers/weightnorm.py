@@ -15,7 +15,7 @@ import numbers
 import torch
 from torch import nn
 
-from .._functor import children, fmap, functor, rebuild
+from ..functors import children, fmap, functor, rebuild
 from .._show import Showable, inline
 from .conv import Conv, CrossCor
 from .conv_transpose import ConvTranspose
