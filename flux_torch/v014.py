@@ -51,6 +51,7 @@ for _name in _V016_ONLY:
     globals().pop(_name, None)
 
 __flux_version__ = "0.14.25"
+__version__ = _flux.__version__      # flux_torch's own version, the same package
 
 __all__ = ([n for n in _flux.__all__ if n not in _V016_ONLY]
            + [n for n in _V014 if n not in _flux.__all__])

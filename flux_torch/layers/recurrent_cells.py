@@ -131,18 +131,19 @@ class _StepCell(Showable):
         if lo <= x.dim() <= max_dim and shape[-1] == n:
             return x
         if max_dim == 2:
-            forms = f"({n},) or (N, {n}), one time step"
+            forms = f"one time step x of shape ({n},) or (N, {n})"
         else:
-            forms = f"a sequence (T, {n}) or (N, T, {n}), batch first and time second"
-        msg = f"{inline(who)} expects x of shape {forms}, but got a tensor of shape {shape}"
+            forms = f"a sequence x of shape (T, {n}) or (N, T, {n}) (batch first, time second)"
+        msg = f"{inline(who)} expects {forms}, but got a tensor of shape {shape}"
         if max_dim == 2 and x.dim() == 3:
             msg += ("; a cell takes one time step: use the sequence layer (RNN, LSTM, GRU, GRUv3) "
                     "or Recurrence(cell) for a sequence")
         elif max_dim == 3 and x.dim() == 1 and shape[0] == n:
             msg += "; for one time step call the cell, layer.cell(x, state), or pass x[None]"
         elif x.dim() >= 2 and shape[0] == n:
+            fix = "x.T" if x.dim() == 2 else f"x.permute({', '.join(map(str, range(x.dim() - 1, -1, -1)))})"
             msg += ("; flux_torch reverses Flux's shapes (batch first, features last): did you mean "
-                    f"x.permute({', '.join(str(d) for d in reversed(range(x.dim())))})?")
+                    f"{fix}?")
         raise ValueError(msg)
 
     def _state(self, state, who):
@@ -171,9 +172,9 @@ class _StepCell(Showable):
             return None
         n = max(sizes)
         if any(s not in (1, n) for s in sizes):
+            rows = " and ".join(sorted({str(s.shape[0]) for s in _tensors(state) if s.dim() == 2}))
             raise ValueError(f"{inline(who)} got x with a batch of {nx} and a state with a batch of "
-                             f"{[s.shape[0] for s in _tensors(state) if s.dim() == 2]}; they must "
-                             "agree (a state of shape (out,) serves any batch)")
+                             f"{rows}; they must agree (a state of shape (out,) serves any batch)")
         return n
 
     # ---------------------------------------------------------------- printing
