@@ -140,7 +140,8 @@ def autosizefor(layer_type, shape):
     Usually the channel dim ``shape[1]`` (Flux's second-last; ``shape[0]`` for 1-D input).
     Layers that read the feature dim, the last (Flux's first), use ``shape[-1]``:
     ``Dense``, ``LayerNorm``, ``Scale``, ``Bilinear``, recurrent layers (``RNN``, ``LSTM``, ``GRU``,
-    ``GRUv3``, ``Recurrence``; v0.14's ``Recur``) and ``MultiHeadAttention``. A class may define its own ``autosizefor(cls, shape)`` classmethod.
+    ``GRUv3``, ``Recurrence``; v0.14's ``Recur``) and ``MultiHeadAttention``. A class may define
+    its own ``autosizefor(cls, shape)`` classmethod.
 
     >>> autosizefor(Conv, (32, 1, 28, 28)), autosizefor(Dense, (5, 4, 3, 2))
     (1, 2)

@@ -107,7 +107,8 @@ def test_constructor_forms():
     assert inline(LSTM((2, 4))) == "LSTM(2, 4)"
     cell = GRUCell(2, 4)
     assert GRU(cell, return_state=True).cell is cell
-    c = RNNCell(3, 5, init_kernel=lambda *d: torch.ones(d), init_recurrent_kernel=lambda *d: torch.full(d, 2.0))
+    c = RNNCell(3, 5, init_kernel=lambda *d: torch.ones(d),
+                init_recurrent_kernel=lambda *d: torch.full(d, 2.0))
     assert torch.equal(c.Wi, torch.ones(5, 3)) and torch.equal(c.Wh, torch.full((5, 5), 2.0))
     # Flux's struct forms: RNNCell(σ, Wi, Wh, bias), LSTMCell(Wi, Wh, bias), GRUv3Cell(Wi, Wh, b, Wh_h̃)
     s = RNNCell(Flux.relu, torch.ones(2, 3, dtype=D), torch.ones(2, 2), False)
@@ -180,7 +181,8 @@ def test_sequence_gradients_equal_torch_autograd(R, kind):
     torch.testing.assert_close(gm.cell._b, gb_ih)       # one bias: the b_ih part's gradient
 
 
-@pytest.mark.parametrize("Cell, kind", [(RNNCell, nn.RNNCell), (LSTMCell, nn.LSTMCell), (GRUCell, nn.GRUCell)])
+@pytest.mark.parametrize("Cell, kind", [(RNNCell, nn.RNNCell), (LSTMCell, nn.LSTMCell),
+                                        (GRUCell, nn.GRUCell)])
 def test_cells_equal_torch_cells(Cell, kind):
     c = randomise(Cell(3, 4), seed=8)
     t = kind(3, 4).double()
@@ -300,7 +302,8 @@ def test_float64_state_and_numpy_input_are_converted(monkeypatch):
 
 def test_errors_name_the_layer_and_the_fix():
     with pytest.raises(ValueError, match=r"LSTM\(3, 4\) expects a sequence x of shape \(T, 3\) or "
-                                         r"\(N, T, 3\) \(batch first, time second\).*got a tensor of shape \(3, 7, 5\).*permute\(2, 1, 0\)"):
+                                         r"\(N, T, 3\) \(batch first, time second\).*got a tensor "
+                                         r"of shape \(3, 7, 5\).*permute\(2, 1, 0\)"):
         LSTM(3, 4)(torch.rand(3, 7, 5))              # Flux's (in, len, batch) order, not reversed
     with pytest.raises(ValueError, match=r"one time step.*layer.cell\(x, state\)"):
         GRU(3, 4)(torch.rand(3))

@@ -17,7 +17,8 @@ from .._functor import functor, modules
 from .._show import Showable, inline
 from ..activation import tanh
 from .cells import _Cell as _CellV014
-from .recurrent_cells import GRUCell, GRUv3Cell, LSTMCell, RNNCell, _StepCell, initialstates
+from ._step_cell import _StepCell
+from .recurrent_cells import GRUCell, GRUv3Cell, LSTMCell, RNNCell, initialstates
 
 __all__ = ["Recurrence", "RNN", "LSTM", "GRU", "GRUv3", "reset_"]
 
