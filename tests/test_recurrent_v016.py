@@ -226,7 +226,20 @@ def test_gruv3_follows_flux_formula_and_its_unused_rows_get_no_gradient():
         s = gruv3_math(m.cell, s, x[:, t])
         want.append(s)
     torch.testing.assert_close(m(x, h), torch.stack(want, dim=1))
-    g = gradient(lambda m: m(x, h).sum(), m)[0]
+    w = rand(2, 5, 4, seed=16)
+    g, gx, gh = gradient(lambda m, x, h: (m(x, h) * w).sum(), m, x, h)
+    ps = [m.cell.Wi, m.cell.Wh, m.cell.b, m.cell.Wh_h̃, x, h]
+    for p in ps:
+        p.requires_grad_(True)
+    s, total = h, 0
+    for t in range(5):                               # the formula unrolled, through torch.autograd
+        s = gruv3_math(m.cell, s, x[:, t])
+        total = total + (s * w[:, t]).sum()
+    want = torch.autograd.grad(total, ps)
+    for p in ps:
+        p.requires_grad_(False)
+    for got, ref in zip([g.cell.Wi, g.cell.Wh, g.cell.b, g.cell.Wh_h̃, gx, gh], want):
+        torch.testing.assert_close(got, ref)
     assert torch.count_nonzero(g.cell.Wh[8:]) == 0 and torch.count_nonzero(g.cell.Wh[:8]) > 0
     gru = randomise(GRU(3, 4), seed=10)          # GRUv3 is not v1: the reset gate acts elsewhere
     gru.cell.Wi, gru.cell.Wh, gru.cell.b = m.cell.Wi, m.cell.Wh, m.cell.b
