@@ -7,8 +7,12 @@ import flux_torch
 
 
 @pytest.fixture(autouse=True)
-def _doctest_names(doctest_namespace):
+def _doctest_names(doctest_namespace, request):
     doctest_namespace.update({name: getattr(flux_torch, name) for name in flux_torch.__all__})
+    own = getattr(getattr(request.node, "dtest", None), "globs", {})
+    for name, value in own.items():     # a module's own names win (flux_torch.v014's layers)
+        if doctest_namespace.get(name, value) is not value:
+            del doctest_namespace[name]
     doctest_namespace.update(torch=torch, np=np, Flux=flux_torch, flux_torch=flux_torch)
 
 

@@ -26,9 +26,10 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
-from flux_torch import (BatchNorm, Conv, ConvTranspose, Dense, Dropout, Embedding, GroupNorm, LSTM,
+from flux_torch import (BatchNorm, Conv, ConvTranspose, Dense, Dropout, Embedding, GroupNorm,
                         LayerNorm, MaxPool, MeanPool, MultiHeadAttention, Upsample, relu)
 from flux_torch.modes import differentiating
+from flux_torch.v014 import LSTM      # v0.14's stateful LSTM (state0, time first), as measured so far
 
 from timing import Config, GuardError, _compare, sync
 

@@ -1,13 +1,15 @@
-"""The Flux model zoo's character-level LSTM (char-rnn), on a small built-in text.
+"""The Flux model zoo's character-level LSTM (char-rnn), written for Flux v0.14.
 
-The model zoo reads Shakespeare and trains
+The model zoo's script (text/char-rnn, Flux 0.13-0.14) trains
 `Chain(LSTM(N => 128), LSTM(128 => 128), Dense(128 => N))` to predict each next
 character, calling `Flux.reset!(m)` at the start of every loss. Here the corpus is
 a few lines kept in this file, so the example runs anywhere in seconds.
 
-Sequences are time first, `(T, N, F)`: Flux's `F × N × T` data reversed, as
-`torch.nn.LSTM` (batch_first=False) takes it. One call `m(xs)` runs the whole
-sequence; `reset_(m)` puts every LSTM back to its initial state.
+It imports `flux_torch.v014`, v0.14's stateful `Recur` layers: sequences are time
+first, `(T, N, F)` (Flux v0.14's `F x N x T` reversed, `torch.nn.LSTM`'s
+batch_first=False). One call `m(xs)` runs the whole sequence; `reset_(m)` puts
+every LSTM back to its initial state. `char_rnn_v016.py` is the same model in
+Flux v0.16's terms (batch first, explicit state, no reset).
 
 Run:  python examples/char_rnn.py [--steps N]
 Prints the loss as it goes down, then text sampled from the model.
@@ -16,8 +18,8 @@ import argparse
 
 import torch
 
-import flux_torch as Flux
-from flux_torch import LSTM, Chain, Dense, onehotbatch, reset_, softmax
+import flux_torch.v014 as Flux
+from flux_torch.v014 import LSTM, Chain, Dense, onehotbatch, reset_, softmax
 from flux_torch.losses import logitcrossentropy
 
 TEXT = """\

@@ -39,9 +39,20 @@ from . import optimise as Optimisers  # noqa: E402  (Flux.Optimisers.Adam, .setu
 from . import activation, data, init, layers, losses, optimise  # noqa: E402,F811  (the submodules by name)
 
 __version__ = "0.1.0"
+__flux_version__ = "0.16.11"    # the Flux this namespace follows; flux_torch.v014 follows 0.14.25
 
 
-__all__ = (
+def __getattr__(name):          # flux_torch.v014 on first use; v0.14-only names say where they are
+    if name == "v014":
+        import importlib
+        return importlib.import_module(".v014", __name__)
+    if name.startswith("__"):
+        raise AttributeError(f"module 'flux_torch' has no attribute {name!r}")
+    from .v014 import _missing_in_v016
+    raise _missing_in_v016(name)
+
+
+__all__ = list(dict.fromkeys(
     ["gradient", "withgradient", "pullback", "jacobian", "hessian", "WithGradient",
      "withjacobian", "hessian_reverse", "diaghessian", "ignore_derivatives",
      "params", "Params", "Grads", "trainables",
@@ -58,4 +69,4 @@ __all__ = (
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)
     + [n for n in optimise.__all__ if n != "throttle"]
-)
+))

@@ -19,7 +19,9 @@ from .devices import as_tensor
 from .functors import fleaves, fmap, leaf
 from .modes import istraining
 from ._show import Showable, inline
-from .layers import (Bilinear, Chain, Dense, LayerNorm, MultiHeadAttention, Recur, Scale)
+from .layers import Bilinear, Chain, Dense, LayerNorm, MultiHeadAttention, Scale
+from .layers.recur import Recur
+from .layers.recurrence import GRU, LSTM, RNN, GRUv3, Recurrence
 
 __all__ = ["outputsize", "autosize", "autosizefor", "LazyLayer", "striplazy"]
 
@@ -127,7 +129,8 @@ def _shape_of(y):
                     "of tensors, so it has no shape")
 
 
-_FEATURES_LAST = (Dense, LayerNorm, Scale, Bilinear, Recur, MultiHeadAttention)
+_FEATURES_LAST = (Dense, LayerNorm, Scale, Bilinear, Recur, RNN, LSTM, GRU, GRUv3, Recurrence,
+                  MultiHeadAttention)
 
 
 def autosizefor(layer_type, shape):
@@ -136,8 +139,9 @@ def autosizefor(layer_type, shape):
 
     Usually the channel dim ``shape[1]`` (Flux's second-last; ``shape[0]`` for 1-D input).
     Layers that read the feature dim, the last (Flux's first), use ``shape[-1]``:
-    ``Dense``, ``LayerNorm``, ``Scale``, ``Bilinear``, recurrent layers (``Recur``) and
-    ``MultiHeadAttention``. A class may define its own ``autosizefor(cls, shape)`` classmethod.
+    ``Dense``, ``LayerNorm``, ``Scale``, ``Bilinear``, recurrent layers (``RNN``, ``LSTM``, ``GRU``,
+    ``GRUv3``, ``Recurrence``; v0.14's ``Recur``) and ``MultiHeadAttention``. A class may define
+    its own ``autosizefor(cls, shape)`` classmethod.
 
     >>> autosizefor(Conv, (32, 1, 28, 28)), autosizefor(Dense, (5, 4, 3, 2))
     (1, 2)

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_example(name, *args, timeout=600):
-    env = dict(os.environ, PYTHONWARNINGS="error::DeprecationWarning", MPLBACKEND="Agg")
+    env = dict(os.environ, PYTHONWARNINGS="error::DeprecationWarning", MPLBACKEND="Agg",
+               PYTHONPATH=str(ROOT))      # this checkout's flux_torch, not another editable install
     proc = subprocess.run([sys.executable, str(ROOT / "examples" / name), *args],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -73,6 +74,19 @@ def test_char_rnn_loss_goes_down():
     steps = [float(line.split("loss")[1]) for line in out.splitlines() if line.startswith("step")]
     assert steps[-1] < steps[0]
     assert "sample: '" in out
+    assert "Recur(" in out                     # v0.14's stateful layers (flux_torch.v014)
+
+
+def test_char_rnn_v016_loss_goes_down():
+    out = run_example("char_rnn_v016.py", "--steps", "40")
+    before = float(out.split("loss before:")[1].split()[0])
+    after = float(out.split("loss after:")[1].split()[0])
+    assert after < before
+    steps = [float(line.split("loss")[1]) for line in out.splitlines() if line.startswith("step")]
+    assert steps[-1] < steps[0]
+    assert "LSTM(64, 64)," in out and "Recur(" not in out
+    sample = out.split("sample: '")[1]
+    assert len(sample) >= 121
 
 
 def test_quickstart_learns_xor_as_documented():

@@ -211,7 +211,6 @@ def test_trainables():
     assert sizes(Flux.trainables(r)) == [(5, 10), (5,)]                 # @test_broken in Flux v0.16
 
 
-@pytest.mark.xfail(strict=True, reason="needs v0.16's recurrent layers (issue 11, the recurrence part)")
 def test_trainables_rnn():
     m = Flux.RNN(10, 5)
     assert sizes(Flux.trainables(m)) == [(5, 10), (5, 5), (5,)]

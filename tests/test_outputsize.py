@@ -8,10 +8,11 @@ import torch
 import flux_torch as Flux
 from flux_torch import (AdaptiveMaxPool, AdaptiveMeanPool, AlphaDropout, BatchNorm, Bilinear, Chain,
                         Conv, ConvTranspose, CrossCor, Dense, DepthwiseConv, Dropout, Embedding,
-                        GlobalMaxPool, GlobalMeanPool, GroupNorm, InstanceNorm, LayerNorm, LSTM,
+                        GlobalMaxPool, GlobalMeanPool, GroupNorm, InstanceNorm, LayerNorm,
                         Maxout, MaxPool, MeanPool, Parallel, SamePad, Scale, SkipConnection, flatten,
                         relu, sigmoid, softmax, unsqueeze, vcat)
 from flux_torch.outputsize import LazyLayer, autosize, autosizefor, outputsize, striplazy
+from flux_torch.v014 import LSTM, reset_     # v0.14's stateful LSTM, time first (T, N, F)
 
 
 def cat_channels(mx, x):          # Flux's cat(mx, x; dims=3) on WHCN
@@ -169,7 +170,7 @@ def test_agrees_with_real_runs():
     ]
     for m, shape in models:
         assert outputsize(m, shape) == tuple(m(torch.rand(shape)).shape)
-        Flux.reset_(m)
+        reset_(m)
 
 
 def test_model_is_left_as_it_was():

@@ -163,7 +163,7 @@ def test_a_recurrent_state_does_not_make_the_record_stale():
     """A forward pass replaces a Recur's state (and an LSTM's (h, c) tuple); the record
     stays, as only non-trainable parts changed, and the gradients equal those of a record
     made afresh (oracle: torch.autograd on the same tensors)."""
-    from flux_torch import LSTM, reset_
+    from flux_torch.v014 import LSTM, reset_
     torch.manual_seed(0)
     m = Chain(LSTM(3, 4), Dense(4, 1))
     x, y = torch.randn(2, 3), torch.randn(2, 1)

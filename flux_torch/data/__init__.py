@@ -8,7 +8,7 @@ from .like import fill_like, ones_like, rand_like, randn_like, zeros_like
 from .observations import getobs, getobs_, numobs
 from .onehot import onecold, onehot, onehotbatch
 from .resampling import group_counts, group_indices, oversample, randobs, undersample
-from .normalise import normalise
+from ..layers.stateless import normalise  # (the v0.16 form; flux_torch.v014 has v0.14's)
 from .shapes import chunk, flatten, stack, unsqueeze, unstack
 from .splits import kfolds, leavepout, shuffleobs, splitobs
 from .transforms import filterobs, groupobs, joinobs, mapobs

@@ -34,11 +34,17 @@ class _Cell(Showable):
         return self._forward(h, self._input(x, self, 2), self)
 
     def _forward(self, h, x, who):
-        """One step on a checked ``x`` of shape ``(in,)`` or ``(N, in)``: ``(h', y)``."""
+        """One step on a checked ``x`` of shape ``(in,)`` or ``(N, in)``: ``(h', y)``. A vector
+        ``x`` with a vector state gives a vector state, as Julia's broadcasting does."""
         x2 = x if x.dim() == 2 else x.unsqueeze(0)
+        vector = x.dim() == 1 and all(type(s) is torch.Tensor and s.dim() == 1
+                                      for s in (h if type(h) is tuple else (h,)))
         h = self._batched(h, x2.shape[0], who)
         h2 = self._fused_step(h, x2) if self._fusable(x2) else None
         h = self._step(h, F.linear(x2, self.Wi, self.b)) if h2 is None else h2
+        if vector:
+            h = tuple(s[0] for s in h) if type(h) is tuple else h[0]
+            return h, (h[0] if type(h) is tuple else h)
         y = h[0] if isinstance(h, tuple) else h
         return h, (y if x.dim() == 2 else y[0])
 

@@ -50,7 +50,7 @@ def WeightDecay(*args, **kwargs):
     default is Optimisers.jl's ``5e-4``.
 
     >>> from flux_torch.optimise import v014
-    >>> v014.WeightDecay(), v014.WeightDecay(0.1), WeightDecay()
+    >>> v014.WeightDecay(), v014.WeightDecay(0.1), flux_torch.WeightDecay()
     (WeightDecay(0.0), WeightDecay(0.1), WeightDecay(0.0005))
     """
     return _WeightDecay(*args, **kwargs) if args or kwargs else _WeightDecay(0.0)

@@ -1,4 +1,4 @@
-"""Recurrent layers (Flux 0.14's Recur, RNNCell, LSTMCell, GRUCell, GRUv3Cell).
+"""Flux v0.14's recurrent layers (``flux_torch.v014``: Recur, RNNCell, LSTMCell, GRUCell, GRUv3Cell).
 
 Oracles: Flux's formulas written out in torch, torch.nn.RNNCell/LSTMCell/GRUCell/LSTM with
 the weights mapped (bias_ih = b, bias_hh = 0), torch.autograd, and the numbers in Flux's
@@ -239,7 +239,26 @@ def test_unbatched_and_batched_shapes():   # Flux's "RNN-shapes" test, shapes re
             assert m2(torch.rand(1, 3)).shape == (1, 5)
             assert m3(torch.rand(2, 1, 3)).shape == (2, 1, 5)
         s = m1.state[0] if isinstance(m1.state, tuple) else m1.state
-        assert s.shape == (1, 5)
+        assert s.shape == (1, 5)          # Flux v0.14 keeps state0's (out, 1) after a vector step
+
+
+@pytest.mark.parametrize("R", CONSTRUCTORS)
+def test_a_vector_state_stays_a_vector(R):
+    # Julia broadcasts Wi * x (out,) with Wh * h (out,) to (out,): a cell or Recur given an
+    # unbatched x and an unbatched state returns an (out,) state, not (1, out).
+    m = randomise(R(3, 5), seed=4)
+    cell, x = m.cell, rand(3)
+    s0 = tuple(s[0] for s in cell.state0) if isinstance(cell.state0, tuple) else cell.state0[0]
+    h, y = cell(s0, x)
+    parts = h if isinstance(h, tuple) else (h,)
+    assert all(p.shape == (5,) for p in parts) and y.shape == (5,)
+    want = MATH[R](cell, cell.state0, x[None])           # the same step from (1, out), by hand
+    torch.testing.assert_close(parts[0], (want[0] if isinstance(want, tuple) else want)[0])
+    r = Recur(cell, s0)
+    for _ in range(2):
+        assert r(x).shape == (5,)
+        assert all(p.shape == (5,) for p in (r.state if isinstance(r.state, tuple) else (r.state,)))
+    assert r(rand(4, 3)).shape == (4, 5)                 # a vector state serves a batch too
 
 
 def test_inputs_lists_numpy_and_f64_data(monkeypatch):
