@@ -9,6 +9,7 @@ registered with ``linecache``, so a traceback through it shows the line.
 """
 import itertools
 import linecache
+import weakref
 
 from .functors.nodes import MODULE, OBJECT, SCALARS, ObjectNode, node_of
 
@@ -24,18 +25,8 @@ def _define(name, lines, env):
     exec(compile(source, filename, "exec"), env)
     fn = env[name]
     fn.__source__ = source
-    fn.__del_hook__ = _Forget(filename)     # the linecache entry goes with the function
+    weakref.finalize(fn, linecache.cache.pop, filename, None)   # the source goes with the function
     return fn
-
-
-class _Forget:
-    __slots__ = ("filename",)
-
-    def __init__(self, filename):
-        self.filename = filename
-
-    def __del__(self):
-        linecache.cache.pop(self.filename, None)
 
 
 def _access(rec, parent_value, j, src, env, for_tree=False):

@@ -130,19 +130,21 @@ def _fused(f, x, ys, cache, prune, structural, keep_unchanged=False, mode=None):
     copy, when ``f`` changed none of its children, as ``tensor.to`` does. A model mapped
     again and again (``mode`` names the kind of map) is mapped by the generated code of its
     record (``record.py``), which computes the same."""
-    run = _fused_run(f, cache, prune, structural, keep_unchanged)
-    if mode is not None and not ys and cache is not None and not cache and prune is NoKeyword:
-        from ..record import mapper_of
-        mapped = mapper_of(x, mode) if node_of(type(x)) is not None else None
-        if mapped is not None:
-            return mapped(x, f, run)
+    run, close = _fused_run(f, cache, prune, structural, keep_unchanged)
     try:
+        if mode is not None and not ys and cache is not None and not cache and prune is NoKeyword:
+            from ..record import mapper_of
+            mapped = mapper_of(x, mode) if node_of(type(x)) is not None else None
+            if mapped is not None:
+                return mapped(x, f, run)
         return run(x, ys)
     except BaseException:
         if cache:      # a later walk with the same cache must not see half-done entries
             for k in [k for k, v in cache.items() if v[1] is _IN_PROGRESS]:
                 del cache[k]
         raise
+    finally:
+        close()        # run refers to itself: without this the cycle would keep x until gc
 
 
 def _fused_run(f, cache, prune, structural, keep_unchanged):
@@ -198,7 +200,11 @@ def _fused_run(f, cache, prune, structural, keep_unchanged):
         if cached:
             cache[id(x)] = (x, out)
         return out
-    return run
+
+    def close():
+        nonlocal run
+        run = None
+    return run, close
 
 
 _UNKNOWN = object()

@@ -53,7 +53,10 @@ def execute(walk, x, *ys):
     """
     def recurse(*args):
         return walk(recurse, *args)
-    return walk(recurse, x, *ys)
+    try:
+        return walk(recurse, x, *ys)
+    finally:
+        recurse = None     # recurse refers to itself: the cycle would keep the walk's cache until gc
 
 
 def _mismatch(x, key, y, err):
