@@ -311,7 +311,7 @@ class IterateWalk(AbstractWalk):
             return iter(())
         keys, kids = node.parts(x)
         yk = others(node, x, keys, ys)
-        return _chain(recurse(v, *(c[i] for c in yk)) for i, v in enumerate(kids))
+        return _chain([recurse(v, *(c[i] for c in yk)) for i, v in enumerate(kids)])
 
 
 def _chain(iterables):
