@@ -7,7 +7,8 @@ from . import data as Data
 from . import distributed as DistributedUtils
 from . import losses as Losses
 from . import optimise as Optimise
-from .devices import Device, bf16, cpu, cpu_device, f16, f32, f64, gpu, gpu_device
+from .devices import Device, cpu, cpu_device, gpu, gpu_device
+from .precision import bf16, f16, f32, f64
 from .functors import (KeyPath, children, fcollect, fleaves, fmap, fmap_with_path, fmapstructure,
                        fmapstructure_with_path, functor, getkeypath, haskeypath, isleaf, layer, modules,
                        trainable)

@@ -7,13 +7,15 @@ also defines ``_show_children(self)``, a list of ``(name or None, child)``.
 its parameter count and closes with ``# Total: ...``. Counts come from the
 one traversal (``params`` and ``fleaves``).
 """
+import functools
+
 import torch
 from torch import nn
 
-from .functors import fleaves
+from .functors import children, fleaves, isleaf, trainable
 from .params import params
 
-__all__ = ["Showable", "show", "inline", "fn_name"]
+__all__ = ["Showable", "show", "inline", "fn_name", "set_show"]
 
 
 def fn_name(f):
@@ -42,21 +44,40 @@ def inline(x):
             return method(x)
         except (AttributeError, TypeError, ValueError, IndexError):
             return _fields(x)   # a gradient or optimiser state in the layer's class
+    if isinstance(x, torch.Tensor):
+        return _tensor(x)
+    if isinstance(x, functools.partial):
+        return f"partial({', '.join(inline(v) for v in (x.func,) + x.args)})"
     if callable(x) and not isinstance(x, nn.Module) and hasattr(x, "__name__"):
         return fn_name(x)
+    if _struct_like(x):          # Julia's show of a struct: its name and its fields' values
+        return f"{type(x).__name__}({', '.join(inline(v) for v in vars(x).values())})"
     return repr(x)
+
+
+def _tensor(t):
+    """A tensor in one line: its values when it is small, else its size (Julia's ``22×33 Matrix``)."""
+    if t.numel() <= 4 and t.dim() <= 1:
+        return repr(t.detach())
+    return f"<{tuple(t.shape)} {str(t.dtype).replace('torch.', '')}>"
+
+
+def _struct_like(x):
+    """A walked object whose class prints Python's default ``<... object at 0x...>``."""
+    t = type(x)
+    return (t.__repr__ in (object.__repr__, _layer_repr, _big_repr)
+            and hasattr(x, "__dict__") and not isinstance(x, (type, nn.Module)))
 
 
 def _fields(x):
     """``Dense(weight=..., bias=..., σ=None)``: an object of a layer's class holding other things."""
-    from .functors import children
     inner = ", ".join(f"{k}={_short(v)}" for k, v in children(x).items())
     return f"{type(x).__name__}({inner})"
 
 
 def _short(v):
     if isinstance(v, torch.Tensor):
-        return f"<tensor {tuple(v.shape)}>"
+        return _tensor(v)
     return inline(v)
 
 
@@ -84,12 +105,38 @@ def _format_bytes(n):
     return f"{v:.3f} {units[i]}"
 
 
-def _is_big(x):
+def _children_to_show(x):
+    """``(name, child)`` pairs to print on their own lines, or None for a one-line layer."""
     kids = getattr(type(x), "_show_children", None)
-    if kids is None:
-        return False
-    from .functors import isleaf
-    return not all(isleaf(c) for _, c in kids(x))
+    if kids is not None:
+        return kids(x)
+    if getattr(type(x), "__repr__", None) is _big_repr:     # @layer: its trainable children,
+        out = []                                             # tuples and dicts flattened
+        for v in trainable(x).values():
+            if isinstance(v, dict):
+                out.extend(v.items())
+            elif type(v) is tuple:
+                out.extend((None, c) for c in v)
+            else:
+                out.append((None, v))
+        return out
+    if isinstance(x, functools.partial):
+        return [(None, v) for v in (x.func,) + x.args]
+    return None
+
+
+def _leaflike(c):
+    if isleaf(c):
+        return True
+    if type(c) is tuple:
+        return all(isinstance(v, (int, float, complex)) for v in c) or all(
+            isinstance(v, torch.Tensor) for v in c)
+    return False
+
+
+def _is_big(x):
+    kids = _children_to_show(x)
+    return kids is not None and not all(_leaflike(c) for _, c in kids)
 
 
 def _layer_line(x, indent, name, out):
@@ -125,7 +172,7 @@ def _big(x, indent, name, out):
         return
     pre, post = x._show_pre_post() if hasattr(x, "_show_pre_post") else (f"{type(x).__name__}(", ")")
     out.append(" " * indent + ("" if name is None else f"{name}=") + pre)
-    for k, c in x._show_children():
+    for k, c in _children_to_show(x):
         _big(c, indent + 2, k, out)
     if indent:
         out.append(" " * indent + post + ",")
@@ -167,3 +214,24 @@ class Showable:
 
     def __repr__(self):
         return show(self)
+
+
+def _big_repr(self):
+    """``repr`` of a class made a layer by ``@layer`` (``:expand``): printed as Flux prints ``Chain``."""
+    return show(self)
+
+
+def _layer_repr(self):
+    """``repr`` of a ``@layer("noexpand")`` class: one line with its parameter count, as ``Dense``."""
+    out = []
+    _layer_line(self, 0, None, out)
+    return out[0]
+
+
+def set_show(cls, mode):
+    """How a ``@layer`` class prints: ``"expand"`` (like ``Chain``), ``"noexpand"`` (one line, like
+    ``Dense``) or ``"ignore"`` (as it would anyway). A class with its own ``__repr__`` keeps it."""
+    if mode == "ignore" or ("__repr__" in cls.__dict__ and cls.__dict__["__repr__"] not in
+                            (_big_repr, _layer_repr)):
+        return
+    cls.__repr__ = _big_repr if mode == "expand" else _layer_repr

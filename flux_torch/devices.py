@@ -14,8 +14,7 @@ import torch
 from .functors import fmap, leaf
 from .functors.maps import fmap_converting
 
-__all__ = ["as_tensor", "match_input", "gpu", "cpu", "f16", "f32", "f64", "bf16",
-           "Device", "gpu_device", "cpu_device"]
+__all__ = ["as_tensor", "match_input", "gpu", "cpu", "Device", "gpu_device", "cpu_device"]
 
 _warned_f64 = False
 
@@ -180,66 +179,6 @@ def cpu(x):
     device(type='cpu')
     """
     return _adapt(x, lambda t: t.cpu() if isinstance(t, torch.Tensor) else t)
-
-
-_COMPLEX = {torch.float16: torch.complex32, torch.float32: torch.complex64,
-            torch.float64: torch.complex128}
-_NP_COMPLEX = {np.float16: None, np.float32: np.complex64, np.float64: np.complex128}
-
-
-def _paramtype(dtype, np_dtype):
-    """A converter of floating (and complex) data to ``dtype``; other data passes through."""
-    cdtype, np_cdtype = _COMPLEX.get(dtype), _NP_COMPLEX.get(np_dtype)
-
-    def conv(t):
-        if isinstance(t, np.ndarray):
-            if np_dtype and np.issubdtype(t.dtype, np.floating):
-                return t.astype(np_dtype)
-            if np_cdtype and np.issubdtype(t.dtype, np.complexfloating):
-                return t.astype(np_cdtype)
-            return t
-        if t.is_floating_point():
-            return t.to(dtype)
-        if t.is_complex() and cdtype is not None:
-            return t.to(cdtype)
-        return t
-    return conv
-
-
-def f32(x):
-    """Convert every floating tensor (and numpy array) in ``x`` to float32 (``Flux.f32``).
-
-    >>> f32([torch.ones(1, dtype=torch.float64), torch.ones(1, dtype=torch.int64)])
-    [tensor([1.]), tensor([1])]
-    """
-    return _adapt(x, _paramtype(torch.float32, np.float32))
-
-
-def f64(x):
-    """Convert every floating tensor in ``x`` to float64 (``Flux.f64``).
-
-    >>> f64(torch.ones(1)).dtype
-    torch.float64
-    """
-    return _adapt(x, _paramtype(torch.float64, np.float64))
-
-
-def f16(x):
-    """Convert every floating tensor in ``x`` to float16 (``Flux.f16``).
-
-    >>> f16(torch.ones(1)).dtype
-    torch.float16
-    """
-    return _adapt(x, _paramtype(torch.float16, np.float16))
-
-
-def bf16(x):
-    """Convert every floating tensor in ``x`` to bfloat16 (numpy arrays are left alone).
-
-    >>> bf16(torch.ones(1)).dtype
-    torch.bfloat16
-    """
-    return _adapt(x, _paramtype(torch.bfloat16, None))
 
 
 @leaf

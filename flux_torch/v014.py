@@ -35,10 +35,11 @@ from .layers.normalise import LayerNormV014 as LayerNorm  # noqa: E402,F811
 from .layers.recur import GRU, LSTM, RNN, GRUv3, Recur, reset_  # noqa: E402,F811
 from .layers.stateless import normalise_v014 as normalise  # noqa: E402,F811
 from .optimise.v014 import AdamW, ClipValue, Optimiser, WeightDecay  # noqa: E402,F811
+from .precision import bf16_v014 as bf16, f16_v014 as f16  # noqa: E402,F811
 
 _V014 = ("RNN", "LSTM", "GRU", "GRUv3", "RNNCell", "LSTMCell", "GRUCell", "GRUv3Cell", "Recur",
          "reset_", "Parallel", "LayerNorm", "normalise", "AdamW", "WeightDecay", "Optimiser",
-         "ClipValue", "early_stopping", "plateau")
+         "ClipValue", "early_stopping", "plateau", "f16", "bf16")
 
 # ---- Names only Flux v0.15+ has, which would mislead here (they expect v0.16's objects):
 # name -> what to use instead. They are left out; using one raises AttributeError saying so.

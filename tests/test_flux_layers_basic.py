@@ -75,7 +75,6 @@ def test_chain_multiple_args_become_a_tuple():                       # new in v0
     assert Chain(identity)(1, 2, 3) == (1, 2, 3)
 
 
-@EQUALITY
 def test_chain_slice_and_fmap_equal():
     m = Chain(first=Dense(10, 5, σ), second=Dense(5, 2))
     assert m[0:2] == m
@@ -292,7 +291,6 @@ def test_parallel_named_access():
     assert Parallel(vcat, math.log)(1).tolist() == [0]
 
 
-@EQUALITY
 def test_parallel_slice_and_fmap_equal():
     m = Parallel(hcat, one=Dense(10, 10), two=identity)
     assert m[0:2] == m

@@ -423,3 +423,26 @@ def test_normalisation_on_gpu():
     torch.testing.assert_close(y.cpu(), twin(X).detach(), rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(m.μ.cpu(), twin.running_mean, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(gpu(LayerNorm(4))(x).cpu(), flux_normalise(X, -1).float(), rtol=1e-4, atol=1e-4)
+
+
+def test_f16_keeps_normalisation_in_float32_as_flux_v016():
+    """Flux v0.16 (NEWS, #2700): f16/bf16 keep BatchNorm/InstanceNorm/GroupNorm statistics and
+    affine parameters in float32 while the data flows in half precision; LayerNorm converts
+    fully; v0.14's f16 converts everything. Oracle: the float32 layer on the same data."""
+    import flux_torch as Flux
+    import flux_torch.v014 as F14
+    torch.manual_seed(0)
+    for half, conv in ((torch.float16, Flux.f16), (torch.bfloat16, Flux.bf16)):
+        m = Flux.Chain(Flux.Conv((3, 3), 2, 4), Flux.BatchNorm(4), Flux.GroupNorm(4, 2),
+                       Flux.InstanceNorm(4, affine=True), Flux.LayerNorm(2))
+        h = conv(m)
+        assert h[0].weight.dtype == half and h[4].diag.scale.dtype == half
+        for k in (1, 2, 3):
+            assert all(t.dtype == torch.float32 for t in Flux.fleaves(h[k]) if isinstance(t, torch.Tensor)
+                       and t.is_floating_point())
+        x = torch.randn(5, 2, 6, 6).to(half)
+        y = h[:4](x)
+        assert y.dtype == half
+        want = m[1:4](h[0](x).float())
+        torch.testing.assert_close(y.float(), want, atol=0.05, rtol=0.05)
+    assert F14.f16(Flux.BatchNorm(3)).γ.dtype == torch.float16

@@ -21,6 +21,7 @@ True
 """
 import copy
 import dataclasses
+import enum
 import sys
 import threading
 import types
@@ -361,7 +362,7 @@ def _plain_class(t):
     """A class written in Python whose instances carry a ``__dict__`` (Functors v0.5 walks every struct)."""
     if isinstance(t, types.GenericAlias) or not t.__dictoffset__:
         return False
-    if issubclass(t, (type, types.FunctionType, types.ModuleType, BaseException, torch.Tensor)):
+    if issubclass(t, (type, types.FunctionType, types.ModuleType, BaseException, torch.Tensor, enum.Enum)):
         return False
     module = (getattr(t, "__module__", None) or "builtins").partition(".")[0]
     return module not in _STDLIB

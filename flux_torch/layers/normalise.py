@@ -39,6 +39,17 @@ def _options(name, kw, **spec):
     return out
 
 
+_HALF = (torch.float16, torch.bfloat16)
+
+
+def _half_in(x, like):
+    """The dtype to give back when half-precision data meets float32 parameters (the mixed
+    precision of ``f16``/``bf16``: the layer computes in float32), else None."""
+    if type(x) is torch.Tensor and x.dtype in _HALF and like is not None and like.dtype == torch.float32:
+        return x.dtype
+    return None
+
+
 def _input(layer, x, like):
     """Convert ``x`` for ``layer``: to its parameters' dtype/device when it has any."""
     if like is not None:
@@ -154,7 +165,9 @@ class BatchNorm(_Norm):
         self._setup("BatchNorm", chs, λ, kw)
 
     def __call__(self, x):
-        x = _input(self, x, self.γ if self.γ is not None else self.μ)
+        like = self.γ if self.γ is not None else self.μ
+        half = _half_in(x, like)
+        x = _input(self, x, like)
         if x.dim() < 2 or x.shape[1] != self.chs:
             _check_channels(self, x, self.chs, 2)
         training = not self.track_stats or isactive(self)
@@ -163,7 +176,8 @@ class BatchNorm(_Norm):
                              f"statistics in training mode, but got a tensor of shape {tuple(x.shape)}; "
                              "use a larger batch, or testmode_(model) to use the running statistics")
         y = F.batch_norm(x, self.μ, self.σ2, self.γ, self.β, training, self.momentum, self.ϵ)
-        return self._finish(y)
+        y = self._finish(y)
+        return y if half is None else y.to(half)
 
 
 @functor
@@ -193,6 +207,7 @@ class InstanceNorm(_Norm):
         self._setup("InstanceNorm", chs, λ, kw)
 
     def __call__(self, x):
+        half = _half_in(x, self._like())
         x = _input(self, x, self._like())
         _check_channels(self, x, self.chs, 3)
         use_batch = not self.track_stats or isactive(self)
@@ -200,7 +215,8 @@ class InstanceNorm(_Norm):
             raise ValueError(f"{inline(self)} needs more than one spatial element per channel to "
                              f"compute statistics, but got a tensor of shape {tuple(x.shape)}")
         y = F.instance_norm(x, self.μ, self.σ2, self.γ, self.β, use_batch, self.momentum, self.ϵ)
-        return self._finish(y)
+        y = self._finish(y)
+        return y if half is None else y.to(half)
 
 
 @functor
@@ -251,11 +267,13 @@ class GroupNorm(Showable):
         return {"β": self.β, "γ": self.γ}
 
     def __call__(self, x):
+        half = _half_in(x, self.γ)
         x = _input(self, x, self.γ)
         if x.dim() < 2 or x.shape[1] != self.chs:
             _check_channels(self, x, self.chs, 2)
         y = F.group_norm(x, self.G, self.γ, self.β, self.ϵ)
-        return y if self.λ is identity else self.λ(y)
+        y = y if self.λ is identity else self.λ(y)
+        return y if half is None else y.to(half)
 
     def _inline(self):
         return f"GroupNorm({self.chs}, {self.G}" + _suffix(self) + ")"
