@@ -395,6 +395,24 @@ def test_synchronize_walks_modules_and_leaves(one_worker):
         DU.synchronize_(tree, root=1)
 
 
+def test_a_checkpoint_of_distributed_training_resumes(one_worker, tmp_path):
+    """What docs/distributed.md says: the file holds DistributedOptimizer(rule); training resumed
+    from it equals training that never stopped (the oracle)."""
+    X, Y = data()
+    model = make_model(0)
+    opt_state = Flux.setup(DU.DistributedOptimizer(DU.get_distributed_backend(), Flux.Adam(0.05)), model)
+    loss = lambda m, x, y: mse(m(x), y)        # noqa: E731
+    Flux.train_(loss, model, [(X, Y)], opt_state)
+    Flux.save(tmp_path / "ckpt.safetensors", {"model": model, "opt_state": opt_state})
+    ckpt = Flux.load(tmp_path / "ckpt.safetensors")
+    resumed = Flux.loadmodel_(make_model(1), ckpt["model"])
+    assert repr(ckpt["opt_state"]["layers"][0]["weight"].rule) == \
+        "DistributedOptimizer(Adam(0.05, (0.9, 0.999), 1e-08))"
+    Flux.train_(loss, model, [(X, Y)] * 2, opt_state)
+    Flux.train_(loss, resumed, [(X, Y)] * 2, ckpt["opt_state"])
+    assert all(torch.equal(a, b) for a, b in zip(snapshot(model), snapshot(resumed)))
+
+
 def test_data_container_indexing(one_worker):
     X = torch.arange(10.0).reshape(5, 2)
     c = DU.DistributedDataContainer(DU.get_distributed_backend(), {"x": X, "i": list(range(5))})

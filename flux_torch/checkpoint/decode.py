@@ -110,6 +110,7 @@ def decode(text, tensors, device):
     n = len(nodes)
     kinds, parents, keys, depth = [None] * n, [-1] * n, [None] * n, [0] * n
     order, inleaf, objs, kids = [0] * n, [False] * n, [None] * n, {}
+    uses = {}       # tensor name -> whether it is in an optimiser state (changed in place by update_)
     for i, e in enumerate(nodes):
         if type(e) is not list or len(e) < 3 or type(e[0]) is not str:
             raise Damaged(f"node {i} is not [kind, parent, key, ...]")
@@ -150,6 +151,9 @@ def decode(text, tensors, device):
             objs[i] = objs[target]
         elif kind == "tensor" and len(args) == 4 and type(args[1]) is bool:
             objs[i] = build.tensor(*args)
+            if args[0] in uses and (inleaf[i] or uses[args[0]]):   # a state's tensors are its own
+                raise Damaged(f"the tensor {args[0][:80]!r} of an optimiser state is used twice")
+            uses.setdefault(args[0], inleaf[i])
         elif kind == "value" and len(args) == 1:
             objs[i] = decode_value(args[0])
         elif kind == "rule" and len(args) == 1:

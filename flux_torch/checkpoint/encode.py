@@ -88,6 +88,7 @@ class Snapshot:
         self.nodes, self.rules, self.tensors = [], [], {}
         self._rule_ids, self._tensor_ids, self._leaf_ids = {}, {}, {}
         self._index, self._kind, self._keep, self._layouts = {}, [], [], {}
+        self._state_ids = set()
 
     # ------------------------------------------------------------ entries
     def _add(self, path, kind, *payload, node=True):
@@ -121,8 +122,13 @@ class Snapshot:
             self._keep.append(rule)
         return hit
 
-    def _tensor(self, x, path):
+    def _tensor(self, x, path, in_leaf=False):
         name = self._tensor_ids.get(id(x))
+        if name is not None and (in_leaf or id(x) in self._state_ids):
+            raise TypeError(f"save: the tensor at {where(path)} is also used elsewhere, but an "
+                            "optimiser state's tensors must be its own (update_ changes them in place)")
+        if in_leaf:
+            self._state_ids.add(id(x))
         if name is not None:
             return name
         t = _cpu_copy(x, path)
@@ -155,7 +161,7 @@ class Snapshot:
 
     def _leaf(self, path, x, in_leaf):
         if isinstance(x, (torch.Tensor, np.ndarray)):
-            name, dtype, shape = self._tensor(x, path)
+            name, dtype, shape = self._tensor(x, path, in_leaf)
             self._add(path, "tensor", name, isinstance(x, np.ndarray), dtype, shape)
             return
         if not in_leaf:

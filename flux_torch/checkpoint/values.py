@@ -141,6 +141,10 @@ class _Bad(ValueError):
     pass
 
 
+class _Missing(LookupError):
+    """A well-formed value that cannot be made in this process (its module is not imported...)."""
+
+
 def _find_enum(module, qualname):
     """The enum class ``module.qualname`` if that module is already imported (never imports)."""
     obj = sys.modules.get(module) if isinstance(module, str) else None
@@ -229,7 +233,7 @@ def _member(tag, args, nesting):
         module, qualname, name = (_str(a) for a in args)
         cls = _find_enum(module, qualname)
         if cls is None:
-            raise LookupError(f"it holds a member of the enum {module}.{qualname}, which this "
+            raise _Missing(f"it holds a member of the enum {module}.{qualname}, which this "
                               f"process has not imported; import {module} before load")
         member = cls.__members__.get(name)
         if member is None:
@@ -238,7 +242,7 @@ def _member(tag, args, nesting):
     if tag == "dtype":
         (name,) = args
         if _str(name) not in TORCH_DTYPES:
-            raise LookupError(f"it holds the torch dtype {name!r}, which this torch does not have")
+            raise _Missing(f"it holds the torch dtype {name!r}, which this torch does not have")
         return TORCH_DTYPES[name]
     if tag == "device":
         kind, index = args
@@ -263,7 +267,7 @@ def decode_value(v, nesting=0):
         raise _Bad(f"not a stored value: {str(v)[:60]}")
     try:
         return _member(v[0], v[1:], nesting)
-    except (_Bad, LookupError):
+    except (_Bad, _Missing):
         raise
-    except (ValueError, TypeError, KeyError, OverflowError, RuntimeError, decimal.InvalidOperation) as e:
+    except (ValueError, TypeError, LookupError, ArithmeticError, RuntimeError) as e:
         raise _Bad(f"a stored {v[0]} is malformed ({str(e)[:100]})") from None
