@@ -174,12 +174,12 @@ def test_an_enum_defined_in_a_function_is_refused():
 def test_dict_keys_that_are_also_file_keys_round_trip(tmp_path):
     x = {"__metadata__": torch.ones(2), "inner": {"__metadata__": {"format": "pt"}, "flux_torch": "2"},
          "flux_torch.nodes": torch.zeros(1), "layers.0.weight": torch.full((1,), 3.0),
-         "layers": [{"weight": torch.full((1,), 4.0)}]}
+         "layers": [{"weight": torch.full((1,), 4.0)}], "w\ud800": torch.full((1,), 5.0)}
     p = tmp_path / "m.safetensors"
     save(p, x)
     out = load(p)
     assert list(out) == list(x) and out["inner"] == x["inner"]
-    for k in ("__metadata__", "flux_torch.nodes", "layers.0.weight"):
+    for k in ("__metadata__", "flux_torch.nodes", "layers.0.weight", "w\ud800"):
         assert torch.equal(out[k], x[k])
     assert torch.equal(out["layers"][0]["weight"], x["layers"][0]["weight"])
 

@@ -129,12 +129,13 @@ def atomic_write(real, write):
             f.flush()
             os.fsync(fd)
         try:
-            mode = stat.S_IMODE(os.stat(real).st_mode)
+            os.chmod(tmp, stat.S_IMODE(os.stat(real).st_mode))      # an existing file keeps its mode
         except FileNotFoundError:
             pass
-        else:
-            os.chmod(tmp, mode)
-        os.replace(tmp, real)
+        if fcntl is None:           # Windows renames only closed files (no lock to keep there)
+            os.close(fd)
+            fd = None
+        os.replace(tmp, real)       # POSIX: still locked, so no cleaner takes it for stale
     except BaseException:
         try:
             os.remove(tmp)
@@ -142,7 +143,8 @@ def atomic_write(real, write):
             pass
         raise
     finally:
-        os.close(fd)
+        if fd is not None:
+            os.close(fd)
     _sync_folder(folder)
 
 
