@@ -106,7 +106,9 @@ def load(path, device=None, *, map_location=None):
             raise ValueError(f"load: {path!r}: {e}") from None
     if MARK not in meta:               # a safetensors file from elsewhere: its flat dict
         return tensors if device is None else {k: v.to(device) for k, v in tensors.items()}
-    if meta[MARK] != FORMAT or NODES not in meta:
+    if meta[MARK] == FORMAT and NODES not in meta:
+        raise _damaged(path, f"its metadata has no {NODES!r} entry")
+    if meta[MARK] != FORMAT:
         fmt = meta[MARK]
         how = ("upgrade flux_torch to read it" if fmt.isdigit() and int(fmt) > int(FORMAT) else
                "load it with the development version of flux_torch that wrote it and save it again"

@@ -147,13 +147,14 @@ def read(f, size):
     header, start = read_header(f, size)
     data_len = size - start
     entries = {k: _entry(k, v, data_len) for k, v in header.items() if k != "__metadata__"}
+    by_offset = sorted(entries.items(), key=lambda kv: kv[1][:2])
     last = 0
-    for name, (begin, end, _, _) in sorted(entries.items(), key=lambda kv: kv[1][:2]):
+    for name, (begin, end, _, _) in by_offset:
         if begin < last:
             raise Damaged(f"the data of tensor {name[:80]!r} overlaps another tensor's")
         last = end
     tensors = {}
-    for name, (begin, end, dt, shape) in sorted(entries.items(), key=lambda kv: kv[1][:2]):
+    for name, (begin, end, dt, shape) in by_offset:      # each read into its own exact buffer
         t = torch.empty(shape, dtype=dt)
         if end > begin:
             f.seek(start + begin)

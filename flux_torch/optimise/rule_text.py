@@ -24,6 +24,7 @@ MAX_CHARS = 4096        # a printed rule (even a long chain) is well under 1 kB
 MAX_NESTING = 16        # brackets inside brackets
 _CONSTANTS = {"inf": math.inf, "nan": math.nan}
 _SIGNS = re.compile(r"[-+~]\s*[-+~]")       # "- -1": unary operators on unary operators
+_STRINGS = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")   # literals, checked apart
 
 _registry_lock = threading.Lock()
 _registered = {}        # name -> a user's rule class (entries are never replaced)
@@ -31,17 +32,22 @@ _builtin = []           # [dict] once computed: flux_torch's own rule classes by
 
 
 def _builtins():
-    if not _builtin:
-        found = {}
-        for module in (rules, adam, modifiers, schedules, mixed_precision):
-            for name in module.__all__:
-                obj = getattr(module, name)
-                if isinstance(obj, type) and (issubclass(obj, Rule) or hasattr(obj, "apply")):
-                    found[name] = obj
-        from ..distributed.optimizer import DistributedOptimizer
-        found["DistributedOptimizer"] = DistributedOptimizer
-        _builtin.append(found)
-    return _builtin[0]
+    with _registry_lock:
+        return _builtin[0] if _builtin else _find_builtins()
+
+
+def _find_builtins():
+    """Every rule class flux_torch defines, by its printed name (computed once)."""
+    found = {}
+    for module in (rules, adam, modifiers, schedules, mixed_precision):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if isinstance(obj, type) and (issubclass(obj, Rule) or hasattr(obj, "apply")):
+                found[name] = obj
+    from ..distributed.optimizer import DistributedOptimizer
+    found["DistributedOptimizer"] = DistributedOptimizer
+    _builtin.append(found)
+    return found
 
 
 def _lookup(name):
@@ -125,8 +131,9 @@ def _check_size(text):
     if len(text) > MAX_CHARS:
         raise ValueError(f"a rule's printed form is well under 1 kB, but this text has "
                          f"{len(text)} characters (at most {MAX_CHARS} are read)")
+    code = _STRINGS.sub("''", text)      # brackets and signs inside string arguments are text
     depth = deepest = 0
-    for ch in text:
+    for ch in code:
         if ch in "([{":
             depth += 1
             deepest = max(deepest, depth)
@@ -135,9 +142,10 @@ def _check_size(text):
     if deepest > MAX_NESTING:
         raise ValueError(f"a rule's printed form nests brackets {deepest} deep; at most "
                          f"{MAX_NESTING} are read")
-    if _SIGNS.search(text):
+    signs = _SIGNS.search(code)
+    if signs:
         raise ValueError(f"a rule's printed form has no repeated signs, but {text[:60]!r} has "
-                         f"{_SIGNS.search(text).group()!r}")
+                         f"{signs.group()!r}")
 
 
 def rule_from_text(text):
