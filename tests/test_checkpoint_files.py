@@ -93,7 +93,8 @@ def test_a_symbolic_link_is_followed(tmp_path):
     assert link.is_symlink() and target.is_file()
     save(link, {"w": torch.zeros(2)})
     assert link.is_symlink() and torch.equal(load(link)["w"], torch.zeros(2))
-    assert listing(tmp_path / "real") == ["model.safetensors"] and listing(tmp_path) == ["latest.safetensors", "real"]
+    assert listing(tmp_path / "real") == ["model.safetensors"]
+    assert listing(tmp_path) == ["latest.safetensors", "real"]
 
 
 def test_bad_paths_give_clear_errors(tmp_path):

@@ -72,9 +72,10 @@ def _cpu_copy(x, path):
         except TypeError as e:
             raise TypeError(f"save: the numpy array at {where(path)} cannot be saved: {e}") from None
     if x.layout != torch.strided or x.is_quantized:
-        what = "quantized" if x.is_quantized else f"of layout {x.layout}"
+        what, fix = ("quantized", ".dequantize()") if x.is_quantized else (f"of layout {x.layout}",
+                                                                             ".to_dense()")
         raise TypeError(f"save: the tensor at {where(path)} is {what}; only dense tensors can be "
-                        "saved: convert it first (.to_dense(), .dequantize())")
+                        f"saved: convert it first with {fix}")
     if x.is_meta:
         raise TypeError(f"save: the tensor at {where(path)} is on the meta device and has no values")
     t = x.detach().resolve_conj().resolve_neg()     # torch's lazy conj/neg bits: write the value
@@ -182,8 +183,8 @@ class Snapshot:
         if _is_function(x) and not in_leaf:
             self._add(path, "tuple")
             return
-        hint = ("" if isfunctor(x) or callable(x) else
-                "; to save its fields, make its class a layer with @layer (or @functor)")
+        hint = ("; to save its fields, make its class a layer with @layer (or @functor)"
+                if hasattr(x, "__dict__") and not isinstance(x, type) else "")
         raise TypeError(f"save: cannot store the {type(x).__name__} at {where(path)}: {why}{hint}. "
                         f"{_WHAT}")
 

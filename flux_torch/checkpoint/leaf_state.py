@@ -57,8 +57,9 @@ def check_layout(rule, state, cache):
     >>> from flux_torch.optimise import Adam
     >>> check_layout(Adam(), (torch.zeros(3), torch.zeros(3), [0.9, 0.999]), {}) is None
     True
-    >>> check_layout(Adam(), (torch.zeros(3), torch.zeros(2)), {})
-    'Adam(0.001, (0.9, 0.999), 1e-08) keeps a state like (tensor(3,) float32, tensor(3,) float32, [number, number]), but this one is (tensor(3,) float32, tensor(2,) float32)'
+    >>> print(check_layout(Adam(), (torch.zeros(3), torch.zeros(2)), {}))
+    Adam(...) keeps a state like (tensor(3,) float32, tensor(3,) float32, [number, number]),
+    but this one is (tensor(3,) float32, tensor(2,) float32)
     """
     params = []
     for t in fleaves(state):
