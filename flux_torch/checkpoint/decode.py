@@ -40,6 +40,8 @@ class _Builder:
             raise Damaged(f"it names a tensor {str(name)[:80]!r} that the file does not hold")
         t = self.tensors[name]
         if dtype is not None:           # a dtype safetensors has no name for, stored as bytes
+            if type(dtype) is not str:
+                raise Damaged(f"the tensor {name[:80]!r} has a malformed dtype")
             if dtype not in TORCH_DTYPES:
                 raise Unsupported(f"it holds a tensor of dtype {str(dtype)[:20]!r}, which this "
                                   "torch does not have")
@@ -58,6 +60,8 @@ class _Builder:
         return self.moved[key]
 
     def generator(self, kind, index, name):
+        if type(kind) is not str or not (index is None or type(index) is int):
+            raise Damaged("a random generator's device is malformed")
         state = self.tensor(name, False, None, None).cpu()
         try:
             g = torch.Generator(device=torch.device(kind, index) if index is not None else kind)
