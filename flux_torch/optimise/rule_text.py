@@ -23,8 +23,13 @@ __all__ = ["rule_from_text", "rule_text", "register_rule"]
 MAX_CHARS = 4096        # a printed rule (even a long chain) is well under 1 kB
 MAX_NESTING = 16        # brackets inside brackets
 _CONSTANTS = {"inf": math.inf, "nan": math.nan}
-_SIGNS = re.compile(r"[-+~]\s*[-+~]")       # "- -1": unary operators on unary operators
-_STRINGS = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")   # literals, checked apart
+# The tokens a printed rule is made of; strings only with the escapes repr writes. Checking
+# them first keeps Python's parser from warning (SyntaxWarning) about what a file holds.
+_ESC = r"\\(?:[\\'\"ntr]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})"
+_TOKEN = re.compile(r"(?P<space>\s+)|(?P<name>[^\W\d]\w*)"
+                    r"|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+                    rf"|(?P<string>'(?:[^'\\\n]|{_ESC})*'|\"(?:[^\"\\\n]|{_ESC})*\")"
+                    r"|(?P<open>[(\[])|(?P<close>[)\]])|(?P<sign>[-+])|(?P<punct>[,=])")
 
 _registry_lock = threading.Lock()
 _registered = {}        # name -> a user's rule class (entries are never replaced)
@@ -125,27 +130,35 @@ def rule_text(rule):
     return text
 
 
-def _check_size(text):
+def _check_text(text):
+    """Refuse, with bounded work, a text that is not made like a printed rule."""
     if not isinstance(text, str):
         raise ValueError(f"a rule's printed form is a string, but got {type(text).__name__}")
     if len(text) > MAX_CHARS:
         raise ValueError(f"a rule's printed form is well under 1 kB, but this text has "
                          f"{len(text)} characters (at most {MAX_CHARS} are read)")
-    code = _STRINGS.sub("''", text)      # brackets and signs inside string arguments are text
-    depth = deepest = 0
-    for ch in code:
-        if ch in "([{":
+    pos, depth, last = 0, 0, None
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise ValueError(f"a rule's printed form has only names, numbers, strings, brackets, "
+                             f"commas, '=' and signs, but {text[:60]!r} has {text[pos]!r}")
+        kind = m.lastgroup
+        if kind == "open":
             depth += 1
-            deepest = max(deepest, depth)
-        elif ch in ")]}":
+            if depth > MAX_NESTING:
+                raise ValueError(f"a rule's printed form nests brackets more than {MAX_NESTING} deep")
+        elif kind == "close":
             depth -= 1
-    if deepest > MAX_NESTING:
-        raise ValueError(f"a rule's printed form nests brackets {deepest} deep; at most "
-                         f"{MAX_NESTING} are read")
-    signs = _SIGNS.search(code)
-    if signs:
-        raise ValueError(f"a rule's printed form has no repeated signs, but {text[:60]!r} has "
-                         f"{signs.group()!r}")
+        elif kind == "sign" and last == "sign":
+            raise ValueError(f"a rule's printed form has no repeated signs, but {text[:60]!r} has "
+                             f"{text[m.start()]!r} after a sign")
+        elif kind in ("name", "number") and last == "number":
+            raise ValueError(f"a rule's printed form has no number run into a name or a number, "
+                             f"but {text[:60]!r} has {text[m.start() - 1:m.end()]!r}")
+        if kind != "space":
+            last = kind
+        pos = m.end()
 
 
 def rule_from_text(text):
@@ -157,9 +170,13 @@ def rule_from_text(text):
     >>> rule_from_text("__import__('os').system('true')")
     Traceback (most recent call last):
     ...
-    ValueError: a rule's text may only call rule classes, but it has __import__('os').system(...)
+    ValueError: a rule's printed form has only names, numbers, ..., but "__import__('os').system('true')" has '.'
+    >>> rule_from_text("eval('1')")
+    Traceback (most recent call last):
+    ...
+    ValueError: a rule's text may only call rule classes, but it has eval(...); ...
     """
-    _check_size(text)
+    _check_text(text)
     try:
         tree = ast.parse(text, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -181,9 +198,7 @@ def _build(node, text):
             raise ValueError(f"a rule's text may only call rule classes, but it has "
                              f"{_show(node.func, text)}(...){hint}")
         args = [_build(a, text) for a in node.args]
-        kw = {k.arg: _build(k.value, text) for k in node.keywords if k.arg is not None}
-        if len(kw) != len(node.keywords):
-            raise ValueError("a rule's text may not spread keyword arguments (**)")
+        kw = {k.arg: _build(k.value, text) for k in node.keywords}     # no ** (no '*' token)
         try:
             return cls(*args, **kw)
         except Exception as e:      # the class's own checks: bad hyperparameters
