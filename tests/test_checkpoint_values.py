@@ -4,6 +4,7 @@ as in Flux.state; a file save wrote is never called damaged.
 
 Oracles: the value before saving (type and ==), the random numbers a generator draws, the
 optimiser's own steps (a resumed run equals one that never stopped), safetensors' reader."""
+import collections
 import datetime as dt
 import decimal
 import enum
@@ -225,6 +226,17 @@ class Unregistered(Flux.Descent):
     pass
 
 
+Pair = collections.namedtuple("Pair", "count momentum")
+
+
+@Flux.register_rule
+class PairState(Flux.Descent):
+    """A registered rule whose state is a namedtuple: save cannot give it back as one."""
+
+    def init(self, x):
+        return Pair(0, torch.zeros_like(x))
+
+
 def test_a_registered_user_rule_saves_loads_and_resumes(tmp_path):
     model = {"w": torch.ones(3)}
     st = Flux.setup(Flux.OptimiserChain(HalfStep(0.5), Flux.ClipGrad(10.0)), model)
@@ -280,6 +292,8 @@ def test_a_leaf_state_that_load_could_not_check_is_refused_at_save(tmp_path):
     st["w"].state = (torch.zeros(3),)
     with pytest.raises(TypeError, match=r"the optimiser Leaf at w holds a state that load could not check"):
         save(tmp_path / "s.safetensors", st)
+    with pytest.raises(TypeError, match=r"the optimiser state at w\.state holds a Pair, which would come back"):
+        save(tmp_path / "s.safetensors", Flux.setup(PairState(), {"w": torch.ones(2)}))
     w = torch.ones(2)
     with pytest.raises(TypeError, match=r"also used elsewhere.*must be its own"):
         save(tmp_path / "s.safetensors", {"w": w, "opt": Flux.Leaf(Flux.Momentum(), (w,))})

@@ -27,7 +27,7 @@ import types
 import numpy as np
 import torch
 
-from .._functor import fcollect, fmapstructure_with_path, isfunctor
+from .._functor import fcollect, fmapstructure_with_path, isfunctor, isleaf
 from .._locks import lock_for
 from ..optimise.rule_text import rule_text
 from ..optimise.state import Leaf, is_rule
@@ -153,12 +153,19 @@ class Snapshot:
 
     # ------------------------------------------------------------ the walk
     def walk(self, x, prefix=(), in_leaf=False):
-        fmapstructure_with_path(lambda p, v: self._leaf(prefix + p, v, in_leaf), x, plain=True,
-                                cache=False, on_node=lambda p, n: self._node(prefix + p, n))
-
-    def _node(self, path, n):
-        plain_tuple = isinstance(n, tuple) and not hasattr(n, "_fields")
-        self._add(path, "list" if isinstance(n, list) else "tuple" if plain_tuple else "dict")
+        def visit(path, v):       # met at every node before its children: record it, walk on
+            if isleaf(v):
+                return True
+            if in_leaf and type(v) not in (tuple, list, dict):
+                raise TypeError(f"save: the optimiser state at {where(prefix + tuple(path))} holds a "
+                                f"{type(v).__name__}, which would come back as a dict; an optimiser "
+                                "state is made of tensors, numbers, tuples, lists and dicts")
+            plain_tuple = isinstance(v, tuple) and not hasattr(v, "_fields")
+            self._add(prefix + tuple(path), "list" if isinstance(v, list) else
+                      "tuple" if plain_tuple else "dict")
+            return False
+        fmapstructure_with_path(lambda p, v: self._leaf(prefix + tuple(p), v, in_leaf), x,
+                                plain=True, cache=False, exclude=visit)
 
     def _leaf(self, path, x, in_leaf):
         if isinstance(x, (torch.Tensor, np.ndarray)):
