@@ -3,6 +3,7 @@
 Oracles: a training thread that writes step number k into every tensor of the model and of its
 optimiser state, one tensor at a time, holding the model's lock as train_ does (a checkpoint
 holding two different k is torn); torch's own resolve_conj/resolve_neg for the lazy bits."""
+import math
 import threading
 import time
 
@@ -102,3 +103,49 @@ def test_the_saved_tensors_are_copies_taken_when_save_ran(tmp_path, monkeypatch)
     save(tmp_path / "m.safetensors", model)
     monkeypatch.undo()
     assert torch.equal(load(tmp_path / "m.safetensors")["weight"], torch.ones(2, 2))
+
+
+def test_checkpoints_saved_while_train_runs_in_another_thread_hold_one_step(tmp_path):
+    """With Flux.train_ itself: each checkpoint's parameters are those of the step its Adam
+    counters say (the oracle: the same training run alone, step by step)."""
+    torch.manual_seed(0)
+    x, y = torch.randn(8, 4), torch.randn(8, 2)
+
+    def fresh():
+        torch.manual_seed(1)
+        m = Flux.Chain(Flux.Dense(4, 4, Flux.tanh), Flux.Dense(4, 2))
+        return m, Flux.setup(Flux.Adam(0.01), m)
+
+    def loss(m, a, b):
+        return ((m(a) - b) ** 2).mean()
+
+    model, opt_state = fresh()
+    reference = [[t.clone() for t in Flux.params(model)]]
+    for _ in range(60):
+        Flux.train_(loss, model, [(x, y)], opt_state)
+        reference.append([t.clone() for t in Flux.params(model)])
+
+    model, opt_state = fresh()
+    done = threading.Event()
+
+    def train():
+        for _ in range(60):
+            Flux.train_(loss, model, [(x, y)], opt_state)
+            time.sleep(0.001)
+        done.set()
+
+    trainer = threading.Thread(target=train, daemon=True)
+    trainer.start()
+    p, steps = tmp_path / "ckpt.safetensors", set()
+    try:
+        while not done.is_set():
+            save(p, {"model": model, "opt_state": opt_state})
+            ck = load(p)
+            b1t = ck["opt_state"]["layers"][0]["weight"].state[2][0]      # β1^(t+1) after t steps
+            t = round(math.log(b1t) / math.log(0.9)) - 1
+            got = [ck["model"]["layers"][i][k] for i in (0, 1) for k in ("weight", "bias")]
+            assert all(torch.equal(a, b) for a, b in zip(got, reference[t])), f"torn at step {t}"
+            steps.add(t)
+    finally:
+        trainer.join()
+    assert len(steps) > 1

@@ -135,24 +135,37 @@ def test_functions_and_classes_are_left_out_as_in_flux_state(tmp_path):
     assert load(p)["σ"] == ()
 
 
-class Opaque:
-    def __init__(self):
-        self.w = torch.ones(2)
+class Plain:
+    """Neither a layer nor a value: walked as a struct (Functors v0.5), saved as its fields."""
 
-
-class CallableWithWeights:
     def __init__(self):
-        self.w = torch.ones(2)
+        self.w, self.act, self.note = torch.ones(2), torch.tanh, "x"
 
     def __call__(self, x):
-        return x * self.w
+        return self.act(x * self.w)
+
+
+class Slotted:
+    """No __dict__: a leaf to the walk, and no value a checkpoint knows."""
+    __slots__ = ("w",)
+
+    def __init__(self):
+        self.w = torch.ones(2)
+
+
+def test_a_plain_object_is_saved_as_the_dict_of_its_fields(tmp_path):
+    p = tmp_path / "o.safetensors"
+    save(p, {"a": [Plain()]})
+    out = load(p)
+    assert list(out["a"][0]) == ["w", "act", "note"]
+    assert torch.equal(out["a"][0]["w"], torch.ones(2)) and out["a"][0]["act"] == () and out["a"][0]["note"] == "x"
+    assert list(Flux.state(Plain())) == ["w", "act", "note"]        # as state gives it
 
 
 @pytest.mark.parametrize("value, where, why", [
     (object(), r"the object at a\.0\.k",
      r"builtins.object is not a value a checkpoint stores\. A checkpoint"),
-    (Opaque(), r"the Opaque at a\.0\.k", "make its class a layer with @layer"),
-    (CallableWithWeights(), r"the CallableWithWeights at a\.0\.k", "make its class a layer with @layer"),
+    (Slotted(), r"the Slotted at a\.0\.k", "Slotted is not a value a checkpoint stores"),
     ({1: 2}.keys(), r"the dict_keys at a\.0\.k", "is not a value"),
     (dt.datetime(2024, 1, 1, tzinfo=type("TZ", (dt.tzinfo,), {"utcoffset": lambda s, d: None})()),
      r"the datetime at a\.0\.k", "only fixed offsets"),
@@ -169,11 +182,12 @@ def test_unstorable_values_are_refused_by_key_path(tmp_path, value, where, why):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_enum_defined_in_a_function_is_refused():
+def test_an_enum_defined_in_a_function_is_refused(tmp_path):
     class Local(enum.Enum):
         A = 1
     with pytest.raises(TypeError, match=r"the Local at e: the enum class .*Local cannot be found"):
-        save("unused.safetensors", {"e": Local.A})
+        save(tmp_path / "e.safetensors", {"e": Local.A})
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_dict_keys_that_are_also_file_keys_round_trip(tmp_path):

@@ -1,7 +1,7 @@
 """A consistent snapshot of what ``save`` writes: a model's structure as a flat list of
 nodes, and a copy of every tensor.
 
-The model is walked once with :func:`~flux_torch._functor.fmapstructure_with_path`
+The model is walked once with :func:`~flux_torch.functors.fmapstructure_with_path`
 (the one traversal) while the locks of the model and of its layers are held
 (:func:`~flux_torch._locks.lock_for`, which ``train_`` holds too), and every tensor is
 copied to the CPU during the walk, so the snapshot is one training step even when
@@ -20,17 +20,16 @@ Functions and classes (a layer's activation) are not state: they become ``()``, 
 in ``Flux.state``.
 """
 import contextlib
-import functools
+import enum
 import json
-import types
 
 import numpy as np
 import torch
 
-from .._functor import fcollect, fmapstructure_with_path, isfunctor, isleaf
+from ..functors import fcollect, fmapstructure_with_path, isfunctor, isleaf
 from .._locks import lock_for
 from ..optimise.rule_text import rule_text
-from ..optimise.state import Leaf, is_rule
+from ..optimise.tree import Leaf, is_rule
 from .framing import ST_DTYPES
 from .leaf_state import check_layout
 from .values import Unstorable, encode_value
@@ -40,9 +39,6 @@ __all__ = ["snapshot", "Snapshot", "FORMAT", "MARK", "NODES", "MAX_DEPTH"]
 FORMAT = "2"
 MARK, NODES = "flux_torch", "flux_torch.nodes"
 MAX_DEPTH = 256         # levels of nesting in a state; the walks that read it back recurse
-_FUNCTIONS = (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
-              types.MethodWrapperType, types.WrapperDescriptorType, types.MethodDescriptorType,
-              functools.partial, np.ufunc)
 _WHAT = ("A checkpoint holds tensors, numpy arrays, numbers, strings, None, bytes, sets, ranges, "
          "dates and times, paths, enum members, torch dtypes, devices and generators, optimiser "
          "rules and Leafs, in tuples, lists, dicts and layers")
@@ -51,14 +47,6 @@ _WHAT = ("A checkpoint holds tensors, numpy arrays, numbers, strings, None, byte
 def where(path):
     """A key path as it is named in messages: ``layers.0.weight``."""
     return ".".join(str(k) for k in path) or "the top level"
-
-
-def _is_function(x):
-    """Functions, classes and other callables without tensors of their own: behaviour, not state."""
-    if isinstance(x, _FUNCTIONS):
-        return True
-    return callable(x) and not any(isinstance(v, (torch.Tensor, np.ndarray))
-                                   for v in getattr(x, "__dict__", {}).values())
 
 
 def _cpu_copy(x, path):
@@ -153,8 +141,8 @@ class Snapshot:
 
     # ------------------------------------------------------------ the walk
     def walk(self, x, prefix=(), in_leaf=False):
-        def visit(path, v):       # met at every node before its children: record it, walk on
-            if isleaf(v):
+        def visit(path, v):       # met at every value before its children: record nodes, walk on
+            if isleaf(v) or isinstance(v, enum.Enum):      # a member is a value, not a struct
                 return True
             if in_leaf and type(v) not in (tuple, list, dict):
                 raise TypeError(f"save: the optimiser state at {where(prefix + tuple(path))} holds a "
@@ -165,7 +153,7 @@ class Snapshot:
                       "tuple" if plain_tuple else "dict")
             return False
         fmapstructure_with_path(lambda p, v: self._leaf(prefix + tuple(p), v, in_leaf), x,
-                                plain=True, cache=False, exclude=visit)
+                                cache=False, exclude=visit)
 
     def _leaf(self, path, x, in_leaf):
         if isinstance(x, (torch.Tensor, np.ndarray)):
@@ -187,13 +175,10 @@ class Snapshot:
             return
         except Unstorable as e:
             why = str(e)
-        if _is_function(x) and not in_leaf:
+        if callable(x) and not in_leaf:       # functions, classes: behaviour, not state
             self._add(path, "tuple")
             return
-        hint = ("; to save its fields, make its class a layer with @layer (or @functor)"
-                if hasattr(x, "__dict__") and not isinstance(x, type) else "")
-        raise TypeError(f"save: cannot store the {type(x).__name__} at {where(path)}: {why}{hint}. "
-                        f"{_WHAT}")
+        raise TypeError(f"save: cannot store the {type(x).__name__} at {where(path)}: {why}. {_WHAT}")
 
     def _opt_leaf(self, leaf, path):
         hit = self._leaf_ids.get(id(leaf))

@@ -12,12 +12,14 @@ check, so a state it writes is one ``load`` accepts.
 """
 import torch
 
-from .._functor import fleaves, fmapstructure
+from ..functors import fleaves, fmapstructure
 
 __all__ = ["check_layout"]
 
 
 def _kind(v):
+    if type(v) is tuple and not v:        # the empty tuple: a leaf of the walk, a container here
+        return "()"
     if isinstance(v, torch.Tensor):
         return f"tensor{tuple(v.shape)} {str(v.dtype)[len('torch.'):]}"
     if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -26,12 +28,12 @@ def _kind(v):
 
 
 def _describe(tree):
-    return str(fmapstructure(_kind, tree, plain=True)).replace("'", "")
+    return str(fmapstructure(_kind, tree)).replace("'", "")
 
 
 def _compare(ref, got):
     """The same containers (types, keys, lengths) with the same kinds of leaves."""
-    return fmapstructure(_kind, ref, plain=True) == fmapstructure(_kind, got, plain=True)
+    return fmapstructure(_kind, ref) == fmapstructure(_kind, got)
 
 
 def check_layout(rule, state, cache):
