@@ -2,14 +2,20 @@
 
 The two-worker tests start this file as a script in two processes (gloo on loopback,
 the environment set by hand as torchrun would), and compare what the workers end with
-against torch.optim training one model on the whole batch.
+against torch.optim training one model on the whole batch. Two more pairs of workers
+fail on purpose (a frozen worker, shares of different sizes): the oracle there is the
+clock (an error within initialize's timeout, not a hang) and the error's words.
 """
+import datetime
+import json
 import operator
 import os
 import re
 import socket
 import subprocess
 import sys
+import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -56,7 +62,14 @@ def worker(out):
     X, Y = data()
     shard = DU.DistributedDataContainer((X, Y))
     res["idxs"] = list(shard.idxs)
-    res["odd_idxs"] = list(DU.DistributedDataContainer(torch.arange(7)).idxs)   # 7 = 4 + 3
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res["odd_idxs"] = list(DU.DistributedDataContainer(torch.arange(7)).idxs)   # 7 = 4 + 3
+    res["odd_warned"] = [str(w.message) for w in caught]
+    res["odd_keep"] = DU.DistributedDataContainer(torch.arange(7), partial="keep")[:].tolist()
+    res["odd_drop"] = DU.DistributedDataContainer(torch.arange(7), partial="drop")[:].tolist()
+    pad = DU.DistributedDataContainer(torch.arange(10, 17), partial="pad")
+    res["odd_pad"] = (pad[:].tolist(), [pad[i].item() for i in range(len(pad))], pad[[3, 0]].tolist())
     loader = Flux.DataLoader(shard, batchsize=2, collate=True)
 
     # explicit style: different models and a garbled optimiser state on rank 1, then synchronize_
@@ -90,21 +103,61 @@ def worker(out):
     dist.destroy_process_group()
 
 
-def run_workers(tmp_path, n=2):
+TIMEOUT = 5.0       # seconds, for the workers that fail on purpose
+
+
+def failing_worker(scenario):
+    """Rank 0 waits at a collective that rank 1 never joins; prints what rank 0 got, as JSON."""
+    DU.initialize("gloo", timeout=datetime.timedelta(seconds=TIMEOUT))
+    rank = DU.local_rank()
+    model = DU.synchronize_(make_model(0))
+    opt_state = Flux.setup(DU.DistributedOptimizer(Flux.Descent(0.1)), model)
+    X, Y = data()
+    start, out = time.monotonic(), {"rank": rank}
+    try:
+        if scenario == "frozen":        # rank 1 stops answering; rank 0 all-reduces
+            if rank == 1:
+                time.sleep(TIMEOUT + 1)
+            else:
+                DU.allreduce_(torch.ones(3), DU.avg)
+        else:                           # 5 observations: 3 batches on rank 0, 2 on rank 1
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                shard = DU.DistributedDataContainer((X[:5], Y[:5]))
+            out["warned"] = [str(w.message) for w in caught]
+            Flux.train_(lambda m, x, y: mse(m(x), y), model,
+                        Flux.DataLoader(shard, batchsize=1, collate=True), opt_state)
+            out["batches"] = len(shard)
+    except RuntimeError as e:
+        out["error"] = str(e)
+    out["seconds"] = time.monotonic() - start
+    print(json.dumps(out), flush=True)
+    os._exit(0)         # leave without the group's goodbye: the peer may be gone
+
+
+def launch(n, args, env_extra=()):
     env = {k: v for k, v in os.environ.items() if k not in ENV}
     env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()), WORLD_SIZE=str(n),
-               PYTHONPATH=str(ROOT), PYTHONWARNINGS="error")
-    procs = [subprocess.Popen([sys.executable, __file__, str(tmp_path / f"rank{r}.pt")], cwd=ROOT,
-                              env=dict(env, RANK=str(r), LOCAL_RANK=str(r)),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for r in range(n)]
+               PYTHONPATH=str(ROOT), PYTHONWARNINGS="error", **dict(env_extra))
+    return [subprocess.Popen([sys.executable, __file__, *args(r)], cwd=ROOT,
+                             env=dict(env, RANK=str(r), LOCAL_RANK=str(r)),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for r in range(n)]
+
+
+def finish(procs, timeout=120):
     try:
-        outs = [p.communicate(timeout=120) for p in procs]
+        outs = [p.communicate(timeout=timeout) for p in procs]
     finally:
         for p in procs:
             p.kill()
     for p, (_, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
+    return [out for out, _ in outs]
+
+
+def run_workers(tmp_path, n=2):
+    finish(launch(n, lambda r: [str(tmp_path / f"rank{r}.pt")]))
     return [torch.load(tmp_path / f"rank{r}.pt") for r in range(n)]
 
 
@@ -161,6 +214,13 @@ def test_ranks_shards_and_collectives(results):
     assert r0["idxs"] == [0, 1, 2, 3] and r1["idxs"] == [4, 5, 6, 7]
     assert r0["odd_idxs"] == [0, 1, 2, 3] and r1["odd_idxs"] == [4, 5, 6]   # Flux: blocks of ceil(n/2)
     for r in (r0, r1):
+        (msg,) = r["odd_warned"]
+        assert "7 observations on 2 workers give shares of 4 and 3" in msg and "partial='drop'" in msg
+    assert r0["odd_keep"] == [0, 1, 2, 3] and r1["odd_keep"] == [4, 5, 6]
+    assert r0["odd_drop"] == [0, 1, 2] and r1["odd_drop"] == [3, 4, 5]          # 6 dropped
+    assert r0["odd_pad"] == ([10, 11, 12, 13], [10, 11, 12, 13], [13, 10])
+    assert r1["odd_pad"] == ([14, 15, 16, 10], [14, 15, 16, 10], [10, 14])      # 10 reused
+    for r in (r0, r1):
         assert (r["avg"], r["add"], r["max"], r["bcast"]) == (1.5, 3.0, 2.0, 2.0)
 
 
@@ -177,7 +237,59 @@ def test_example_runs_under_torchrun():
     assert "rank 0 epoch 1 loss" in proc.stdout and "rank 1 epoch 3 loss" in proc.stdout
 
 
+@pytest.fixture(scope="module")
+def failures():
+    """The two failing pairs, run at the same time: {scenario: [rank 0's report, rank 1's]}."""
+    procs = {s: launch(2, lambda r, s=s: ["--fail", s]) for s in ("frozen", "uneven")}
+    return {s: [json.loads(out.strip().splitlines()[-1]) for out in finish(p, timeout=90)]
+            for s, p in procs.items()}
+
+
+def test_a_frozen_worker_is_an_error_within_the_timeout(failures):
+    r0, r1 = failures["frozen"]
+    assert "waited longer than the timeout for the other workers" in r0["error"]
+    assert "initialize(timeout=...)" in r0["error"]
+    assert TIMEOUT - 0.5 < r0["seconds"] < TIMEOUT + 10        # the timeout, not torch's 30 minutes
+    assert "error" not in r1
+
+
+def test_uneven_shares_warn_and_the_extra_step_is_an_error_not_a_hang(failures):
+    r0, r1 = failures["uneven"]
+    for r in (r0, r1):
+        (msg,) = r["warned"]
+        assert "5 observations on 2 workers give shares of 3 and 2" in msg
+    assert r1["batches"] == 2 and "error" not in r1
+    # rank 0's third all-reduce is never joined: rank 1 has left (or, had it stayed, the timeout)
+    assert "DistributedOptimizer (averaging the gradients): this worker" in r0["error"]
+    assert "fewer steps" in r0["error"]
+    assert r0["seconds"] < TIMEOUT + 10
+
+
 # ------------------------------------------------------------------ in one process
+
+def test_initialize_passes_its_timeout_to_torch(no_launcher, monkeypatch):
+    for k, v in dict(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1",
+                     MASTER_PORT="1").items():
+        monkeypatch.setenv(k, v)
+    got = []
+    monkeypatch.setattr(dist, "init_process_group", lambda *a, **kw: got.append(kw["timeout"]))
+    DU.initialize("gloo")
+    DU.initialize("gloo", timeout=2.5)
+    DU.initialize("gloo", timeout=datetime.timedelta(minutes=1))
+    assert got == [datetime.timedelta(seconds=300), datetime.timedelta(seconds=2.5),
+                   datetime.timedelta(minutes=1)]
+    for bad, err in ((0, ValueError), (-1, ValueError), (float("inf"), ValueError), ("5", TypeError),
+                     (None, TypeError), (True, TypeError)):
+        with pytest.raises(err, match="initialize: timeout must be"):
+            DU.initialize("gloo", timeout=bad)
+
+
+def test_data_container_partial_is_checked(one_worker):
+    with pytest.raises(ValueError, match="partial must be 'drop', 'pad' or 'keep', but got 'fill'"):
+        DU.DistributedDataContainer(torch.zeros(4), partial="fill")
+    c = DU.DistributedDataContainer(torch.arange(3), partial="pad")     # one worker: nothing to pad
+    assert c[:].tolist() == [0, 1, 2] and len(c) == 3
+
 
 @pytest.fixture
 def no_launcher(monkeypatch):
@@ -283,6 +395,24 @@ def test_synchronize_walks_modules_and_leaves(one_worker):
         DU.synchronize_(tree, root=1)
 
 
+def test_a_checkpoint_of_distributed_training_resumes(one_worker, tmp_path):
+    """What docs/distributed.md says: the file holds DistributedOptimizer(rule); training resumed
+    from it equals training that never stopped (the oracle)."""
+    X, Y = data()
+    model = make_model(0)
+    opt_state = Flux.setup(DU.DistributedOptimizer(DU.get_distributed_backend(), Flux.Adam(0.05)), model)
+    loss = lambda m, x, y: mse(m(x), y)        # noqa: E731
+    Flux.train_(loss, model, [(X, Y)], opt_state)
+    Flux.save(tmp_path / "ckpt.safetensors", {"model": model, "opt_state": opt_state})
+    ckpt = Flux.load(tmp_path / "ckpt.safetensors")
+    resumed = Flux.loadmodel_(make_model(1), ckpt["model"])
+    assert repr(ckpt["opt_state"]["layers"][0]["weight"].rule) == \
+        "DistributedOptimizer(Adam(0.05, (0.9, 0.999), 1e-08))"
+    Flux.train_(loss, model, [(X, Y)] * 2, opt_state)
+    Flux.train_(loss, resumed, [(X, Y)] * 2, ckpt["opt_state"])
+    assert all(torch.equal(a, b) for a, b in zip(snapshot(model), snapshot(resumed)))
+
+
 def test_data_container_indexing(one_worker):
     X = torch.arange(10.0).reshape(5, 2)
     c = DU.DistributedDataContainer(DU.get_distributed_backend(), {"x": X, "i": list(range(5))})
@@ -295,4 +425,7 @@ def test_data_container_indexing(one_worker):
 
 
 if __name__ == "__main__":
-    worker(sys.argv[1])
+    if sys.argv[1] == "--fail":
+        failing_worker(sys.argv[2])
+    else:
+        worker(sys.argv[1])

@@ -6,14 +6,20 @@ flux_torch runs them under ``torchrun`` with ``torch.distributed``: ``GlooBacken
 group made by ``torch.distributed.init_process_group`` works with the rest of this package.
 """
 import atexit
+import contextlib
 import datetime
+import math
+import numbers
 import os
 
 import torch
 import torch.distributed as dist
 
 __all__ = ["DistributedBackend", "GlooBackend", "MPIBackend", "NCCLBackend", "initialize",
-           "initialized", "get_distributed_backend", "local_rank", "total_workers"]
+           "initialized", "get_distributed_backend", "local_rank", "total_workers", "DEFAULT_TIMEOUT"]
+
+#: How long a collective waits for the other workers by default (torch's own default is 30 minutes)
+DEFAULT_TIMEOUT = 300.0
 
 _LAUNCH = ("launch the script with torchrun, which sets them for each worker: "
            "torchrun --nproc_per_node=2 script.py")
@@ -80,7 +86,21 @@ def _torch_name(backend):
     return backend
 
 
-def initialize(backend=None, *, cuda_devices=None, timeout=None):
+def _timedelta(timeout):
+    if isinstance(timeout, datetime.timedelta):
+        seconds = timeout.total_seconds()
+    elif isinstance(timeout, numbers.Real) and not isinstance(timeout, bool):
+        seconds = float(timeout)
+    else:
+        raise TypeError(f"initialize: timeout must be a number of seconds or a datetime.timedelta, "
+                        f"but got {timeout!r}")
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ValueError(f"initialize: timeout must be a finite number of seconds > 0, but got "
+                         f"{seconds}; a worker that waits forever for a frozen peer hangs silently")
+    return datetime.timedelta(seconds=seconds)
+
+
+def initialize(backend=None, *, cuda_devices=None, timeout=DEFAULT_TIMEOUT):
     """Join the other workers of this training run (``DistributedUtils.initialize``).
 
     Call it once at the start of a script launched by ``torchrun``, which tells each
@@ -90,8 +110,15 @@ def initialize(backend=None, *, cuda_devices=None, timeout=None):
     ``torch.distributed`` knows), or ``GlooBackend``/``MPIBackend``/``NCCLBackend``.
     With CUDA, the worker uses GPU ``LOCAL_RANK`` (modulo the number of GPUs), or
     ``cuda_devices[LOCAL_RANK]`` when a list is given; ``cuda_devices=False`` leaves
-    the current device alone. ``timeout`` (seconds) bounds how long a collective
-    waits for the other workers. Calling it twice is an error.
+    the current device alone.
+
+    ``timeout`` (seconds, or a ``datetime.timedelta``; 300 by default, where torch's
+    default is 30 minutes) bounds how long joining the others, and then every collective
+    (the gradient all-reduce of ``DistributedOptimizer``, ``bcast_``, ``synchronize_``...),
+    waits for the other workers: a frozen or crashed worker, or one that takes fewer steps,
+    becomes a ``RuntimeError`` saying so instead of a silent hang. Make it longer than the
+    slowest step between two collectives (a long evaluation on one worker, say). Calling
+    ``initialize`` twice is an error.
 
     >>> initialize()       # not launched by torchrun here
     Traceback (most recent call last):
@@ -99,6 +126,7 @@ def initialize(backend=None, *, cuda_devices=None, timeout=None):
     RuntimeError: initialize: the environment variables RANK, WORLD_SIZE, MASTER_ADDR, ...
     """
     name = _torch_name(backend)
+    wait = _timedelta(timeout)
     if dist.is_initialized():
         raise RuntimeError(f"initialize: torch.distributed is already initialised (backend "
                            f"{dist.get_backend()!r}, {dist.get_world_size()} workers); call initialize "
@@ -123,12 +151,30 @@ def initialize(backend=None, *, cuda_devices=None, timeout=None):
     if torch.cuda.is_available() and cuda_devices is not False:
         torch.cuda.set_device(cuda_devices[local] if cuda_devices is not None
                               else local % torch.cuda.device_count())
-    kw = {}
-    if timeout is not None:
-        kw["timeout"] = (timeout if isinstance(timeout, datetime.timedelta)
-                         else datetime.timedelta(seconds=timeout))
-    dist.init_process_group(name, init_method="env://", rank=rank, world_size=size, **kw)
+    with joined("initialize"):
+        dist.init_process_group(name, init_method="env://", rank=rank, world_size=size, timeout=wait)
     atexit.register(_finalize)
+
+
+@contextlib.contextmanager
+def joined(fname):
+    """Run a collective; when the other workers do not join it, say why in a clear error."""
+    try:
+        yield
+    except RuntimeError as e:
+        msg = str(e)
+        low = msg.lower()
+        if "timed out" in low or "timeout" in low:
+            why = ("waited longer than the timeout for the other workers: one of them is frozen or "
+                   "stopped, or takes fewer steps than this one (DistributedDataContainer shares of "
+                   "different sizes give different numbers of batches: see its partial= option)")
+        elif "connection" in low or "peer" in low or "broken pipe" in low:
+            why = ("lost another worker, which has exited or crashed (or took fewer steps and "
+                   "finished early)")
+        else:
+            raise
+        raise RuntimeError(f"{fname}: this worker {why}. initialize(timeout=...) sets how long a worker "
+                           f"waits (default {DEFAULT_TIMEOUT:.0f} s). The backend said: {msg[:300]}") from e
 
 
 def _finalize():

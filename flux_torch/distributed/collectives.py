@@ -12,7 +12,7 @@ import torch.distributed as dist
 
 from ..functors import fcollect
 from ..optimise.tree import Leaf
-from .backend import group_of, split_args
+from .backend import group_of, joined, split_args
 
 __all__ = ["avg", "bcast_", "allreduce_", "reduce_", "synchronize_", "FluxDistributedModel"]
 
@@ -67,7 +67,9 @@ def bcast_(*args, root=0):
     """
     backend, (buf,) = split_args(args, 1, "bcast_", "a tensor")
     group = group_of(backend, "bcast_")
-    dist.broadcast(_buffer(buf, "bcast_"), _root(root, group, "bcast_"), group=group)
+    src = _root(root, group, "bcast_")
+    with joined("bcast_"):
+        dist.broadcast(_buffer(buf, "bcast_"), src, group=group)
     return buf
 
 
@@ -85,7 +87,9 @@ def allreduce_(*args):
     """
     backend, (buf, op) = split_args(args, 2, "allreduce_", "a tensor and an op")
     group = group_of(backend, "allreduce_")
-    dist.all_reduce(_buffer(buf, "allreduce_"), _op(op, "allreduce_"), group=group)
+    reduce_op = _op(op, "allreduce_")
+    with joined("allreduce_"):
+        dist.all_reduce(_buffer(buf, "allreduce_"), reduce_op, group=group)
     if op is avg:
         buf.div_(dist.get_world_size(group))
     return buf
@@ -104,7 +108,9 @@ def reduce_(*args, root=0):
     backend, (buf, op) = split_args(args, 2, "reduce_", "a tensor and an op")
     group = group_of(backend, "reduce_")
     dst = _root(root, group, "reduce_")
-    dist.reduce(_buffer(buf, "reduce_"), dst, _op(op, "reduce_"), group=group)
+    reduce_op = _op(op, "reduce_")
+    with joined("reduce_"):
+        dist.reduce(_buffer(buf, "reduce_"), dst, reduce_op, group=group)
     if op is avg and dist.get_rank() == dst:
         buf.div_(dist.get_world_size(group))
     return buf
@@ -192,12 +198,14 @@ def synchronize_(*args, root=0):
     if isinstance(tree, FluxDistributedModel):
         tree = tree.model
     tensors, holders = _contents(tree)
-    coalesced_(tensors, lambda flat: dist.broadcast(flat, src, group=group))
     nums = list(_numbers(holders))
+    with joined("synchronize_"):
+        coalesced_(tensors, lambda flat: dist.broadcast(flat, src, group=group))
+        if nums:
+            floats = torch.tensor([h[k] if t is float else 0.0 for h, k, t in nums], dtype=torch.float64)
+            ints = torch.tensor([h[k] if t is int else 0 for h, k, t in nums], dtype=torch.int64)
+            coalesced_([floats, ints], lambda flat: dist.broadcast(flat, src, group=group))
     if nums:
-        floats = torch.tensor([h[k] if t is float else 0.0 for h, k, t in nums], dtype=torch.float64)
-        ints = torch.tensor([h[k] if t is int else 0 for h, k, t in nums], dtype=torch.int64)
-        coalesced_([floats, ints], lambda flat: dist.broadcast(flat, src, group=group))
         for (h, k, t), f, i in zip(nums, floats.tolist(), ints.tolist()):
             h[k] = i if t is int else f
     return tree

@@ -1,6 +1,7 @@
 """``DistributedDataContainer``: each worker's share of the data
 (``DistributedUtils.DistributedDataContainer``)."""
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -20,10 +21,19 @@ class DistributedDataContainer:
     observations along the first dimension, or a tuple or dict of them. As in Flux, the
     observations are cut into ``total_workers()`` consecutive blocks of
     ``ceil(n / total_workers())``; worker ``r`` gets block ``r``, so the last may be
-    shorter (give every worker equally many, so that all take the same number of steps).
+    shorter. Shares of different sizes can give the workers different numbers of batches,
+    and a worker with a batch more then waits at the gradient all-reduce for the others,
+    which never join it (until ``initialize``'s timeout). So when ``n`` is not a multiple
+    of the number of workers, this warns, and ``partial`` chooses what to do:
+    ``"drop"`` gives every worker ``n // workers`` observations (the last ``n % workers``
+    are left out), ``"pad"`` gives every worker ``ceil(n / workers)`` by reusing
+    observations from the start (as torch's ``DistributedSampler`` pads), and ``"keep"``
+    keeps Flux's split without the warning.
+
     ``len`` is the number of this worker's observations, ``c[i]`` its ``i``-th
     (``c[i:j]`` or ``c[index_tensor]`` a batch, of the same kind as ``data``);
-    ``c.data`` is the whole data and ``c.idxs`` the range of this worker's indices.
+    ``c.data`` is the whole data and ``c.idxs`` the range of this worker's indices
+    (with ``partial="pad"`` an index ``j >= n`` stands for observation ``j - n``).
 
     ``DataLoader(c, batchsize=b, collate=True)`` gives batches of the same kind as
     ``DataLoader(data, batchsize=b)`` does (``collate=True`` stacks the observations).
@@ -41,17 +51,34 @@ class DistributedDataContainer:
     >>> dist.destroy_process_group()
     """
 
-    def __init__(self, *args):
+    def __init__(self, *args, partial=None):
+        if partial not in (None, "keep", "drop", "pad"):
+            raise ValueError(f"DistributedDataContainer: partial must be 'drop', 'pad' or 'keep', "
+                             f"but got {partial!r}")
         backend, (data,) = split_args(args, 1, "DistributedDataContainer", "the data")
         rank, workers = local_rank(backend), total_workers(backend)
         n = DataLoader._count(data)
         per = math.ceil(n / workers)
-        start, stop = min(rank * per, n), min((rank + 1) * per, n)
+        if partial == "drop":
+            per = n // workers
+            start, stop = rank * per, (rank + 1) * per
+        elif partial == "pad":
+            start, stop = rank * per, (rank + 1) * per     # indices from n on wrap around
+        else:
+            start, stop = min(rank * per, n), min((rank + 1) * per, n)
         if start >= stop:
-            raise ValueError(f"DistributedDataContainer: {n} observations cut into blocks of "
-                             f"{per} leave none for worker {rank} of {workers}; give at least "
-                             f"{(workers - 1) * per + 1} observations, ideally a multiple of {workers}")
-        self.data, self.idxs = data, range(start, stop)
+            raise ValueError(f"DistributedDataContainer: {n} observations for {workers} workers "
+                             f"leave none for worker {rank}; give at least {workers} observations, "
+                             "or pass partial='pad' to share them by repeating some")
+        if partial is None and n % workers:
+            warnings.warn(f"DistributedDataContainer: {n} observations on {workers} workers give "
+                          f"shares of {per} and {n - (workers - 1) * per}, so the workers may take "
+                          "different numbers of steps, and one with a step more waits for the others "
+                          f"until initialize's timeout; pass partial='drop' (every worker gets "
+                          f"{n // workers}) or partial='pad' (every worker gets {per}, reusing "
+                          f"{workers * per - n} observations), or partial='keep' to keep this split",
+                          stacklevel=2)
+        self.data, self.idxs, self._n = data, range(start, stop), n
 
     def __len__(self):
         return len(self.idxs)
@@ -61,14 +88,16 @@ class DistributedDataContainer:
         a batch of them, of the same kind as ``data`` (MLUtils' ``getobs``)."""
         if isinstance(i, slice):
             r = self.idxs[i]
-            return _getobs(self.data, slice(r.start, r.stop, r.step))
+            if not r or max(r[0], r[-1]) < self._n:
+                return _getobs(self.data, slice(r.start, r.stop, r.step))
+            return _getobs(self.data, torch.arange(r.start, r.stop, r.step) % self._n)
         if isinstance(i, (list, tuple, torch.Tensor, np.ndarray)):
             idx = torch.as_tensor(i, dtype=torch.long)
             if idx.dim() != 1:
                 raise IndexError(f"DistributedDataContainer: index with one list of indices, "
                                  f"but got shape {tuple(idx.shape)}")
-            return _getobs(self.data, torch.arange(self.idxs.start, self.idxs.stop)[idx])
-        return _getobs(self.data, self.idxs[i])
+            return _getobs(self.data, torch.arange(self.idxs.start, self.idxs.stop)[idx] % self._n)
+        return _getobs(self.data, self.idxs[i] % self._n)
 
     getobs = __getitem__
 

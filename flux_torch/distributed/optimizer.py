@@ -5,7 +5,7 @@ import inspect
 import torch.distributed as dist
 
 from ..optimise.rule import Rule
-from .backend import group_of, split_args
+from .backend import group_of, joined, split_args
 from .collectives import coalesced_
 
 __all__ = ["DistributedOptimizer"]
@@ -55,7 +55,8 @@ class DistributedOptimizer(Rule):
             def mean(flat):
                 dist.all_reduce(flat, group=group)
                 flat.div_(n)
-            coalesced_(dxs, mean)
+            with joined("DistributedOptimizer (averaging the gradients)"):
+                coalesced_(dxs, mean)
 
     def apply(self, states, xs, dxs):
         self._average(dxs)

@@ -8,6 +8,7 @@ from .mixed_precision import MixedPrecision
 from .modifiers import *  # noqa: F401,F403
 from .rule import Rule
 from .rule import Rule as AbstractRule     # Optimisers.AbstractRule, the supertype of rules
+from .rule_text import register_rule
 from .rules import *  # noqa: F401,F403
 from .schedules import *  # noqa: F401,F403
 from .tree import Leaf, adjust_, freeze_, setup, thaw_
@@ -16,8 +17,8 @@ from .updates import update_
 from . import adam, modifiers, rules, schedules  # noqa: E402
 from .nonmutating import adjust, update  # noqa: E402  (Optimisers.update, the non-mutating one)
 
-__all__ = (["Rule", "AbstractRule", "Leaf", "setup", "update_", "train_", "adjust_", "freeze_", "thaw_", "throttle",
-            "MixedPrecision"]
+__all__ = (["Rule", "AbstractRule", "register_rule", "Leaf", "setup", "update_", "train_", "adjust_",
+            "freeze_", "thaw_", "throttle", "MixedPrecision"]
            + list(rules.__all__) + list(adam.__all__) + list(modifiers.__all__)
            + list(schedules.__all__))
 

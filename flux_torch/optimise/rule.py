@@ -21,6 +21,7 @@ the ASCII name and under the Greek letter Flux uses (``η``/``eta``, ``β``/``be
 ``ω``/``omega``).
 """
 import inspect
+import math
 import numbers
 
 import torch
@@ -42,15 +43,31 @@ def _number(rule, name, value):
     if isinstance(value, torch.Tensor) and value.numel() != 1:
         raise TypeError(f"{rule}: {name} must be a number, "
                         f"got a tensor of shape {tuple(value.shape)}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{rule}: {name} must be a finite number, got an integer too large "
+                         "for a float") from None
+
+
+# Clipping thresholds where infinity means "no clipping" (ClipGrad's δ, ClipNorm's ω)
+_MAY_BE_INFINITE = ("delta", "omega")
 
 
 def nonneg(rule, name, value):
-    """Check ``value >= 0`` (learning rates, epsilons, penalties, thresholds)."""
+    """Check ``value >= 0`` and finite (learning rates, epsilons, penalties); a clipping
+    threshold (``delta``, ``omega``) may also be ``inf``, which clips nothing.
+
+    >>> nonneg("Adam", "eta", float("inf"))
+    Traceback (most recent call last):
+    ValueError: Adam: the learning rate eta must be a finite number, got inf
+    """
     v = _number(rule, name, value)
+    what = "the learning rate " if name == "eta" else ""
     if not v >= 0:
-        what = "the learning rate " if name == "eta" else ""
         raise ValueError(f"{rule}: {what}{name} must be >= 0, got {v}")
+    if v == math.inf and name not in _MAY_BE_INFINITE:
+        raise ValueError(f"{rule}: {what}{name} must be a finite number, got {v}")
     return v
 
 
