@@ -102,6 +102,45 @@ def test_sharing_identity_cache():
     assert m2f.x is m2f.y
 
 
+def test_cache_given_by_the_caller_is_filled_every_time():
+    # Functors: fmap(f, x; cache) stores each mutable node's result in the caller's cache, also
+    # once the model's map has been generated (record.py): the oracle is the first call's cache
+    m = Chain(Dense(2, 3), Dense(3, 1))
+    first = {}
+    fmap(lambda x: x, m, cache=first)
+    assert id(m[0].weight) in first and id(m) in first
+    for _ in range(5):
+        for mapper in (fmap, fmapstructure):
+            cache = {}
+            mapper(lambda x: x, m, cache=cache)
+            assert cache.keys() == first.keys()
+
+
+def test_value_equality_keeps_an_inherited_eq():
+    # @functor gives Julia's struct == (egal: the same tensors); a class that inherits an
+    # __eq__ of its own keeps it, as a Julia file's own Base.:(==) for its struct wins
+    class ByValue:
+        def __eq__(self, other):
+            return type(other) is type(self) and all(torch.equal(a, b) for a, b in
+                                                      zip(vars(self).values(), vars(other).values()))
+        __hash__ = object.__hash__
+
+    @functor
+    class Kept(ByValue):
+        def __init__(self, w):
+            self.w = w
+
+    @functor
+    class Egal:
+        def __init__(self, w):
+            self.w = w
+
+    w = torch.ones(2)
+    assert Kept(w) == Kept(torch.ones(2))                      # the base's == (by value)
+    assert Egal(w) == Egal(w) and not Egal(w) == Egal(torch.ones(2))   # egal: the same tensor
+    assert fmap(lambda x: x, Egal(w)) == Egal(w)
+
+
 def test_fmap_with_second_tree():
     a = {"w": torch.ones(2), "b": torch.zeros(1)}
     g = {"w": torch.full((2,), 3.0), "b": torch.ones(1)}

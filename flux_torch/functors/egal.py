@@ -46,9 +46,10 @@ def _eq(self, other):
 
 
 def give_value_equality(cls):
-    """Give ``cls`` Julia's struct equality, unless it defines its own ``__eq__``."""
-    own = cls.__dict__.get("__eq__")
-    if own is not None and own is not _eq:
+    """Give ``cls`` Julia's struct equality, unless it defines its own ``__eq__`` or inherits
+    one from a base class of its own (as a Julia test defines ``==`` for its structs)."""
+    own = next(c.__dict__["__eq__"] for c in cls.__mro__ if "__eq__" in c.__dict__)
+    if own is not object.__eq__ and own is not _eq:
         return
     cls.__eq__ = _eq
     cls.__hash__ = object.__hash__       # identity, as before: layers stay usable as dict keys

@@ -26,7 +26,8 @@ def functor(cls=None, *fields, trainable=None):
     Called on an object, ``functor(x)`` gives ``(children, re)``: a dict of the children
     and a function that rebuilds ``x`` from new children (a dict by key, or a sequence in
     order). ``functor(T, y)`` reads the children of a ``T`` from ``y``, an object or dict
-    standing in for one.
+    standing in for one (a gradient, say): the fields registered, else those of ``T``'s
+    ``__init__``; its ``re`` builds a ``T``, by name.
 
     >>> @functor
     ... class Affine:
@@ -40,6 +41,9 @@ def functor(cls=None, *fields, trainable=None):
     >>> kids, re = functor(Affine(1, 2))
     >>> kids, re({"W": 10, "b": 20}).W
     ({'W': 1, 'b': 2}, 10)
+    >>> kids, re = functor(Affine, {"b": 2, "W": 1, "extra": 0})
+    >>> kids, type(re(kids)).__name__
+    ({'W': 1, 'b': 2}, 'Affine')
     """
     if isinstance(cls, str):
         names = (cls,) + fields
@@ -71,23 +75,34 @@ def _register(cls, fields, trainable):
     return cls
 
 
-def _field_names(cls, y):
-    """The fields a ``cls`` has, for ``functor(cls, y)``: those registered, a dataclass's,
-    the parameters of ``__init__``, or else the keys of ``y``."""
-    node = node_of(cls)
-    if isinstance(node, ObjectNode) and node.fields is not None:
-        return node.fields
+def _init_names(cls):
+    """The fields of a struct-like class: a dataclass's, else the parameters of its ``__init__``."""
     if dataclasses.is_dataclass(cls):
         return tuple(f.name for f in dataclasses.fields(cls))
     try:
-        params = inspect.signature(cls.__init__).parameters
-        names = tuple(p.name for p in list(params.values())[1:]
-                      if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
     except (TypeError, ValueError):
-        names = ()
-    if names:
-        return names
-    return tuple(y) if isinstance(y, dict) else tuple(vars(y))
+        return ()
+    return tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
+def _entries(y):
+    return dict(y) if isinstance(y, dict) else dict(getattr(y, "__dict__", {}))
+
+
+def _child_names(cls, node, y):
+    """The children a ``cls`` has, for ``functor(cls, y)``: the fields registered; the
+    children of ``y`` itself when it is a ``cls``; a namedtuple's or dataclass's fields;
+    the parameters of ``__init__``; or else the keys of ``y``."""
+    if isinstance(node, ObjectNode) and node.fields is not None:
+        return node.fields
+    if isinstance(y, cls):
+        return node.parts(y)[0]
+    if issubclass(cls, tuple) and hasattr(cls, "_fields"):
+        return cls._fields
+    if node is OBJECT or isinstance(node, ObjectNode):
+        return _init_names(cls) or tuple(_entries(y))
+    return node.parts(y)[0] if isinstance(y, node.kind) else tuple(_entries(y))
 
 
 def _take_apart(cls, y, template):
@@ -97,18 +112,34 @@ def _take_apart(cls, y, template):
     if template is not None:
         keys, vals = node.parts(y)
     else:
-        keys = _field_names(cls, y) if node is OBJECT or isinstance(node, ObjectNode) else node.parts(y)[0]
-        vals = tuple(lookup(y, k) for k in keys)
+        keys = _child_names(cls, node, y)
+        vals = []
+        for k in keys:
+            try:
+                vals.append(lookup(y, k))
+            except (LookupError, AttributeError, TypeError):
+                raise ValueError(f"functor({cls.__name__}, ...): the {type(y).__name__} given has no "
+                                 f"{k!r}, but a {cls.__name__} has the children {list(keys)}; "
+                                 "give a value for each of them") from None
     kids = dict(zip(keys, vals))
 
     def re(new):
         values = tuple(new[k] for k in keys) if isinstance(new, dict) else tuple(new)
         if template is not None:
             return node.rebuild(template, values)
+        if isinstance(y, cls):
+            return node.rebuild(y, values)
+        if issubclass(cls, tuple):
+            return cls(*values) if hasattr(cls, "_fields") else cls(values)
+        if issubclass(cls, (list, dict)):
+            return cls(zip(keys, values)) if issubclass(cls, dict) else cls(values)
         obj = object.__new__(cls)
-        extra = y if isinstance(y, dict) else getattr(y, "__dict__", {})
-        obj.__dict__.update(extra)
-        obj.__dict__.update(zip(keys, values))
+        entries = _entries(y)
+        for k in _init_names(cls) or entries:      # every field in order, the others as y has them
+            if k in entries:
+                object.__setattr__(obj, k, entries[k])
+        for k, v in zip(keys, values):
+            object.__setattr__(obj, k, v)
         return obj
     return kids, re
 

@@ -7,14 +7,16 @@ twice mapped once. ``fmapstructure`` gives plain containers instead, ``fcollect`
 ``exclude``) runs as one fused loop with exactly the result of the composed walks:
 it is what ``gpu``, ``state`` and ``setup`` pay.
 """
+import warnings
+
 import torch
 
 from .functor import isleaf
-from .keypath import KeyPath, child_path
+from .keypath import KeyPath
 from .nodes import OBJECT, ObjectNode, _resolved, node_of
-from .walks import (_IN_PROGRESS, _USECACHE, CachedWalk, CachedWalkWithPath, CollectWalk, DefaultWalk,
-                    DefaultWalkWithPath, ExcludeWalk, ExcludeWalkWithKeyPath, FlattenWalk, NoKeyword,
-                    StructuralWalk, StructuralWalkWithPath, cycle_error, execute, others, shape,
+from .walks import (_IN_PROGRESS, _USECACHE, AbstractWalk, CachedWalk, CachedWalkWithPath, CollectWalk,
+                    DefaultWalk, DefaultWalkWithPath, ExcludeWalk, ExcludeWalkWithKeyPath, FlattenWalk,
+                    NoKeyword, StructuralWalk, StructuralWalkWithPath, cycle_error, execute, others, shape,
                     usecache)
 
 __all__ = ["fmap", "fmap_with_path", "fmapstructure", "fmapstructure_with_path", "fcollect", "fleaves",
@@ -46,14 +48,26 @@ def fmap(f, x, *ys, exclude=None, walk=None, cache=_FRESH, prune=NoKeyword):
     (True, 'tag')
     >>> fmap(lambda a, b: a + b, {"x": [1, 2], "y": 3}, {"x": [4, 5], "y": 6})
     {'x': [5, 7], 'y': 9}
+
+    ``fmap(walk, f, x)``, Functors' older form, is deprecated: it runs ``execute(walk, x)``.
     """
+    if isinstance(f, AbstractWalk):
+        return _walk_first(f, x, *ys)
     if walk is None and exclude is None:
-        return _fused(f, x, ys, _cache_of(cache), prune, None, mode="rebuild")
+        return _fused(f, x, ys, _cache_of(cache), prune, None, mode="rebuild" if cache is _FRESH else None)
     composed = ExcludeWalk(DefaultWalk() if walk is None else walk, f, isleaf if exclude is None else exclude)
     cache = _cache_of(cache)
     if cache is not None:
         composed = CachedWalk(composed, prune, cache)
     return execute(composed, x, *ys)
+
+
+def _walk_first(walk, f, *xs):
+    warnings.warn("fmap(walk, f, x, ys...) is deprecated (as in Functors); write execute(walk, x, ys...)",
+                  DeprecationWarning, stacklevel=3)
+    if not xs:
+        raise TypeError("fmap(walk, f, x): the deprecated form needs the tree x after the walk and f")
+    return execute(walk, *xs)
 
 
 def fmap_converting(f, x):
@@ -77,7 +91,7 @@ def fmapstructure(f, x, *ys, keep_types=False, exclude=None, cache=_FRESH, prune
     """
     if exclude is None:
         return _fused(f, x, ys, _cache_of(cache), prune, keep_types,
-                      mode="keep_types" if keep_types else "plain")
+                      mode=None if cache is not _FRESH else "keep_types" if keep_types else "plain")
     composed = ExcludeWalk(StructuralWalk(keep_types), f, exclude)
     cache = _cache_of(cache)
     if cache is not None:
@@ -129,7 +143,8 @@ def _fused(f, x, ys, cache, prune, structural, keep_unchanged=False, mode=None):
     ``keep_unchanged=True`` (for conversions such as ``cpu``) gives back a node itself, not a
     copy, when ``f`` changed none of its children, as ``tensor.to`` does. A model mapped
     again and again (``mode`` names the kind of map) is mapped by the generated code of its
-    record (``record.py``), which computes the same."""
+    record (``record.py``), which computes the same; not when the caller gave the cache, which
+    the generated code does not fill."""
     run, close = _fused_run(f, cache, prune, structural, keep_unchanged)
     try:
         if mode is not None and not ys and cache is not None and not cache and prune is NoKeyword:

@@ -12,7 +12,8 @@ parameters, buffers and sub-modules). Classes opted in with ``@functor`` /
 ``@layer`` are registered here; any other plain Python class whose instances have
 a ``__dict__`` is a node too, with all its attributes as children (Functors v0.5:
 "every struct is a functor"), unless it comes from the standard library, torch or
-numpy, or is registered as a leaf with :func:`register_leaf`.
+numpy, is a number or a string (a subclass of one too: Functors' ``@leaf Number``,
+``@leaf AbstractString``), or is registered as a leaf with :func:`register_leaf`.
 
 >>> node_of(tuple).parts((10, 20))
 ((0, 1), (10, 20))
@@ -22,6 +23,7 @@ True
 import copy
 import dataclasses
 import enum
+import numbers
 import sys
 import threading
 import types
@@ -341,7 +343,7 @@ def _resolve(t):
         hit = _registered.get(base)
         if hit is not None:
             return None if hit == LEAF else hit
-    if issubclass(t, torch.Tensor) or t in SCALARS:
+    if issubclass(t, (torch.Tensor, numbers.Number) + SCALARS):     # @leaf Number, AbstractString
         return None
     if issubclass(t, nn.Module):
         return MODULE
