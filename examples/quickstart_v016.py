@@ -10,7 +10,8 @@ so "the first row" of Flux's output is column 0 here.
 
 Run:  python examples/quickstart_v016.py           (the page's 1000 epochs: a minute or so)
 Options: --epochs N, --seed S, --train (the page's `train!` loop),
---trainstep (its `trainstep!` loop), --plot DIR (the page's two figures, with matplotlib).
+--trainstep (its `trainstep!` loop: needs `Flux.trainstep_`, not in flux_torch yet),
+--plot DIR (the page's two figures, with matplotlib).
 """
 import argparse
 import os
