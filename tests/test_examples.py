@@ -192,3 +192,13 @@ def test_distributed_example_prints_one_global_summary():
     assert re.fullmatch(r"final model's mse on all 16 observations: \d\.\d+", lines[2])
     assert re.fullmatch(r"parameter checksums agree on all 2 workers: -?\d+\.\d+(e[-+]?\d+)?", lines[3])
     assert proc.stderr.count("3/3") >= 1 and "epochs: 100%" in proc.stderr   # one bar, worker 0's
+
+
+def test_the_docs_show_the_examples_figures_and_each_one_exists():
+    docs = ROOT / "docs"
+    shown = {m for page in docs.glob("*.md") for m in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text())}
+    assert shown, "no figure shown in docs/"
+    for link in shown:
+        assert (docs / link).is_file(), link
+    kept = {f"figures/{p.name}" for p in (docs / "figures").glob("*.png")}
+    assert kept == shown          # every committed figure is on a page, every figure shown is committed
