@@ -8,11 +8,14 @@ convolution is followed by a `BatchNorm`; a `Dropout` guards the dense part. Ima
 batch first, `(N, 1, 8, 8)` (Flux's `8×8×1×N` reversed). `BatchNorm` and `Dropout` are in
 training mode only inside the gradient, so evaluation needs no `testmode_`.
 
-Run:  pip install -e ".[examples]" && python examples/cnn_classifier.py
-Options: --epochs N.
+A progress bar counts the epochs (and, on the line under it, each `train_` call's
+batches); after each epoch the loss and accuracy on the training and test sets are
+printed, and at the end drawn as curves (with matplotlib, when it is installed).
+
+Run:  pip install -e ".[examples]" && python examples/cnn_classifier.py    (about 20 s on a 2-core CPU)
+Options: --epochs N, --plot DIR (where the figure goes).
 """
 import argparse
-import time
 
 import numpy as np
 import torch
@@ -22,6 +25,7 @@ from flux_torch import (BatchNorm, Chain, Conv, DataLoader, Dense, Dropout, MaxP
                         onecold, onehotbatch, relu)
 from flux_torch.losses import logitcrossentropy
 from flux_torch.outputsize import outputsize
+from figures import add_plot_option, pyplot, save
 
 
 def getdata(batchsize, seed=0):
@@ -67,23 +71,42 @@ def train(epochs=15, batchsize=32, eta=3e-3, seed=0):
     train_loader, test_loader = getdata(batchsize, seed)
     model = build_model()
     opt_state = Flux.setup(Flux.Adam(eta), model)
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
+    history = []         # (train loss, train accuracy, test loss, test accuracy) per epoch
+    epochs_bar = Flux.progress(range(1, epochs + 1), "epochs")
+    for epoch in epochs_bar:
         Flux.train_(lambda m, x, y: logitcrossentropy(m(x), y), model, train_loader, opt_state)
-        test_loss, test_acc = loss_and_accuracy(test_loader, model)
-        print(f"epoch {epoch:3d}  test loss {test_loss:.4f} acc {test_acc:.3f}  "
-              f"({time.perf_counter() - start:.1f} s)")
-    return model, test_acc
+        history.append(loss_and_accuracy(train_loader, model) + loss_and_accuracy(test_loader, model))
+        epochs_bar.write("epoch {:3d}  train loss {:.4f} acc {:.3f}  test loss {:.4f} acc {:.3f}"
+                         .format(epoch, *history[-1]))
+    return model, history
+
+
+def draw(folder, history):
+    """Loss and accuracy per epoch, on the training and the test set."""
+    plt = pyplot()
+    if plt is None:
+        return
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=80, layout="constrained")
+    epochs = range(1, len(history) + 1)
+    for ax, column, what in ((left, 0, "logitcrossentropy"), (right, 1, "accuracy")):
+        ax.plot(epochs, [h[column] for h in history], marker=".", label="train")
+        ax.plot(epochs, [h[column + 2] for h in history], marker=".", label="test")
+        ax.set(xlabel="epoch", ylabel=what)
+        ax.legend()
+    save(plt, fig, folder, "cnn_classifier.png")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=15)
+    add_plot_option(parser, "cnn_classifier")
     args = parser.parse_args()
     torch.set_num_threads(1)     # tensors this small run fastest on one thread
-    model, test_acc = train(epochs=args.epochs)
+    model, history = train(epochs=args.epochs)
     print(model)
-    print(f"test accuracy: {test_acc:.3f}")
+    print(f"test accuracy: {history[-1][3]:.3f}")
+    if args.plot:
+        draw(args.plot, history)
 
 
 if __name__ == "__main__":

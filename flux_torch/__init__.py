@@ -33,6 +33,7 @@ from .softmax import logsoftmax, logsumexp, softmax
 from .state import loadmodel_, state
 from .to_torch import TorchView, to_torch
 from .training import train_
+from .progress import progress  # after .training, which imports the module of the same name
 
 from . import functors as Functors  # noqa: E402  (Flux.Functors.fmap)
 from . import zygote as Zygote  # noqa: E402  (Flux.Zygote.gradient)
@@ -66,7 +67,7 @@ __all__ = list(dict.fromkeys(
      "state", "loadmodel_", "save", "load", "Optimise", "Optimisers", "Zygote", "Functors",
      "to_torch", "TorchView", "from_torch", "swap_batch_time", "destructure", "Restructure",
      "compile_step", "CompiledStep", "DistributedUtils", "MPIBackend", "NCCLBackend",
-     "outputsize", "autosize"]
+     "outputsize", "autosize", "progress"]
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)
     + [n for n in optimise.__all__ if n != "throttle"]

@@ -7,6 +7,7 @@ from ._requires_grad import switch_off, switch_on
 from .functors import fleaves
 from .gradient import withgradient
 from .params import Params
+from .progress import within_progress
 from .optimise.tree import check_rule, is_rule, leaves, setup
 from .optimise.updates import _is_state, update_
 from .compile import CompiledTrainStep
@@ -32,7 +33,8 @@ def train_(loss, model, data, opt, cb=None, *, progress=None, compile=False):
     infinite, a ``FloatingPointError`` names the item (counting from 0) before
     that step changes anything. After each step ``cb()`` is called (``cb`` may be
     a list of functions). A progress bar (tqdm) appears on long runs when stderr
-    is a terminal; ``progress=True`` forces it, ``progress=False`` hides it.
+    is a terminal, and on every call inside a ``for ... in Flux.progress(...)`` loop;
+    ``progress=True`` forces it, ``progress=False`` hides it.
     ``compile=True`` (explicit style) runs each step through :func:`compile_step`,
     compiled once and reused by later calls with the same loss, model and state.
     Returns None.
@@ -123,6 +125,9 @@ def _progress(data, progress):
     """``data``, wrapped in a tqdm progress bar when wanted."""
     if progress is False:
         return data
+    inner = within_progress(data, "train_", forced=progress is True)
+    if inner is not None:      # inside a Flux.progress(...) loop: a line under its bar
+        return inner
     if progress is None and not _stderr_is_terminal():
         return data
     try:
