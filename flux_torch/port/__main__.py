@@ -1,0 +1,6 @@
+"""``python -m flux_torch.port SCRIPT.jl [-o OUT.py] [--flux 0.14|0.16]``."""
+import sys
+
+from .cli import main
+
+sys.exit(main())
