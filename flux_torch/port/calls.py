@@ -212,6 +212,8 @@ def _base_rule(name, args, cx, bcast):
             return f"jl.reshape({ex(pos[0], cx)}, {ex(dims[0], cx)})"
         codes = ["-1" if d.type == "operator" and text(d) == ":" else ex(d, cx) for d in dims]
         return f"{x}.reshape({', '.join(reversed(codes))})"
+    if name == "include" and len(pos) == 1:
+        return f"jl.include({ex(pos[0], cx)}, globals())"
     if name == "vec" and len(pos) == 1:
         return f"{operand(pos[0], cx, CALL)}.reshape(-1)"
     if name in _TYPE_FIRST:

@@ -61,7 +61,7 @@ def main(argv=None) -> int:
         source = _read(args.script)
         from .translate import translate
         result = translate(source, filename=os.path.basename(args.script), flux=args.flux,
-                           epochs=args.epochs)
+                           epochs=args.epochs, path=args.script)
     except PortError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

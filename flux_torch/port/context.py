@@ -52,7 +52,9 @@ class Context:
         self.todo_lines = 0
         self.todos = 0
         self.end_value = None                 # what `end` means inside a runtime index
-        self.modules: dict = {}               # module aliases (const F = Flux)
+        self.modules: dict = {}
+        self.includes: list = []              # files the script includes (their names count as defined)
+        self.current_struct = None               # module aliases (const F = Flux)
 
     def _namespace(self):
         if self.flux == "0.14":

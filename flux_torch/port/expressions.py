@@ -188,8 +188,14 @@ def _paren(node, cx):
         return (code, p) if p >= CALL else (f"({code})", ATOM)
     if not inner:
         return "()", ATOM
-    # (a; b): evaluate in order, value of the last
-    codes = [ex(c, cx) for c in inner]
+    # (a; b): evaluate in order, value of the last; assignments become :=
+    codes = []
+    for c in inner:
+        kids = [k for k in c.children if k.is_named]
+        if c.type == "assignment" and kids[0].type == "identifier" and text(kids[1]) == "=":
+            codes.append(f"({cx.pyname(text(kids[0]))} := {ex(kids[-1], cx)})")
+        else:
+            codes.append(ex(c, cx))
     return f"jl.last_of({', '.join(codes)})", CALL
 
 

@@ -12,6 +12,8 @@ def f(x, *, k=2):
 """
 from __future__ import annotations
 
+import re
+
 from .context import Scope, Untranslatable
 from .expressions import ex
 from .parse import named, text
@@ -116,6 +118,19 @@ def _param_list(params) -> str:
     return ", ".join(parts)
 
 
+_LITERAL_DEFAULT = re.compile(r'^(-?[\d.e_+-]+|None|True|False|"[^"]*"|\(\)|[A-Za-z_]\w*(\.\w+)*)$')
+
+
+def _late_defaults(params):
+    """Julia evaluates defaults at each call: a computed default becomes None plus a line."""
+    lines = []
+    for p in params:
+        if p.default is not None and not _LITERAL_DEFAULT.match(p.default):
+            lines.append(f"{p.name} = {p.default} if {p.name} is None else {p.name}")
+            p.default = "None"
+    return lines
+
+
 def body_function(name, params, body_nodes, cx, decorators=(), expr_body=None) -> list:
     """A ``def`` with its scope pass applied; ``expr_body`` is a single value node."""
     nodes = [expr_body] if expr_body is not None else body_nodes
@@ -131,7 +146,7 @@ def body_function(name, params, body_nodes, cx, decorators=(), expr_body=None) -
             scope.locals |= {cx.pyname(b) for b in binding_names(p.destructure)}
     cx.push(scope)
     try:
-        head = declarations(scope, cx)
+        head = declarations(scope, cx) + _late_defaults(params)
         for p in params:
             if p.destructure is not None:
                 from .statements import _target

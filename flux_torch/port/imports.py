@@ -34,21 +34,28 @@ def _pkg(node):
 
 def using(n, cx) -> list:
     is_using = n.type == "using_statement"
-    lines = []
-    for c in named(n):
-        if c.type in ("line_comment", "block_comment"):
-            continue
-        if c.type == "selected_import":
-            kids = named(c)
-            pkg = _pkg(kids[0])
-            names = [text(k) for k in kids[1:]]
-            lines += _selected(pkg, names, cx)
-        elif c.type == "import_alias":
-            raise Untranslatable("import ... as ...")
-        else:
-            pkg = _pkg(c)
-            lines += _whole(pkg, cx, is_using)
+    lines, failed = [], []
+    parts = [c for c in named(n) if c.type not in ("line_comment", "block_comment")]
+    for c in parts:
+        try:
+            lines += _one(c, cx, is_using)
+        except Untranslatable as err:
+            if len(parts) == 1:
+                raise
+            failed.append(str(err))
+    for reason in failed:                    # the other packages of the line still import
+        cx.todos += 1
+        lines.append(f"# TODO(port): {reason}")
     return lines
+
+
+def _one(c, cx, is_using):
+    if c.type == "selected_import":
+        kids = named(c)
+        return _selected(_pkg(kids[0]), [text(k) for k in kids[1:]], cx)
+    if c.type == "import_alias":
+        raise Untranslatable("import ... as ...")
+    return _whole(_pkg(c), cx, is_using)
 
 
 def _flux_star(cx):
@@ -57,7 +64,16 @@ def _flux_star(cx):
 
 def _whole(pkg, cx, is_using):
     root = pkg.split(".")[0]
-    if pkg in FLUX_PACKAGES or root == "Flux":
+    if root == "Flux" and pkg != "Flux":
+        sub = pkg.split(".", 1)[1]
+        if "." in sub or not cx.has_flux(sub):
+            from .tables import FLUX_VERSIONS
+            had = FLUX_VERSIONS.get(sub.split(".")[-1], "")
+            raise Untranslatable(f"{pkg} is not in {cx.flux_module}" + (f" ({had} had it)" if had else ""))
+        if is_using:
+            cx.imported.setdefault("Flux", None)
+        return [f"{_flux_star(cx)}  # using {pkg}: flux_torch exports its names at the top"]
+    if pkg in FLUX_PACKAGES:
         if is_using:
             cx.imported[pkg] = None
             if pkg == "Flux" or FLUX_PACKAGES.get(pkg) == "":
@@ -81,6 +97,9 @@ def _whole(pkg, cx, is_using):
 
 
 def _selected(pkg, names, cx):
+    if pkg.startswith("Flux.") and cx.has_flux(pkg.split(".")[1]) and all(
+            cx.has_flux(cx.pyname(nm)) for nm in names if not nm.startswith("@")):
+        pkg = "Flux"                         # flux_torch exports these names at the top
     if pkg in FLUX_PACKAGES or pkg.split(".")[0] == "Flux":
         sub = FLUX_PACKAGES.get(pkg, "")
         if pkg.startswith("Flux."):

@@ -26,7 +26,7 @@ _LOGS = {"@info": "info", "@warn": "warn", "@error": "error_log", "@debug": "deb
 
 def macro_name(n):
     ident = next(c for c in n.children if c.type == "macro_identifier")
-    return "@" + text(ident).lstrip("@")
+    return "@" + text(ident).lstrip("@").split(".")[-1] if text(ident) != "@." else "@."
 
 
 def _args(n):
@@ -72,6 +72,12 @@ def macro_statement(n, cx, returns=False) -> list:
         return [f"for _ in {it}:"] + indent(block(args[1:], cx))
     if name in ("@functor", "@layer", "@treelike"):
         return [_functor(name, args, cx)]
+    if name == "@load" and len(args) > 1 and all(a.type == "identifier" for a in args[1:]):
+        names = [cx.pyname(text(a)) for a in args[1:]]
+        if cx.scope.kind == "function":
+            cx.scope.locals.update(names)
+        keys = ", ".join(repr(nm) for nm in names)
+        return [f"{', '.join(names)}{',' if len(names) == 1 else ''} = jl.bson_load({ex(args[0], cx)}, {keys})"]
     if name == "@unpack" and args and args[0].type == "assignment":
         kids = [c for c in args[0].children if c.is_named]
         from .scopes import binding_names
@@ -139,6 +145,11 @@ def macro_expression(n, cx) -> str:
         return f"jl.check({ex(args[0], cx)})"
     if name in ("@doc",):
         return "None"
+    if name == "@save" and args:
+        names = [a for a in args[1:] if a.type == "identifier"]
+        if len(names) == len(args) - 1:
+            kw = ", ".join(f"{cx.pyname(text(a))}={ex(a, cx)}" for a in names)
+            return f"jl.bson_save({ex(args[0], cx)}, {kw})"
     if name in ("@save", "@load"):
         raise Untranslatable(f"{name} stores Julia objects (BSON/JLD2); "
                              "save Flux.state(model) with Flux.save instead")

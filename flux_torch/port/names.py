@@ -29,7 +29,12 @@ _OPERATORS = {"+": "jl.add", "-": "jl.sub", "*": "jl.mul", "/": "jl.truediv", "^
               ".+": "jl.add", ".*": "jl.mul", ".-": "jl.sub", "./": "jl.truediv"}
 
 
+_ALIASES = {"print": "print_", "range": "range_", "open": "open_", "repr": "repr_", "inv": "inv_",
+            "stack": "stack_", "splat": "splat_", "Pair": "Pair_", "sum": "sum", "tuple": "tuple_"}
+
+
 def _runtime_name(py):
+    py = _ALIASES.get(py, py)
     return py if py in runtime.__all__ else None
 
 
@@ -71,6 +76,8 @@ def resolve(name: str, cx) -> str:
     if name in cx.modules:
         return cx.modules[name]
     cx.unknown.add(name)
+    if cx.includes:
+        return py                   # it may come from a file this script includes
     pkgs = [p for p in cx.imported if p not in FLUX_PACKAGES and not PACKAGES.get(p)]
     if pkgs:
         raise Untranslatable(f"{name} is not defined in this script, in flux_torch or in Base;"

@@ -11,9 +11,10 @@ never need it.
 """
 from __future__ import annotations
 
+import re
 import threading
 
-__all__ = ["PortError", "parse", "text", "named", "first_error"]
+__all__ = ["PortError", "parse", "prepare", "text", "named", "first_error"]
 
 _local = threading.local()
 
@@ -41,9 +42,18 @@ def _parser():
     return parser
 
 
+_END_SYMBOL = re.compile(r"(?<![\w)\]}'\"!.])(:end)\b")
+
+
+def prepare(source: str) -> str:
+    """Work around the grammar: the symbol ``:end`` closes a block in tree-sitter-julia
+    0.23.1 (silently, without an error node), so it is written ``Symbol("end")``."""
+    return _END_SYMBOL.sub('Symbol("end")', source)
+
+
 def parse(source: str):
     """Parse Julia source text and return the tree's root node (a ``source_file``)."""
-    return _parser().parse(source.encode("utf-8")).root_node
+    return _parser().parse(prepare(source).encode("utf-8")).root_node
 
 
 def text(node) -> str:

@@ -38,7 +38,8 @@ __all__ = ["println", "print_", "show_values", "show", "display", "info", "warn"
            "lowercase", "parse", "tryparse", "lpad", "rpad", "chop", "last_of", "flush",
            "nameof", "summary", "Progress", "ones_", "countmap", "statmode", "zscore", "Weights",
            "setdiff", "union", "intersect", "issubset", "sum_", "exit", "readdir", "cp",
-           "ntuple", "getproperty", "hasproperty", "Set", "isassigned"]
+           "ntuple", "getproperty", "zip", "cd", "tuple_", "walkdir",
+           "mkdir", "rm", "struct2dict", "with_logger", "randn_", "rand_", "GC", "bson_save", "bson_load", "hasproperty", "Set", "isassigned"]
 
 stdout = sys.stdout
 stderr = sys.stderr
@@ -743,3 +744,75 @@ def Set(xs=()):
 
 def isassigned(xs, i):
     return 1 <= i <= len(xs)
+
+
+zip = builtins.zip
+
+
+def cd(path):
+    os.chdir(path)
+
+
+def tuple_(*xs):
+    return xs
+
+
+def walkdir(path):
+    return os.walk(path)
+
+
+def mkdir(path):
+    os.mkdir(path)
+    return path
+
+
+def rm(path, *, force=False, recursive=False):
+    import shutil
+    if os.path.isdir(path) and recursive:
+        shutil.rmtree(path, ignore_errors=force)
+    elif os.path.exists(path) or not force:
+        os.remove(path)
+
+
+def struct2dict(obj):
+    return {k: getattr(obj, k) for k in type(obj)._fields()} if hasattr(type(obj), "_fields") else dict(vars(obj))
+
+
+def with_logger(f, logger=None):
+    """Logging.with_logger: the block runs; its messages go to standard error."""
+    return f()
+
+
+def randn_(*args):
+    x = args[-1]
+    rng = args[0] if len(args) == 2 else None
+    x.copy_(torch.randn(x.shape, generator=rng, dtype=x.dtype))
+    return x
+
+
+def rand_(*args):
+    x = args[-1]
+    rng = args[0] if len(args) == 2 else None
+    x.copy_(torch.rand(x.shape, generator=rng, dtype=x.dtype))
+    return x
+
+
+class GC:
+    @staticmethod
+    def gc(*args):
+        import gc
+        gc.collect()
+
+
+def bson_save(path, **objects):
+    """BSON.@save path a b: each object's Flux.state, with Flux.save (safetensors, no pickle)."""
+    import flux_torch
+    flux_torch.save(os.path.splitext(path)[0] + ".safetensors",
+                    {k: flux_torch.state(v) for k, v in objects.items()})
+
+
+def bson_load(path, *names):
+    """BSON.@load path a b: what bson_save stored (a model comes back as its Flux.state)."""
+    import flux_torch
+    data = flux_torch.load(os.path.splitext(path)[0] + ".safetensors")
+    return tuple(data[n] for n in names)

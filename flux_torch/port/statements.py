@@ -86,6 +86,13 @@ def _comment(src):
 
 
 def statement(n, cx, returns=False) -> list:
+    while n.type == "parenthesized_expression" and len(
+            [c for c in named(n) if c.type not in _COMMENTS]) == 1:
+        inner = [c for c in named(n) if c.type not in _COMMENTS][0]
+        if inner.type not in ("assignment", "compound_assignment_expression", "return_statement",
+                              "break_statement", "continue_statement", "for_statement", "if_statement"):
+            break
+        n = inner
     t = n.type
     if t in _COMMENTS:
         return _comment(text(n))
@@ -98,7 +105,9 @@ def statement(n, cx, returns=False) -> list:
 def _expression_statement(n, cx, returns):
     if n.type == "binary_expression" and text(named(n)[1]) in ("&&", "||"):
         left, right = named(n)[0], named(n)[-1]
-        if right.type in ("return_statement", "break_statement", "continue_statement") or (
+        while right.type == "parenthesized_expression" and len(named(right)) == 1:
+            right = named(right)[0]
+        if right.type in ("assignment", "compound_assignment_expression") or right.type in ("return_statement", "break_statement", "continue_statement") or (
                 right.type == "call_expression" and text(named(right)[0]) in ("error", "throw")):
             cond = ex(left, cx)
             test = cond if text(named(n)[1]) == "&&" else f"not ({cond})"
@@ -162,6 +171,10 @@ def _target(node, cx):
         return "*" + _target(named(node)[0], cx)
     if node.type == "field_expression":
         return ex(node, cx)
+    if node.type == "index_expression":
+        code = ex(node, cx)
+        if not code.startswith("jl."):
+            return code
     raise Untranslatable(f"an assignment to a {node.type.replace('_', ' ')}")
 
 

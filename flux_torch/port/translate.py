@@ -149,14 +149,59 @@ def header(cx, filename) -> list:
     ]
 
 
+def _includes(root, cx, path, seen):
+    """Names defined by the files ``root`` includes (read beside ``path`` when they exist)."""
+    import os
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.type == "call_expression" and text(named(n)[0]) == "include":
+            args = named(named(n)[-1]) if len(named(n)) > 1 else []
+            if args and args[0].type == "string_literal":
+                name = text(args[0]).strip('"')
+                cx.includes.append(name)
+                if path:
+                    full = os.path.join(os.path.dirname(path), name)
+                    if full not in seen and os.path.isfile(full) and os.path.getsize(full) < 2**22:
+                        seen.add(full)
+                        with open(full, encoding="utf-8", errors="replace") as f:
+                            sub = parse(f.read())
+                        _prepass(sub, cx)
+                        _includes(sub, cx, full, seen)
+        stack.extend(c for c in n.children if c.is_named)
+
+
+def _includers(cx, path):
+    """Names defined by sibling files that include this one (a project split into files)."""
+    import glob
+    import os
+    if not path:
+        return
+    me = os.path.basename(path)
+    for sib in sorted(glob.glob(os.path.join(os.path.dirname(path) or ".", "*.jl")))[:50]:
+        if os.path.basename(sib) == me or os.path.getsize(sib) > 2**22:
+            continue
+        with open(sib, encoding="utf-8", errors="replace") as f:
+            src = f.read()
+        if f'include("{me}")' in src:
+            cx.includes.append(os.path.basename(sib))
+            _prepass(parse(src), cx)
+
+
 def translate(source: str, filename: str = "script.jl", flux: str = None,
-              epochs: int = None) -> Translation:
-    """Translate Julia source text; raises ``PortError`` for text that is not Julia."""
+              epochs: int = None, path: str = None) -> Translation:
+    """Translate Julia source text; raises ``PortError`` for text that is not Julia.
+
+    ``path``, when given, is where the script lives: files it ``include``s are read
+    from beside it for the names they define.
+    """
     t0 = time.perf_counter()
     root = _check(source, filename)
     version = flux or choose_flux(source)
     cx = Context(flux=version, epochs=epochs, filename=filename)
     _prepass(root, cx)
+    _includes(root, cx, path, set())
+    _includers(cx, path)
     body = block(root.children, cx)
     python = "\n".join(header(cx, filename) + body) + "\n"
     result = Translation(python=python, body="\n".join(body), flux=version,
