@@ -290,6 +290,11 @@ def _apply(name, fcode, args, cx, bcast, pre):
         rest = [ex(p, cx) for p in args.pos[2:]]
         inner = ", ".join([ex(args.pos[0], cx), _rev_tuple(args.pos[1], cx)] + rest)
         return f"jl.rev({fcode}({inner}{_kw_tail(args, cx)}))"
+    if is_flux and name == "unsqueeze" and len(args.pos) == 2 and not args.kw:
+        return f"{fcode}({ex(args.pos[0], cx)}, dim={dim_code(args.pos[1], cx)})"
+    if is_flux and base == "update" and len(args.pos) == 2 and not args.kw:
+        # Flux ≤ v0.13's update!(x, x̄) is x .-= x̄
+        return f"jl.subtract_({ex(args.pos[0], cx)}, {ex(args.pos[1], cx)})"
     if name in ("onecold",) and is_flux:
         fcode = "jl.onecold"
     if bcast:

@@ -57,17 +57,17 @@ class Context:
         self.current_struct = None               # module aliases (const F = Flux)
 
     def _namespace(self):
+        self.flux_module = "flux_torch"
         if self.flux == "0.14":
             try:
-                return importlib.import_module("flux_torch.v014")
+                module = importlib.import_module("flux_torch.v014")
+                self.flux_module = "flux_torch.v014"
+                return module
             except ImportError:
-                # flux_torch.v014 is not built yet: check names against flux_torch meanwhile
-                return importlib.import_module("flux_torch")
+                # flux_torch.v014 is not built yet: check names against flux_torch meanwhile,
+                # and emit `import flux_torch as Flux` so that the script runs
+                pass
         return importlib.import_module("flux_torch")
-
-    @property
-    def flux_module(self):
-        return "flux_torch.v014" if self.flux == "0.14" else "flux_torch"
 
     def has_flux(self, name: str, sub: str = None) -> bool:
         """Whether the namespace (or its submodule ``sub``) has ``name`` now."""

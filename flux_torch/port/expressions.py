@@ -240,7 +240,9 @@ def _ternary(node, cx):
 
 def _juxta(node, cx):
     a, b = named(node)[0], named(node)[-1]
-    return f"{operand(a, cx, MUL)} * {operand(b, cx, MUL, right=True)}", MUL
+    if is_literal(a) or is_literal(b):
+        return f"{operand(a, cx, MUL)} * {operand(b, cx, MUL, right=True)}", MUL
+    return f"jl.mul({ex(a, cx)}, {ex(b, cx)})", CALL
 
 
 def _unary(node, cx):
@@ -354,7 +356,10 @@ def _range(node, cx):
 
 
 def _macrocall(node, cx):
-    from .macros import macro_expression
+    from .macros import _TRANSPARENT, _args, macro_expression, macro_name
+    args = _args(node)
+    if macro_name(node) in _TRANSPARENT and len(args) == 1:
+        return exp(args[0], cx)
     return macro_expression(node, cx), CALL
 
 

@@ -38,9 +38,20 @@ def _runtime_name(py):
     return py if py in runtime.__all__ else None
 
 
+# flux_torch names that `using Flux` does not bring into scope in Julia
+NOT_FLUX_EXPORTS = {"save", "load", "state", "io", "data", "train", "compile", "init", "layers",
+                    "losses", "activation", "optimise", "distributed", "to_torch", "from_torch",
+                    "compile_step", "swap_batch_time", "loadmodel_", "TorchView", "CompiledStep"}
+
+# Flux's deprecated aliases: the current name they stand for (Flux v0.16's deprecations)
+DEPRECATED = {"get_device": "gpu_device"}
+
+
 def flux_name(name: str, cx, sub: str = "") -> str:
     """``Flux[.sub].name`` checked against the namespace; raises for a missing name."""
     py = cx.pyname(name)
+    if not cx.has_flux(py, sub or None) and name in DEPRECATED:
+        py = DEPRECATED[name]
     if cx.has_flux(py, sub or None):
         return py
     had = FLUX_VERSIONS.get(name.lstrip("@"), "") or FLUX_VERSIONS.get(name, "")
@@ -64,6 +75,8 @@ def resolve(name: str, cx) -> str:
     if rt:
         return "jl." + rt
     for pkg, names in cx.imported.items():
+        if pkg in FLUX_PACKAGES and names is None and py in NOT_FLUX_EXPORTS:
+            continue
         if pkg in FLUX_PACKAGES and (names is None or name in names):
             sub = FLUX_PACKAGES[pkg]
             if cx.has_flux(py, sub or None):

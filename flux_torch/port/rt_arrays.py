@@ -27,7 +27,7 @@ __all__ = ["JRange", "colon", "vect", "typed_vect", "collect", "hcat", "vcat", "
            "tensor", "cumsum", "diff", "sort", "sortperm", "unique", "count", "findall",
            "findfirst", "findmax", "findmin", "argmax", "argmin", "onecold", "dot", "norm",
            "diag", "I", "triu", "tril", "inv", "det", "tr", "Diagonal", "normalize", "cross",
-           "hvcat_rows", "stack_", "splat_"]
+           "hvcat_rows", "stack_", "splat_", "subtract_"]
 
 
 class JRange:
@@ -256,6 +256,10 @@ def reshape(x, *dims):
 
 
 def vec(x):
+    if hasattr(type(x), "getindex") and not isinstance(x, torch.Tensor):
+        return x.getindex(Colon)
+    if isinstance(x, (list, tuple)) and not all(_numeric(v) for v in x):
+        return list(x)
     return tensor(x).reshape(-1)
 
 
@@ -283,7 +287,11 @@ def adjoint(x):
     x = tensor(x)
     if x.ndim == 0:
         return x
-    return x.unsqueeze(-1) if x.ndim == 1 else x.transpose(-1, -2).conj()
+    if x.ndim == 1:
+        row = x.unsqueeze(-1)
+        row._jl_adjoint = True               # v' * w is a number in Julia
+        return row
+    return x.transpose(-1, -2).conj()
 
 
 def mul(a, b):
@@ -306,6 +314,8 @@ def mul(a, b):
             a, b = a.to(dt), b.to(dt)
         if a.ndim == 1:                    # a column vector times a row
             return b @ a.unsqueeze(0)
+        if b.ndim == 1 and getattr(a, "_jl_adjoint", False):
+            return (a.squeeze(-1) * b).sum()
         return b @ a
     return a * b
 
@@ -560,7 +570,8 @@ def julia_layout(x, attr=None):
         if type(x).__name__ not in owners or not isinstance(value, torch.Tensor):
             return value
         x = value
-    x = tensor(x)
+    if not isinstance(x, torch.Tensor):
+        return x                              # Dense(in, out) with sizes held in variables
     return x.permute(*reversed(range(x.ndim))) if x.ndim > 1 else x
 
 
@@ -777,3 +788,10 @@ def cross(a, b):
 
 def splat_(f):
     return lambda args: f(*args)
+
+
+def subtract_(x, dx):
+    """Flux ≤ v0.13's ``update!(x, x̄)``: ``x .-= x̄`` in place."""
+    with torch.no_grad():
+        x -= dx
+    return x

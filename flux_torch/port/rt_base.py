@@ -39,7 +39,7 @@ __all__ = ["println", "print_", "show_values", "show", "display", "info", "warn"
            "nameof", "summary", "Progress", "ones_", "countmap", "statmode", "zscore", "Weights",
            "setdiff", "union", "intersect", "issubset", "sum_", "exit", "readdir", "cp",
            "ntuple", "getproperty", "zip", "cd", "tuple_", "walkdir",
-           "mkdir", "rm", "struct2dict", "with_logger", "randn_", "rand_", "GC", "bson_save", "bson_load", "hasproperty", "Set", "isassigned"]
+           "mkdir", "rm", "struct2dict", "with_logger", "randn_", "rand_", "GC", "bson_save", "bson_load", "pairs_", "ispath", "hasproperty", "Set", "isassigned"]
 
 stdout = sys.stdout
 stderr = sys.stderr
@@ -514,6 +514,10 @@ def isfile(p):
     return os.path.isfile(p)
 
 
+def ispath(p):
+    return os.path.exists(p)
+
+
 def isdir(p):
     return os.path.isdir(p)
 
@@ -642,7 +646,10 @@ def rstrip(s, chars=None):
 
 def replace(s, pair, *more, count=None):
     for a, b in (pair,) + more:
-        s = s.replace(a, b) if count is None else s.replace(a, b, count)
+        if hasattr(a, "sub"):
+            s = a.sub(b, s, count=count or 0)
+        else:
+            s = s.replace(a, b) if count is None else s.replace(a, b, count)
     return s
 
 
@@ -816,3 +823,10 @@ def bson_load(path, *names):
     import flux_torch
     data = flux_torch.load(os.path.splitext(path)[0] + ".safetensors")
     return tuple(data[n] for n in names)
+
+
+def pairs_(a, b):
+    """``a .=> b``: pairs taken elementwise."""
+    a = a.tolist() if isinstance(a, torch.Tensor) else list(a)
+    b = b.tolist() if isinstance(b, torch.Tensor) else list(b)
+    return [(x, y) for x, y in zip(a, b)]

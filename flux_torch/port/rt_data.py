@@ -16,9 +16,9 @@ import os
 
 import torch
 
-__all__ = ["MLDatasets", "jldsave", "jld2_load", "readdlm", "writedlm"]
+__all__ = ["MLDatasets", "jldsave", "jld2_save", "jld2_load", "readdlm", "writedlm"]
 
-_SIZES = {"train": 256, "test": 64}
+_SIZES = {"train": 512, "test": 64}
 
 
 def _standin():
@@ -112,7 +112,7 @@ def _tabular(name, n_features, kind):
             n = 150
             x = torch.randn(n, n_features, generator=g, dtype=torch.float64)
             if kind == "classes":
-                y = torch.arange(n) % 3
+                y = torch.arange(n) // 50             # sorted by class, as the real data
                 x[:, 0] += y.double() * 2
                 targets = [["Iris-setosa", "Iris-versicolor", "Iris-virginica"][i] for i in y.tolist()]
             else:
@@ -159,11 +159,19 @@ class MLDatasets:
         raise RuntimeError("MLDatasets.Mutagenesis has no counterpart here")
 
 
-def jldsave(path, **values):
+def jldsave(path, *unnamed, **values):
     """JLD2's ``jldsave(path; model_state=Flux.state(model))`` as ``Flux.save``."""
     import flux_torch
+    if unnamed:                      # FileIO's save(path, image): an image file
+        raise RuntimeError(f"save({path!r}, ...): writing images is left to a person (PIL or torchvision)")
     flux_torch.save(os.path.splitext(path)[0] + ".safetensors" if path.endswith(".jld2") else path,
                     values)
+
+
+def jld2_save(path, *keys_and_values):
+    """JLD2.save(path, "key", value, ...)."""
+    it = iter(keys_and_values)
+    jldsave(path, **{k: v for k, v in zip(it, it)})
 
 
 def jld2_load(path, key=None):

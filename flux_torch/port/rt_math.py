@@ -330,18 +330,22 @@ def broadcast(f, *args, **kw):
             if isinstance(out, torch.Tensor) and out.shape == torch.broadcast_shapes(
                     *[a.shape for a in tensors]):
                 return out
-        except (RuntimeError, TypeError, ValueError):
+        except Exception:                     # not vectorisable: go element by element
             pass
         shape = torch.broadcast_shapes(*[a.shape for a in tensors])
         flat = [torch.as_tensor(a).expand(shape).reshape(-1).tolist() if isinstance(a, torch.Tensor)
                 else [a] * math.prod(shape) for a in args]
-        return vect(*[f(*vs, **kw) for vs in zip(*flat)]).reshape(shape) if shape else f(
-            *[v[0] for v in flat], **kw)
+        if not shape:
+            return f(*[v[0] for v in flat], **kw)
+        out = vect(*[f(*vs, **kw) for vs in zip(*flat)])
+        return out.reshape(shape) if isinstance(out, torch.Tensor) else out
     seqs = [a[0] if isinstance(a, tuple) and len(a) == 1 else a for a in args]
     lengths = [len(a) for a, orig in zip(seqs, args) if not _is_scalar_arg(orig) and hasattr(a, "__len__")]
     n = lengths[0] if lengths else 1
     cols = [[a] * n if _is_scalar_arg(orig) else list(a) for a, orig in zip(seqs, args)]
     out = [f(*vs, **kw) for vs in zip(*cols)]
+    if builtins.any(isinstance(a, tuple) and not _is_scalar_arg(a) for a in args):
+        return tuple(out)
     return vect(*out) if out and builtins.all(isinstance(v, numbers.Number) for v in out) else out
 
 

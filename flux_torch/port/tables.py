@@ -49,7 +49,7 @@ PACKAGES = {
              "allowscalar": "jl.noop", "@allowscalar": "", "device!": "jl.noop",
              "CuArray": "Flux.gpu", "reclaim": "torch.cuda.empty_cache", "@sync": ""},
     "cuDNN": {},
-    "JLD2": {"jldsave": "jl.jldsave", "load": "jl.jld2_load", "save": "jl.jldsave",
+    "JLD2": {"jldsave": "jl.jldsave", "load": "jl.jld2_load", "save": "jl.jld2_save",
              "@save": None, "@load": None, "jldopen": None},
     "FileIO": {"load": "jl.jld2_load", "save": "jl.jldsave"},
     "DelimitedFiles": {"readdlm": "jl.readdlm", "writedlm": "jl.writedlm"},

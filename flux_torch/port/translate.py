@@ -137,9 +137,10 @@ def _check(source, filename):
 def header(cx, filename) -> list:
     from .. import __version__
     ns = cx.flux_module
+    note = "" if cx.flux == "0.16" or ns.endswith("v014") else "; flux_torch.v014 is not available, so flux_torch"
     return [
         f"# Translated from {filename} by `python -m flux_torch.port` (flux_torch {__version__},",
-        f"# Flux v{cx.flux} semantics). Arrays keep Julia's values with every shape reversed",
+        f"# Flux v{cx.flux} semantics{note}). Arrays keep Julia's values with every shape reversed",
         "# (batch first); `jl` holds the Julia semantics that depend on run-time types.",
         "# Lines marked TODO(port) keep Julia code that was not translated.",
         "import torch",
@@ -159,10 +160,11 @@ def _includes(root, cx, path, seen):
             args = named(named(n)[-1]) if len(named(n)) > 1 else []
             if args and args[0].type == "string_literal":
                 name = text(args[0]).strip('"')
-                cx.includes.append(name)
-                if path:
-                    full = os.path.join(os.path.dirname(path), name)
-                    if full not in seen and os.path.isfile(full) and os.path.getsize(full) < 2**22:
+                full = os.path.join(os.path.dirname(path), name) if path else None
+                if full is None or not os.path.isfile(full):
+                    cx.includes.append(name)      # unread: its names cannot be checked
+                elif True:
+                    if full not in seen and os.path.getsize(full) < 2**22:
                         seen.add(full)
                         with open(full, encoding="utf-8", errors="replace") as f:
                             sub = parse(f.read())
@@ -184,8 +186,23 @@ def _includers(cx, path):
         with open(sib, encoding="utf-8", errors="replace") as f:
             src = f.read()
         if f'include("{me}")' in src:
-            cx.includes.append(os.path.basename(sib))
-            _prepass(parse(src), cx)
+            sub = parse(src)
+            _prepass(sub, cx)
+            _imports_of(sub, cx)
+
+
+def _imports_of(root, cx):
+    """Register the packages an including file uses: the included file runs in its scope."""
+    from .context import Untranslatable
+    from .imports import using
+    todos = cx.todos
+    for n in root.children:
+        if n.type in ("using_statement", "import_statement"):
+            try:
+                using(n, cx)
+            except Untranslatable:
+                pass
+    cx.todos = todos
 
 
 def translate(source: str, filename: str = "script.jl", flux: str = None,
@@ -221,6 +238,7 @@ def expression(source: str, flux: str = "0.16") -> str:
     root = _check(source, "expression")
     cx = Context(flux=flux)
     cx.imported["Flux"] = None
+    cx.includes.append("<free names>")       # a lone expression's names are the caller's
     _prepass(root, cx)
     from .expressions import ex
     nodes = [c for c in root.children if c.is_named]
