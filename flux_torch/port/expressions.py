@@ -183,6 +183,9 @@ def _quote(node, cx):
 
 def _paren(node, cx):
     inner = [c for c in named(node) if c.type not in ("line_comment", "block_comment")]
+    if any(c.type == "for_clause" for c in inner):            # (f(x) for x in xs): a generator
+        from .arrays import generator
+        return f"({generator(node, cx)})", ATOM
     if len(inner) == 1:
         code, p = exp(inner[0], cx)
         return (code, p) if p >= CALL else (f"({code})", ATOM)

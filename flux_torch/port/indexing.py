@@ -93,6 +93,8 @@ def _one(item, cx, static_ok):
     """(code, kind) of one index; kind is 'int', 'slice' or 'dynamic'."""
     if item.type == "operator" and text(item) == ":":
         return ":", "slice"
+    if item.type == "identifier" and text(item) == "begin":
+        return "0", "int"
     e = _ends_with(item, 0)
     if e is not None:
         return str(e), "int"

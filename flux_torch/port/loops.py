@@ -11,7 +11,7 @@ from __future__ import annotations
 from .context import Untranslatable
 from .expressions import ADD, ex, literal_int, operand
 from .parse import named, text
-from .statements import _target, block, indent
+from .statements import _target, block, header, indent
 
 __all__ = ["for_statement", "iterable", "capped", "range_call"]
 
@@ -76,18 +76,25 @@ def for_statement(n, cx) -> list:
     body = [c for c in kids if c.type != "for_binding"]
     if not bindings:
         raise Untranslatable("a for loop without a binding")
-    heads = []
-    for b in bindings:
-        parts = [c for c in named(b) if c.type != "operator"]
-        if len(parts) != 2:
-            raise Untranslatable("a for binding that is not `x in xs`")
-        target, it = parts
-        code = iterable(it, cx)
-        target_code = _target(target, cx)
-        if it.type == "range_expression" and target.type == "identifier":
-            cx.scope.ints.add(target_code)
-        heads.append(f"for {target_code} in {capped(code, cx, name=text(target))}:")
+    def heads_of():
+        heads = []
+        for b in bindings:
+            parts = [c for c in named(b) if c.type != "operator"]
+            if len(parts) != 2:
+                raise Untranslatable("a for binding that is not `x in xs`")
+            target, it = parts
+            code = iterable(it, cx)
+            target_code = _target(target, cx)
+            if it.type == "range_expression" and target.type == "identifier":
+                cx.scope.ints.add(target_code)
+            heads.append(f"for {target_code} in {capped(code, cx, name=text(target))}:")
+        return heads
+    todo, heads = header(n, heads_of, cx)
+    if isinstance(heads, str):
+        from .scopes import binding_names
+        names = [cx.pyname(b) for b in binding_names(named(bindings[0])[0])] or ["_"]
+        heads = [f"for {', '.join(names)} in {heads}:"]
     lines = block(body, cx)
     for h in reversed(heads):
         lines = [h] + indent(lines)
-    return lines
+    return todo + lines

@@ -61,6 +61,8 @@ def macro_statement(n, cx, returns=False) -> list:
     if name in ("@kwdef", "@with_kw", "@with_kw_noshow") and args and args[0].type == "struct_definition":
         from .structs import struct
         return struct(args[0], cx, kwdef=True)
+    if name in ("@animate", "@gif") and len(args) == 1 and args[0].type == "for_statement":
+        return animate(n, None, cx)
     if name in ("@assert", "@test"):
         cond = ex(args[0], cx)
         msg = f", {ex(args[1], cx)}" if len(args) > 1 else ""
@@ -181,3 +183,16 @@ def _identifiers(node):
         if n.type == "identifier":
             yield n
         stack.extend(named(n))
+
+
+def animate(n, target, cx) -> list:
+    """Plots' ``@animate for ...``: the loop runs; collecting its frames is left to a person."""
+    from .loops import for_statement
+    first = text(n).splitlines()[0]
+    cx.todos += 1
+    cx.todo_lines += 1
+    lines = [f"# TODO(port): {macro_name(n)} collects one Plots frame per iteration; left to a person",
+             f"#   {first}"]
+    if target is not None:
+        lines.append(f"{target} = None")
+    return lines + for_statement(_args(n)[0], cx)

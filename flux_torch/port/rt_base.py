@@ -39,7 +39,9 @@ __all__ = ["println", "print_", "show_values", "show", "display", "info", "warn"
            "nameof", "summary", "Progress", "ones_", "countmap", "statmode", "zscore", "Weights",
            "setdiff", "union", "intersect", "issubset", "sum_", "exit", "readdir", "cp",
            "ntuple", "getproperty", "zip", "cd", "tuple_", "walkdir",
-           "mkdir", "rm", "struct2dict", "with_logger", "randn_", "rand_", "GC", "bson_save", "bson_load", "pairs_", "ispath", "hasproperty", "Set", "isassigned"]
+           "mkdir", "rm", "struct2dict", "with_logger", "randn_", "rand_", "GC", "bson_save", "bson_load", "pairs_", "ispath", "untranslated",
+           "IOBuffer", "take_", "match", "splitext", "unicode_normalize", "CircularBuffer",
+           "toml_parsefile", "toml_parse", "hasproperty", "Set", "isassigned"]
 
 stdout = sys.stdout
 stderr = sys.stderr
@@ -414,6 +416,10 @@ def _float_dtype(args):
 def rand(*args):
     """Julia's rand: a Float64 number, an array of sizes, or picks from a collection."""
     rng, args = _rng(args)
+    if args and isinstance(args[0], torch.distributions.Distribution):   # rand(Uniform(a, b), dims...)
+        shape = tuple(reversed(args[1:]))
+        out = args[0].sample(shape).double()
+        return builtins.float(out) if not shape else out
     t, args = _float_dtype(args)
     if len(args) == 1 and isinstance(args[0], (tuple, list)) and builtins.all(isinstance(a, int) for a in args[0]):
         args = tuple(args[0]) if isinstance(args[0], tuple) else args
@@ -830,3 +836,63 @@ def pairs_(a, b):
     a = a.tolist() if isinstance(a, torch.Tensor) else list(a)
     b = b.tolist() if isinstance(b, torch.Tensor) else list(b)
     return [(x, y) for x, y in zip(a, b)]
+
+
+def untranslated(julia):
+    """Stands for Julia code the translation kept as a TODO; running it raises."""
+    raise NotImplementedError(f"TODO(port): this Julia code was not translated: {julia}")
+
+
+def IOBuffer(*args):
+    import io
+    return io.StringIO(*args)
+
+
+def take_(buf):
+    """take!(io): the text written so far, and the buffer emptied."""
+    value = buf.getvalue()
+    buf.seek(0)
+    buf.truncate()
+    return value
+
+
+class _Match:
+    def __init__(self, m):
+        self.match = m.group(0)
+        self.captures = list(m.groups())
+        self.offset = m.start() + 1
+
+
+def match(regex, s):
+    m = regex.search(s)
+    return None if m is None else _Match(m)
+
+
+def splitext(path):
+    return os.path.splitext(path)
+
+
+def unicode_normalize(s, *, casefold=False, stripmark=False, **kw):
+    import unicodedata
+    if casefold:
+        s = s.casefold()
+    if stripmark:
+        s = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", s)
+
+
+def CircularBuffer(n):
+    """DataStructures' CircularBuffer: the newest n items."""
+    import collections
+    return collections.deque(maxlen=n)
+
+
+def toml_parsefile(path):
+    import tomllib
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def toml_parse(text):
+    import tomllib
+    return tomllib.loads(text)

@@ -16,7 +16,7 @@ import os
 
 import torch
 
-__all__ = ["MLDatasets", "jldsave", "jld2_save", "jld2_load", "readdlm", "writedlm"]
+__all__ = ["Gray", "save_image", "load_image", "colorview", "channelview", "MLDatasets", "jldsave", "jld2_save", "jld2_load", "readdlm", "writedlm"]
 
 _SIZES = {"train": 512, "test": 64}
 
@@ -191,3 +191,43 @@ def readdlm(path, delim=None, t=None, *args, header=False, **kw):
 def writedlm(path, x, delim="\t"):
     import numpy as np
     np.savetxt(path, torch.as_tensor(x).T.numpy(), delimiter=delim)
+
+
+def Gray(x):
+    """ImageCore's Gray: a grey level keeps its value (an image is its array here)."""
+    return x
+
+
+Gray.elementwise = True
+
+
+def colorview(kind, x):
+    return x
+
+
+def channelview(x):
+    return x
+
+
+def save_image(path, img):
+    """Images' save(path, img) for a grey image (Julia's H×W, reversed here); needs Pillow."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise RuntimeError(f"save({path!r}, image): install Pillow to write images") from None
+    t = torch.as_tensor(img).detach().float().cpu()
+    if t.ndim != 2:
+        raise ValueError(f"save({path!r}, image): only grey images (a matrix) are written, got shape {tuple(t.shape)}")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    Image.fromarray((t.T.clamp(0, 1) * 255).round().to(torch.uint8).numpy()).save(path)
+
+
+def load_image(path):
+    try:
+        from PIL import Image
+    except ImportError:
+        raise RuntimeError(f"load({path!r}): install Pillow to read images") from None
+    import numpy as np
+    with Image.open(path) as im:
+        a = np.asarray(im.convert("L"), dtype=np.float32) / 255
+    return torch.as_tensor(a).T.contiguous()

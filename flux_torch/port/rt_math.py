@@ -28,7 +28,7 @@ __all__ = ["exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "abs", "abs2
            "quantile", "lshift", "rshift", "rational", "hypot", "cbrt", "conj", "real", "imag",
            "xor", "isodd", "iseven", "gcd", "lcm", "factorial", "binomial", "eps", "floatmin",
            "floatmax", "typemax", "typemin", "mapreduce", "cumprod", "square", "inv_", "atan2",
-           "deg2rad", "rad2deg", "mod1", "sinpi", "cospi", "exponent", "signbit"]
+           "deg2rad", "rad2deg", "mod1", "sinpi", "cospi", "exponent", "signbit", "Uniform", "Normal"]
 
 Inf = math.inf
 NaN = math.nan
@@ -478,3 +478,12 @@ def sigmoid_(x):
 
 def softplus_(x):
     return torch.nn.functional.softplus(x) if isinstance(x, torch.Tensor) else math.log1p(math.exp(x))
+
+
+def Uniform(a=0.0, b=1.0):
+    """Distributions.Uniform as torch.distributions.Uniform (``rand(d)`` samples it)."""
+    return torch.distributions.Uniform(builtins.float(a), builtins.float(b))
+
+
+def Normal(mu=0.0, sigma=1.0):
+    return torch.distributions.Normal(builtins.float(mu), builtins.float(sigma))

@@ -103,6 +103,12 @@ def statement(n, cx, returns=False) -> list:
 
 
 def _expression_statement(n, cx, returns):
+    if n.type == "ternary_expression":
+        c, a, b = [k for k in named(n) if k.type not in _COMMENTS]
+        if any(k.type in ("assignment", "compound_assignment_expression", "return_statement")
+               for k in (a, b)):
+            lines = [f"if {ex(c, cx)}:"] + indent(statement(a, cx, returns))
+            return lines + ["else:"] + indent(statement(b, cx, returns))
     if n.type == "binary_expression" and text(named(n)[1]) in ("&&", "||"):
         left, right = named(n)[0], named(n)[-1]
         while right.type == "parenthesized_expression" and len(named(right)) == 1:
@@ -134,6 +140,10 @@ def _assignment(n, cx, returns):
         if code is None:
             raise Untranslatable("a chained assignment into an index")
         return inner[:-1] + [code]
+    if value.type == "macrocall_expression" and target.type == "identifier":
+        from .macros import _args, animate, macro_name
+        if macro_name(value) == "@animate" and [a.type for a in _args(value)] == ["for_statement"]:
+            return animate(value, _target(target, cx), cx)
     value_code = ex(value, cx)
     lines = _assign(target, value_code, cx)
     _note_ints(target, value, cx)
@@ -218,18 +228,33 @@ def _for(n, cx, returns):
     return for_statement(n, cx)
 
 
+def header(n, code_fn, cx):
+    """A compound statement's header; an untranslatable one is kept as Julia (a TODO) and
+    replaced by ``jl.untranslated(...)``, which raises when run, so the body still translates."""
+    try:
+        return [], code_fn()
+    except Untranslatable as err:
+        first = text(n).splitlines()[0]
+        cx.todos += 1
+        cx.todo_lines += 1
+        from .expressions import _pystr
+        return [f"# TODO(port): {err}", f"#   {first}"], f"jl.untranslated({_pystr(first.strip())})"
+
+
 def _while(n, cx, returns):
     kids = named(n)
     cond = n.child_by_field_name("condition") or kids[0]
     body = [c for c in kids if c.id != cond.id]
-    return [f"while {ex(cond, cx)}:"] + indent(block(body, cx))
+    todo, code = header(n, lambda: ex(cond, cx), cx)
+    return todo + [f"while {code}:"] + indent(block(body, cx))
 
 
 def _if(n, cx, returns):
     cond = n.child_by_field_name("condition")
     clauses = [c for c in named(n) if c.type in ("elseif_clause", "else_clause")]
     body = [c for c in named(n) if c.id != cond.id and c.type not in ("elseif_clause", "else_clause")]
-    lines = [f"if {ex(cond, cx)}:"] + indent(block(body, cx, returns))
+    todo, code = header(n, lambda: ex(cond, cx), cx)
+    lines = todo + [f"if {code}:"] + indent(block(body, cx, returns))
     for cl in clauses:
         if cl.type == "elseif_clause":
             c2 = cl.child_by_field_name("condition")

@@ -27,6 +27,10 @@ _LINALG = {n: f"jl.{n}" for n in ("norm", "dot", "diag", "diagm", "det", "inv", 
                                    "normalize", "cross", "kron", "mul_", "transpose",
                                    "Diagonal", "svd", "qr", "triu", "tril")}
 
+_IMAGES = {"Gray": "jl.Gray", "save": "jl.save_image", "load": "jl.load_image",
+           "colorview": "jl.colorview", "channelview": "jl.channelview", "RGB": None,
+           "imresize": None, "mosaicview": None, "N0f8": None}
+
 PACKAGES = {
     "Base": {},                                   # Base.x resolves like a bare x
     "Core": {},
@@ -65,23 +69,25 @@ PACKAGES = {
     "Dates": {"now": "jl.now", "format": None},
     "BenchmarkTools": {"@btime": "", "@benchmark": ""},
     "Test": {"@test": "", "@testset": ""},
-    "DataFrames": {}, "CSV": {}, "Plots": {}, "Images": {}, "ImageCore": {},
-    "ImageInTerminal": {}, "ImageShow": {}, "BSON": {"@save": None, "@load": None},
-    "TensorBoardLogger": {}, "Metalhead": {}, "Distributions": {}, "Colors": {},
-    "ImageMagick": {}, "PyPlot": {}, "Makie": {}, "CairoMakie": {}, "GLMakie": {},
+    "DataFrames": {}, "CSV": {}, "Plots": {}, "Images": _IMAGES, "ImageCore": _IMAGES,
+    "ImageInTerminal": {}, "ImageShow": {}, "ImageMagick": {}, "BSON": {"@save": None, "@load": None},
+    "TensorBoardLogger": {}, "Metalhead": {}, "Distributions": {"Uniform": "jl.Uniform", "Normal": "jl.Normal"}, "Colors": {},
+    "PyPlot": {}, "Makie": {}, "CairoMakie": {}, "GLMakie": {},
     "Interact": {}, "ReinforcementLearning": {}, "OpenAIGym": {}, "Gym": {}, "CSVFiles": {},
     "HTTP": {}, "Downloads": {"download": "jl.download"}, "ZipFile": {}, "WAV": {},
     "Juno": {"@progress": ""}, "TimerOutputs": {"@timeit": ""}, "Distances": {},
     "Lathe": {}, "Pkg": {"activate": "jl.noop", "instantiate": "jl.noop", "add": "jl.noop"},
-    "Distributed": {}, "DiffEqFlux": {}, "DifferentialEquations": {}, "Optim": {},
+    "Distributed": {}, "Unicode": {"normalize": "jl.unicode_normalize"},
+    "DataStructures": {"CircularBuffer": "jl.CircularBuffer"},
+    "TOML": {"parsefile": "jl.toml_parsefile", "parse": "jl.toml_parse"}, "DiffEqFlux": {}, "DifferentialEquations": {}, "Optim": {},
     "ParameterSchedulers": {}, "Serialization": {}, "Markdown": {}, "InteractiveUtils": {},
     "Transformers": {}, "MLJ": {}, "Tracker": {}, "ForwardDiff": {}, "Reexport": {},
 }
 
 NO_COUNTERPART = {
     "Plots": "plotting is left to a person (matplotlib is the usual choice)",
-    "Images": "image I/O and colour types are left to a person (PIL or torchvision)",
-    "ImageCore": "colour types (Gray, RGB, colorview) have no counterpart",
+    "Images": "only Gray images map (save/load need Pillow); colour types are left to a person",
+    "ImageCore": "only Gray images map; colour types are left to a person",
     "ImageInTerminal": "showing images in a terminal has no counterpart",
     "ImageShow": "showing images has no counterpart",
     "BSON": "BSON stores Julia objects; save Flux.state(model) with Flux.save instead",
@@ -118,7 +124,7 @@ LAYOUT_FIELDS = {"weight": ("Dense", "Bilinear"),
                  "Wh": ("RNNCell", "LSTMCell", "GRUCell", "GRUv3Cell")}
 
 # packages whose `using` brings nothing a translation needs
-IGNORED_PACKAGES = {"Base", "Core", "Main", "Pkg", "Reexport", "InteractiveUtils",
+IGNORED_PACKAGES = {"ImageInTerminal", "ImageShow", "ImageMagick", "Images", "ImageCore", "Base", "Core", "Main", "Pkg", "Reexport", "InteractiveUtils",
                     "Markdown", "Logging", "Printf", "Test", "Dates", "Parameters",
                     "ProgressMeter", "ProgressLogging", "Juno", "BenchmarkTools", "cuDNN",
                     "TimerOutputs", "Random", "Statistics", "LinearAlgebra", "StatsBase",

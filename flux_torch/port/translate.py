@@ -169,6 +169,7 @@ def _includes(root, cx, path, seen):
                         with open(full, encoding="utf-8", errors="replace") as f:
                             sub = parse(f.read())
                         _prepass(sub, cx)
+                        _imports_of(sub, cx)        # its `using`s apply here too
                         _includes(sub, cx, full, seen)
         stack.extend(c for c in n.children if c.is_named)
 
