@@ -4,8 +4,9 @@
 the translator imports tree-sitter only when it parses a file.
 
 >>> from flux_torch.port import translate
->>> translate("y = x[1, end]").body
-'y = x[-1, 0]'
+>>> print(translate("x = rand(Float32, 3, 4)\\ny = x[1, end]").body)
+x = torch.rand(4, 3)
+y = x[-1, 0]
 """
 from .parse import PortError
 from .translate import Translation, expression, translate

@@ -308,8 +308,14 @@ def _apply(name, fcode, args, cx, bcast, pre):
         if elementwise and len(pos) == 1 and not args.kw:
             return f"{target}({pos[0]})"
         return f"jl.broadcast({', '.join([target] + pos)}{_kw_tail(args, cx)})"
-    pos = pre + _spread_pairs(args.pos, cx) if is_flux and not fcode.startswith("jl.") else (
-        pre + [_pos_code(p, cx) for p in args.pos])
+    if is_flux and not fcode.startswith("jl."):
+        raw, cx.raw_fields = cx.raw_fields, True      # Flux gets its own tensors, not views
+        try:
+            pos = pre + _spread_pairs(args.pos, cx)
+            return f"{fcode}({args_code(args, cx, pos=pos)})"
+        finally:
+            cx.raw_fields = raw
+    pos = pre + [_pos_code(p, cx) for p in args.pos]
     return f"{fcode}({args_code(args, cx, pos=pos)})"
 
 

@@ -54,7 +54,8 @@ class Context:
         self.end_value = None                 # what `end` means inside a runtime index
         self.modules: dict = {}
         self.includes: list = []              # files the script includes (their names count as defined)
-        self.current_struct = None               # module aliases (const F = Flux)
+        self.current_struct = None
+        self.raw_fields = False               # True while a field is passed to Flux as itself               # module aliases (const F = Flux)
 
     def _namespace(self):
         self.flux_module = "flux_torch"

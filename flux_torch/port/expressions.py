@@ -289,6 +289,11 @@ def _binary(node, cx):
         return f"{'not ' if op == '!==' else ''}jl.egal({ex(left, cx)}, {ex(right, cx)})", NOT
     if op in ("-", "+") and (text(left) == "end" or text(right) == "end"):
         pass
+    if op in ("^", ".^") and left.type == "juxtaposition_expression" and is_literal(named(left)[0]):
+        # the grammar reads 3x^2 as (3x)^2; Julia means 3 * x^2
+        coef, base = named(left)[0], named(left)[-1]
+        return (f"{operand(coef, cx, MUL)} * {operand(base, cx, POW + 1)} ** "
+                f"{operand(right, cx, UNARY)}"), MUL
     if op in _BINARY:
         py, prec = _BINARY[op]
         if op in ("^", ".^"):

@@ -24,12 +24,6 @@ TYPE_NAMES = {"Float16", "Float32", "Float64", "Int", "Int8", "Int16", "Int32", 
 
 def array_operand(node, cx, prec=CALL):
     """An array operand; a field flux_torch keeps in Julia's layout is read reversed."""
-    from .tables import LAYOUT_FIELDS
-    if node.type == "field_expression":
-        kids = named(node)
-        if text(kids[-1]) in LAYOUT_FIELDS and kids[0].type in ("identifier", "field_expression",
-                                                                   "index_expression"):
-            return f"jl.julia_layout({ex(kids[0], cx)}, {text(kids[-1])!r})"
     return operand(node, cx, prec)
 
 
@@ -132,11 +126,19 @@ def getindex(node, cx) -> str:
     codes = [_one(i, cx, True) for i in items]
     if len(items) == 1:
         code, kind = codes[0]
-        if kind in ("int", "slice", "key") and not (kind == "slice" and code == ":"):
+        literal = literal_int(items[0]) is not None or _ends_with(items[0], 0) is not None or (
+            items[0].type == "range_expression" and not any(
+                c.type == "identifier" and text(c) != "end" for c in named(items[0])))
+        if kind in ("slice", "key") and code != ":" or (kind == "int" and literal):
             return f"{target}[{code}]"
         if code == ":":
             return f"jl.vec({ex(obj, cx)})"
-        return f"jl.getindex({ex(obj, cx)}, {_runtime_arg(items[0], cx, obj, 1, 1)})"
+        raw, cx.raw_fields = cx.raw_fields, True      # gs[m.weight]: the tensor itself is the key
+        try:
+            key = _runtime_arg(items[0], cx, obj, 1, 1)
+        finally:
+            cx.raw_fields = raw
+        return f"jl.getindex({ex(obj, cx)}, {key})"
     dynamic = sum(kind in ("dynamic", "end") for _, kind in codes)
     if dynamic <= 1 and all(kind != "end" for _, kind in codes):
         return f"{target}[{', '.join(c for c, _ in reversed(codes))}]"

@@ -1,7 +1,8 @@
 """``for`` loops: Julia ranges become ``range``; the epoch override caps training loops.
 
 >>> from flux_torch.port.translate import translate
->>> print(translate("for i in 1:n, j in 2:3\\n  println(i, j)\\nend").body)
+>>> print(translate("n = 2\\nfor i in 1:n, j in 2:3\\n  println(i, j)\\nend").body)
+n = 2
 for i in range(1, n + 1):
     for j in range(2, 4):
         jl.println(i, j)

@@ -4,7 +4,8 @@ Timing and performance macros (``@time``, ``@inbounds``, ``@views``, ``@.``,
 ``@showprogress``) keep only their expression; Julia metaprogramming is a TODO.
 
 >>> from flux_torch.port.translate import translate
->>> print(translate('@assert x == 1 "x is one"').body)
+>>> print(translate('x = 1\\n@assert x == 1 "x is one"').body)
+x = 1
 assert x == 1, "x is one"
 """
 from __future__ import annotations
@@ -64,6 +65,7 @@ def macro_statement(n, cx, returns=False) -> list:
     if name in ("@animate", "@gif") and len(args) == 1 and args[0].type == "for_statement":
         return animate(n, None, cx)
     if name in ("@assert", "@test"):
+        args = _split_message(args)
         cond = ex(args[0], cx)
         msg = f", {ex(args[1], cx)}" if len(args) > 1 else ""
         return [f"assert {cond}{msg}"]
@@ -196,3 +198,21 @@ def animate(n, target, cx) -> list:
     if target is not None:
         lines.append(f"{target} = None")
     return lines + for_statement(_args(n)[0], cx)
+
+
+def _split_message(args):
+    """``@assert x == 1 "msg"`` parses as ``x == (1 "msg")`` (a juxtaposition): split it off."""
+    if len(args) != 1:
+        return args
+    node = args[0]
+    while named(node) and node.type in ("binary_expression", "juxtaposition_expression"):
+        last = named(node)[-1]
+        if node.type == "juxtaposition_expression" and last.type == "string_literal":
+            from .parse import parse
+            src = text(args[0])
+            start = last.start_byte - args[0].start_byte
+            cond = src.encode("utf-8")[:start].decode("utf-8")
+            root = parse(cond)
+            return [named(root)[0], last]
+        node = last
+    return args

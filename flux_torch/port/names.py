@@ -190,6 +190,10 @@ def field(node, cx) -> str:
     if name.type != "identifier":
         raise Untranslatable("a computed field name")
     from .expressions import CALL, operand
+    from .tables import LAYOUT_FIELDS
+    if text(name) in LAYOUT_FIELDS and not cx.raw_fields:
+        # flux_torch keeps Dense/Bilinear/cell weights in Julia's (out, in) layout
+        return f"jl.julia_layout({ex(obj, cx)}, {text(name)!r})"
     return f"{operand(obj, cx, CALL)}.{cx.pyname(text(name))}"
 
 

@@ -5,7 +5,7 @@ A Julia array of size ``(a, b)`` is a tensor of shape ``(b, a)``; indices stay
 
 >>> x = hvcat((1, 2, 3), (4, 5, 6))                 # Julia's [1 2 3; 4 5 6], 2×3
 >>> size(x), getindex(x, 2, 1), getindex(x, 1, colon(2, 3)).tolist()
-((2, 3), 4, [2, 3])
+((2, 3), tensor(4), [2, 3])
 >>> mul(x, vect(1, 0, 0)).tolist()                  # Julia's x * [1, 0, 0]
 [1, 4]
 """
@@ -55,6 +55,9 @@ class JRange:
 
     def __contains__(self, x):
         return any(x == v for v in self)
+
+    def reshape(self, *shape):
+        return self.tensor().reshape(*shape)
 
     def tensor(self):
         dtype = torch.int64 if all(isinstance(v, int) for v in (self.start, self.step)) else torch.float64
@@ -347,8 +350,14 @@ def egal(a, b):
     return a is b
 
 
+def _f64(x):
+    if isinstance(x, numbers.Number):
+        return torch.tensor(x, dtype=torch.float64)
+    return tensor(x).double()
+
+
 def isapprox(a, b, *, atol=0.0, rtol=None):
-    ta, tb = tensor(a).double(), tensor(b).double()
+    ta, tb = _f64(a), _f64(b)
     if rtol is None:
         rtol = 0.0 if atol > 0 else 1.4901161193847656e-08 if (
             ta.dtype == torch.float64 and not _f32(a, b)) else 0.0003452669770922512

@@ -85,11 +85,11 @@ sinpi = _elementwise(lambda x: torch.sin(math.pi * x), lambda x: math.sin(math.p
 cospi = _elementwise(lambda x: torch.cos(math.pi * x), lambda x: math.cos(math.pi * x))
 deg2rad = _elementwise(torch.deg2rad, math.radians)
 rad2deg = _elementwise(torch.rad2deg, math.degrees)
-sign = _elementwise(torch.sign, lambda x: (x > 0) - (x < 0) if not isinstance(x, float) else float((x > 0) - (x < 0)))
+sign = _elementwise(torch.sign, lambda x: (x > 0) - (x < 0) if not isinstance(x, builtins.float) else float((x > 0) - (x < 0)))
 signbit = _elementwise(torch.signbit, lambda x: math.copysign(1, x) < 0)
-isnan = _elementwise(torch.isnan, lambda x: isinstance(x, float) and math.isnan(x))
-isinf = _elementwise(torch.isinf, lambda x: isinstance(x, float) and math.isinf(x))
-isfinite = _elementwise(torch.isfinite, lambda x: not isinstance(x, float) or math.isfinite(x))
+isnan = _elementwise(torch.isnan, lambda x: isinstance(x, builtins.float) and math.isnan(x))
+isinf = _elementwise(torch.isinf, lambda x: isinstance(x, builtins.float) and math.isinf(x))
+isfinite = _elementwise(torch.isfinite, lambda x: not isinstance(x, builtins.float) or math.isfinite(x))
 iszero = _elementwise(lambda x: bool((x == 0).all()), lambda x: x == 0)
 conj = _elementwise(torch.conj, lambda x: x.conjugate())
 real = _elementwise(torch.real, lambda x: x.real)
@@ -115,7 +115,7 @@ def _rounder(tfn, mfn, name):
             return out.to(t.dtype) if t is not None else out
         out = mfn(x * 10 ** digits) / 10 ** digits if digits else mfn(x)
         return int(out) if t is not None and t.dtype is not None and not t.dtype.is_floating_point else (
-            float(out) if isinstance(x, float) or digits else out)
+            float(out) if isinstance(x, builtins.float) or digits else out)
     f.elementwise = True
     f.__name__ = name
     return f
