@@ -9,6 +9,6 @@ x = torch.rand(4, 3)
 y = x[-1, 0]
 """
 from .parse import PortError
-from .translate import Translation, expression, translate
+from .translation import Translation, expression, translate
 
 __all__ = ["translate", "expression", "Translation", "PortError"]

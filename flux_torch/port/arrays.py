@@ -5,7 +5,7 @@
 comprehensions are collected the same way, the first loop varying fastest;
 a range used as a value is ``jl.colon(a, b)``, Julia's inclusive ``a:b``.
 
->>> from flux_torch.port.translate import expression
+>>> from flux_torch.port.translation import expression
 >>> expression("[x^2 for x in 1:3 if x > 1]")
 'jl.collect([x ** 2 for x in range(1, 4) if x > 1])'
 """
@@ -46,7 +46,8 @@ def matrix(node, cx) -> str:
         return f"jl.hcat({', '.join(_elem(c, cx) for c in row_items[0])})"
     if all(len(r) == 1 for r in row_items):
         return f"jl.vcat({', '.join(_elem(r[0], cx) for r in row_items)})"
-    body = ", ".join("(" + ", ".join(_elem(c, cx) for c in r) + ",)" for r in row_items)
+    body = ", ".join("(" + ", ".join(_elem(c, cx) for c in r) + ("," if len(r) == 1 else "") + ")"
+                     for r in row_items)
     return f"jl.hvcat({body})"
 
 

@@ -8,7 +8,7 @@
 * A user function passed as ``init=`` is wrapped to receive Julia's dimensions.
 * ``f.(x)``: elementwise functions apply to the whole array; others are mapped.
 
->>> from flux_torch.port.translate import expression
+>>> from flux_torch.port.translation import expression
 >>> expression("Conv((5, 3), 1 => 8, relu; stride=(2, 1))")
 'Conv((3, 5), 1, 8, relu, stride=(1, 2))'
 """

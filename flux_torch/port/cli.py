@@ -59,7 +59,7 @@ def main(argv=None) -> int:
         if not args.script.endswith(".jl"):
             raise PortError(f"{args.script}: expected a Julia file ending in .jl")
         source = _read(args.script)
-        from .translate import translate
+        from .translation import translate
         result = translate(source, filename=os.path.basename(args.script), flux=args.flux,
                            epochs=args.epochs, path=args.script)
     except PortError as err:

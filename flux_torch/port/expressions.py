@@ -4,7 +4,7 @@ Every translator returns ``(code, precedence)`` so that parentheses appear only
 where Python needs them. Arrays keep Julia's values and reversed shapes (see
 ``docs/port.md``); operators that depend on run-time types call ``jl.*``.
 
->>> from flux_torch.port.translate import expression
+>>> from flux_torch.port.translation import expression
 >>> expression("x .+ 2y .^ 2")                           # doctest: +SKIP
 'x + 2 * y ** 2'
 """

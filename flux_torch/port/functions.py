@@ -5,7 +5,7 @@ name (or a struct's outer constructors) become ``@jl.method(types...)`` defs tha
 the runtime dispatches on arity and argument types; ``(m::T)(x) = ...`` and
 ``Flux.trainable(m::T)`` become methods of ``T`` through ``@jl.extend``.
 
->>> from flux_torch.port.translate import translate
+>>> from flux_torch.port.translation import translate
 >>> print(translate("f(x; k=2) = x .* k").body)
 def f(x, *, k=2):
     return x * k

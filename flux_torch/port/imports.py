@@ -5,7 +5,7 @@ flux_torch as Flux``); ``using Flux: a, b`` imports the names flux_torch has and
 marks the others. Base libraries (Statistics, Random, LinearAlgebra, ...) resolve
 name by name through the runtime, so their ``using`` becomes a comment.
 
->>> from flux_torch.port.translate import translate
+>>> from flux_torch.port.translation import translate
 >>> print(translate("using Flux, Statistics").body)
 from flux_torch import *  # using Flux
 # using Statistics: its names come from flux_torch.port.runtime (jl)

@@ -5,7 +5,7 @@ counters) are converted in the code; any other index goes through ``jl.ix`` (one
 index) or ``jl.getindex`` (a container whose kind decides: a dict or ``Grads`` is
 keyed by the value itself, an array is indexed from 1 as in Julia).
 
->>> from flux_torch.port.translate import expression
+>>> from flux_torch.port.translation import expression
 >>> expression("x[1, 2:end]"), expression("x[:, end-1]")      # doctest: +SKIP
 ('x[1:, 0]', 'x[-2, :]')
 """

@@ -1,6 +1,6 @@
 """``for`` loops: Julia ranges become ``range``; the epoch override caps training loops.
 
->>> from flux_torch.port.translate import translate
+>>> from flux_torch.port.translation import translate
 >>> print(translate("n = 2\\nfor i in 1:n, j in 2:3\\n  println(i, j)\\nend").body)
 n = 2
 for i in range(1, n + 1):

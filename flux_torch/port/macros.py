@@ -3,7 +3,7 @@
 Timing and performance macros (``@time``, ``@inbounds``, ``@views``, ``@.``,
 ``@showprogress``) keep only their expression; Julia metaprogramming is a TODO.
 
->>> from flux_torch.port.translate import translate
+>>> from flux_torch.port.translation import translate
 >>> print(translate('x = 1\\n@assert x == 1 "x is one"').body)
 x = 1
 assert x == 1, "x is one"
@@ -70,6 +70,8 @@ def macro_statement(n, cx, returns=False) -> list:
         msg = f", {ex(args[1], cx)}" if len(args) > 1 else ""
         return [f"assert {cond}{msg}"]
     if name == "@epochs":
+        if len(args) == 1 and args[0].type == "juxtaposition_expression":
+            args = named(args[0])                # `@epochs 2 f()` parses as 2 * f()
         from .loops import capped
         it = capped(f"range({ex(args[0], cx)})", cx, force=True)
         from .statements import block

@@ -138,7 +138,9 @@ def qualified(path, cx):
                 raise Untranslatable(f"Flux.{sub}.{rest[0]} is not in {cx.flux_module}")
             return f"Flux.{sub}.{py}"
         if len(rest) != 1:
-            raise Untranslatable(f"{'.'.join(path)} is not in {cx.flux_module}")
+            had = FLUX_VERSIONS.get(rest[0], "")
+            raise Untranslatable(f"{'.'.join(path)} is not in {cx.flux_module}"
+                                 + (f" ({had} had it)" if had else ""))
         py = flux_name(rest[0], cx, sub.split(".")[0] if sub else "")
         return f"Flux.{sub + '.' if sub else ''}{py}"
     if root in ("Base", "Core", "Main") or (root == "Iterators" and len(path) == 2):

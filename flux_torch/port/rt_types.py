@@ -33,6 +33,7 @@ class JuliaType:
 
     def __init__(self, name, check, convert=None, dtype=None):
         self.name, self._check, self._convert, self.dtype = name, check, convert, dtype
+        self.elementwise = dtype is not None          # Float32.(x) converts the whole array
 
     def check(self, x):
         return self._check(x)

@@ -3,7 +3,7 @@
 A statement no rule translates is kept, as Julia, under ``# TODO(port): reason``;
 the block stays valid Python (``pass`` where nothing else is left).
 
->>> from flux_torch.port.translate import translate                # doctest: +SKIP
+>>> from flux_torch.port.translation import translate                # doctest: +SKIP
 >>> print(translate("for i in 1:3\\n  s += i\\nend").body)           # doctest: +SKIP
 for i in range(1, 4):
     s = s + i
@@ -220,7 +220,10 @@ def _compound(n, cx, returns):
         new = f"jl.{_RUNTIME_OPS[base]}({ex(target, cx)}, {val})"
     else:
         new = f"{operand(target, cx, prec)} {pyop} {operand(value, cx, prec, right=True)}"
-    return _assign(target, new, cx)
+    lines = _assign(target, new, cx)
+    if returns and target.type in ("identifier", "field_expression"):
+        lines.append(f"return {ex(target, cx)}")
+    return lines
 
 
 def _for(n, cx, returns):
@@ -318,9 +321,9 @@ def _return(n, cx, returns):
 
 def _global(n, cx, returns):
     lines = []
-    for c in named(n):
-        if c.type in ("assignment", "compound_assignment_expression"):
-            lines += statement(c, cx)
+    kids = [c for c in named(n) if c.type in ("assignment", "compound_assignment_expression")]
+    for i, c in enumerate(kids):
+        lines += statement(c, cx, returns and i == len(kids) - 1)
     return lines
 
 

@@ -5,7 +5,7 @@ Fields are class annotations in Julia's order (their Julia types kept as strings
 or by name, as Julia's default and keyword constructors do; outer and inner
 constructors are registered on it by ``@jl.method`` (see ``functions``).
 
->>> from flux_torch.port.translate import translate
+>>> from flux_torch.port.translation import translate
 >>> print(translate("struct Affine\\n  W\\n  b::Vector{Float32}\\nend").body)
 class Affine(jl.Struct):
     W: "Any"
