@@ -214,8 +214,6 @@ def _base_rule(name, args, cx, bcast):
         return f"{x}.reshape({', '.join(reversed(codes))})"
     if name == "include" and len(pos) == 1:
         return f"jl.include({ex(pos[0], cx)}, globals())"
-    if name == "vec" and len(pos) == 1:
-        return f"{operand(pos[0], cx, CALL)}.reshape(-1)"
     if name in _TYPE_FIRST:
         return _array_ctor(name, args, cx)
     return None

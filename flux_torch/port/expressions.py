@@ -25,7 +25,6 @@ _BINARY = {
     "<": ("<", CMP), ">": (">", CMP), "<=": ("<=", CMP), ">=": (">=", CMP),
     "≤": ("<=", CMP), "≥": (">=", CMP), ".<": ("<", CMP), ".>": (">", CMP),
     ".<=": ("<=", CMP), ".>=": (">=", CMP), ".≤": ("<=", CMP), ".≥": (">=", CMP),
-    ".==": ("==", CMP), ".!=": ("!=", CMP), ".≠": ("!=", CMP),
     "===": ("is", CMP), "!==": ("is not", CMP), "≡": ("is", CMP),
     "&&": ("and", AND), "||": ("or", OR), "&": ("&", BITAND), "|": ("|", BITOR),
     ".&": ("&", BITAND), ".|": ("|", BITOR), "⊻": ("^", BITXOR), ".⊻": ("^", BITXOR),
@@ -37,7 +36,7 @@ _RUNTIME_BINARY = {
     "≠": "ne", "≈": "isapprox", "≉": "not_isapprox", "\\": "ldiv", "//": "rational",
     "⊗": "kron", "<:": "issubtype", "isa": "isa", "∘": "compose", "=>": None, ".=>": "pairs_",
     "<<": "lshift", ">>": "rshift", "⋅": "dot", "×": "cross", "∪": "union", "∩": "intersect",
-    "⊆": "issubset",
+    "⊆": "issubset", ".==": "dot_eq", ".!=": "dot_ne", ".≠": "dot_ne",
 }
 _SCALAR_KINDS = {"integer_literal", "float_literal", "string_literal", "quote_expression",
                  "character_literal", "boolean_literal"}
@@ -294,6 +293,8 @@ def _binary(node, cx):
         coef, base = named(left)[0], named(left)[-1]
         return (f"{operand(coef, cx, MUL)} * {operand(base, cx, POW + 1)} ** "
                 f"{operand(right, cx, UNARY)}"), MUL
+    if op in (".==", ".!=", ".≠") and (is_literal(left) or is_literal(right)):
+        return f"{operand(left, cx, CMP)} {'==' if op == '.==' else '!='} {operand(right, cx, CMP, right=True)}", CMP
     if op in _BINARY:
         py, prec = _BINARY[op]
         if op in ("^", ".^"):

@@ -114,6 +114,10 @@ def _one(item, cx, static_ok):
 
 
 def getindex(node, cx) -> str:
+    kids = named(node)
+    if kids[0].type == "identifier" and text(kids[0]) in TYPE_NAMES and kids[-1].type in (
+            "matrix_expression", "comprehension_expression"):
+        return f"jl.typed_array(jl.{text(kids[0])}, {ex(kids[-1], cx)})"     # Float32[1 2; 3 4]
     obj, items = index_items(node)
     if obj.type == "identifier" and text(obj) in TYPE_NAMES:
         args = ", ".join(ex(i, cx) for i in items)

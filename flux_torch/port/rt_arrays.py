@@ -27,7 +27,7 @@ __all__ = ["JRange", "colon", "vect", "typed_vect", "collect", "hcat", "vcat", "
            "tensor", "cumsum", "diff", "sort", "sortperm", "unique", "count", "findall",
            "findfirst", "findmax", "findmin", "argmax", "argmin", "onecold", "dot", "norm",
            "diag", "I", "triu", "tril", "inv", "det", "tr", "Diagonal", "normalize", "cross",
-           "hvcat_rows", "stack_", "splat_", "subtract_"]
+           "hvcat_rows", "stack_", "splat_", "subtract_", "typed_array", "dot_eq", "dot_ne"]
 
 
 class JRange:
@@ -137,6 +137,8 @@ def vect(*xs):
 
 
 def typed_vect(t, *xs):
+    if not xs:
+        return []                   # Float64[]: a vector to push! onto
     if isinstance(t, JuliaType) and t.dtype is not None:
         return torch.tensor([float(x) if t.dtype.is_floating_point else x for x in xs], dtype=t.dtype)
     return list(xs)
@@ -323,8 +325,13 @@ def mul(a, b):
     return a * b
 
 
-def eq(a, b):
-    """Julia's ``==``: one Bool for arrays."""
+_NO = object()
+
+
+def eq(a, b=_NO):
+    """Julia's ``==``: one Bool for arrays; ``==(x)`` is the function ``y -> y == x``."""
+    if b is _NO:
+        return lambda y: eq(y, a)
     if isinstance(a, JRange):
         a = a.tensor()
     if isinstance(b, JRange):
@@ -340,8 +347,27 @@ def eq(a, b):
     return a == b
 
 
-def ne(a, b):
+def ne(a, b=_NO):
+    if b is _NO:
+        return lambda y: not eq(y, a)
     return not eq(a, b)
+
+
+def dot_eq(a, b):
+    """``a .== b``: elementwise, for tensors and for lists (of strings, symbols, ...)."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor) or not (
+            isinstance(a, (list, tuple)) or isinstance(b, (list, tuple))):
+        return a == b
+    if not isinstance(a, (list, tuple)):
+        a = [a] * len(b)
+    if not isinstance(b, (list, tuple)):
+        b = [b] * len(a)
+    return torch.tensor([x == y for x, y in zip(a, b)])
+
+
+def dot_ne(a, b):
+    out = dot_eq(a, b)
+    return ~out if isinstance(out, torch.Tensor) else not out
 
 
 def egal(a, b):
@@ -804,3 +830,9 @@ def subtract_(x, dx):
     with torch.no_grad():
         x -= dx
     return x
+
+
+def typed_array(t, x):
+    """``Float32[1 2; 3 4]``: the array with Julia's element type."""
+    x = tensor(x)
+    return x.to(t.dtype) if getattr(t, "dtype", None) is not None else x

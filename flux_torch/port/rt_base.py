@@ -428,7 +428,8 @@ def rand(*args):
         if len(args) == 1:
             return items[int(torch.randint(len(items), (), generator=rng))]
         idx = torch.randint(len(items), tuple(reversed(args[1:])), generator=rng)
-        return vect(*[items[i] for i in idx.reshape(-1).tolist()]).reshape(idx.shape)
+        picked = vect(*[items[i] for i in idx.reshape(-1).tolist()])
+        return picked.reshape(idx.shape) if isinstance(picked, torch.Tensor) else picked
     dtype = t.dtype if t is not None and t.dtype is not None else torch.float64
     if not args:
         if t is not None and t.name == "Bool":

@@ -22,7 +22,7 @@ EXPRESSIONS = [
     ("size(x, 2)", "x.shape[-2]"),
     ("size(x)", "jl.size(x)"),
     ("reshape(x, 28^2, :)", "x.reshape(-1, 28 ** 2)"),
-    ("vec(x)", "x.reshape(-1)"),
+    ("vec(x)", "jl.vec(x)"),
     ("rand(Float32, 3, 4)", "torch.rand(4, 3)"),
     ("zeros(2, 3)", "torch.zeros(3, 2, dtype=torch.float64)"),
     ("outputsize(m, (28, 28, 1, 32))", "jl.rev(outputsize(m, (32, 1, 28, 28)))"),
