@@ -52,57 +52,57 @@ def matrix(node, cx) -> str:
 
 
 def _clauses(node, cx):
-    """(python for-clauses in nesting order, number of dims) of a comprehension."""
-    fors, conds = [], []
+    """(for-clauses, each a list of bindings, in source order; if-conditions)."""
+    groups, conds = [], []
     for c in named(node):
         if c.type == "for_clause":
-            fors += [b for b in named(c) if b.type == "for_binding"]
+            groups.append([b for b in named(c) if b.type == "for_binding"])
         elif c.type == "if_clause":
             conds.append(ex(named(c)[0], cx))
-    return fors, conds
+    return groups, conds
 
 
 def _binding(b, cx):
     from .loops import iterable
+    from .statements import _target
     parts = [c for c in named(b) if c.type != "operator"]
     target, it = parts[0], parts[-1]
-    from .statements import _target
-    saved = cx.scope.kind
     code = iterable(it, cx)
-    tgt = _target(target, cx) if saved != "function" else _comp_target(target, cx)
+    tgt = cx.pyname(text(target)) if target.type == "identifier" else _target(target, cx)
     return f"for {tgt} in {code}"
 
 
-def _comp_target(target, cx):
-    if target.type == "identifier":
-        return cx.pyname(text(target))
-    from .statements import _target
-    return _target(target, cx)
+def _flat_heads(groups, cx):
+    """Python's for-clauses: `for a in x, b in y` varies `a` fastest (Julia's column order),
+    separate `for` clauses nest in source order."""
+    heads = []
+    for g in groups:
+        heads += [_binding(b, cx) for b in reversed(g)]
+    return heads
 
 
 def comprehension(node, cx) -> str:
     kids = [c for c in named(node) if c.type not in _COMMENTS]
     body = kids[0]
-    fors, conds = _clauses(node, cx)
-    heads = [_binding(b, cx) for b in fors]
+    groups, conds = _clauses(node, cx)
     value = ex(body, cx)
     cond = "".join(f" if {c}" for c in conds)
-    if len(heads) == 1 or conds:
-        # Julia varies the first loop fastest; filtered multi-loops flatten to a vector
-        return f"jl.collect([{value} {' '.join(reversed(heads))}{cond}])"
-    inner = f"[{value} {heads[0]}]"
-    for h in heads[1:]:
-        inner = f"[{inner} {h}]"
-    return f"jl.collect({inner})"
+    if len(groups) == 1 and len(groups[0]) > 1 and not conds:
+        # [f(i, j) for i in a, j in b]: a matrix with i down the first (Julia) dim
+        heads = [_binding(b, cx) for b in groups[0]]
+        inner = f"[{value} {heads[0]}]"
+        for h in heads[1:]:
+            inner = f"[{inner} {h}]"
+        return f"jl.collect({inner})"
+    return f"jl.collect([{value} {' '.join(_flat_heads(groups, cx))}{cond}])"
 
 
 def generator(arglist, cx) -> str:
     kids = [c for c in named(arglist) if c.type not in _COMMENTS]
     body = kids[0]
-    fors, conds = _clauses(arglist, cx)
-    heads = [_binding(b, cx) for b in fors]
+    groups, conds = _clauses(arglist, cx)
     cond = "".join(f" if {c}" for c in conds)
-    return f"{ex(body, cx)} {' '.join(reversed(heads))}{cond}"
+    return f"{ex(body, cx)} {' '.join(_flat_heads(groups, cx))}{cond}"
 
 
 def range_value(node, cx) -> str:

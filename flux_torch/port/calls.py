@@ -119,11 +119,17 @@ def _rev_tuple(node, cx):
     return f"jl.rev({ex(node, cx)})"
 
 
+def _size_arg(node, cx):
+    """A layer size: one read out of an array is a 0-d tensor here, so it is made a number."""
+    code = ex(node, cx)
+    return f"jl.num({code})" if node.type == "index_expression" else code
+
+
 def _spread_pairs(nodes, cx):
     out = []
     for p in nodes:
         if p.type == "binary_expression" and text(named(p)[1]) == "=>":
-            out += [ex(named(p)[0], cx), ex(named(p)[-1], cx)]
+            out += [_size_arg(named(p)[0], cx), _size_arg(named(p)[-1], cx)]
         else:
             out.append(_pos_code(p, cx))
     return out
@@ -206,7 +212,8 @@ def _base_rule(name, args, cx, bcast):
         from .indexing import array_operand
         x = array_operand(pos[0], cx)
         dims = pos[1:]
-        if len(dims) == 1 and dims[0].type == "tuple_expression":
+        if len(dims) == 1 and dims[0].type == "tuple_expression" and not any(
+                d.type == "splat_expression" for d in named(dims[0])):
             dims = named(dims[0])
         elif len(dims) == 1:
             return f"jl.reshape({ex(pos[0], cx)}, {ex(dims[0], cx)})"
@@ -293,6 +300,11 @@ def _apply(name, fcode, args, cx, bcast, pre):
     if is_flux and base == "update" and len(args.pos) == 2 and not args.kw:
         # Flux ≤ v0.13's update!(x, x̄) is x .-= x̄
         return f"jl.subtract_({ex(args.pos[0], cx)}, {ex(args.pos[1], cx)})"
+    if is_flux and name == "DataLoader" and len(args.pos) >= 2 and all(
+            p.type in ("identifier", "field_expression", "index_expression") for p in args.pos):
+        # Flux ≤ v0.11's DataLoader(x, y; ...) takes the arrays as one tuple now
+        data = ", ".join(ex(p, cx) for p in args.pos)
+        return f"{fcode}({args_code(args, cx, pos=[f'({data})'])})"
     if name in ("onecold",) and is_flux:
         fcode = "jl.onecold"
     if bcast:

@@ -44,7 +44,7 @@ _CONSTANTS = {"true": "True", "false": "False", "nothing": "None", "missing": "N
               "Inf": "jl.Inf", "Inf32": "jl.Inf", "Inf64": "jl.Inf", "NaN": "jl.NaN",
               "NaN32": "jl.NaN", "π": "jl.pi", "pi": "jl.pi", "ℯ": "jl.e", "im": "1j",
               "stdout": "jl.stdout", "stderr": "jl.stderr", "ARGS": "jl.ARGS",
-              "ENV": "jl.ENV", "PROGRAM_FILE": "__file__", "Colon": "jl.Colon"}
+              "ENV": "jl.ENV", "PROGRAM_FILE": "jl.PROGRAM_FILE()", "Colon": "jl.Colon"}
 
 
 def ex(node, cx) -> str:
@@ -231,7 +231,8 @@ def _element(c, cx):
 
 
 def _open_tuple(node, cx):
-    return ", ".join(_element(c, cx) for c in named(node)), TERNARY
+    items = [_element(c, cx) for c in named(node)]
+    return f"({', '.join(items)}{',' if len(items) == 1 else ''})", ATOM
 
 
 def _ternary(node, cx):
@@ -253,6 +254,10 @@ def _unary(node, cx):
     if op in ("-", "+", ".-", ".+"):
         return f"{op[-1]}{operand(arg, cx, UNARY)}", UNARY
     if op == "!":
+        if arg.type == "identifier":
+            code = ex(arg, cx)
+            if code.startswith("jl.") or "." in code:       # !isempty: the negated function
+                return f"jl.not_({code})", CALL
         return f"not {operand(arg, cx, NOT)}", NOT
     if op in (".!", "~"):
         return f"jl.bnot({ex(arg, cx)})", CALL
@@ -293,6 +298,11 @@ def _binary(node, cx):
         coef, base = named(left)[0], named(left)[-1]
         return (f"{operand(coef, cx, MUL)} * {operand(base, cx, POW + 1)} ** "
                 f"{operand(right, cx, UNARY)}"), MUL
+    if op in _DOTTED_CMP and left.type == "binary_expression" and text(named(left)[1]) in _DOTTED_CMP:
+        # 0 .<= x .<= 1 holds elementwise: (0 <= x) & (x <= 1)
+        mid = named(left)[-1]
+        py = _BINARY.get(op, ("==",))[0]
+        return f"({ex(left, cx)}) & ({operand(mid, cx, CMP)} {py} {operand(right, cx, CMP, right=True)})", BITAND
     if op in (".==", ".!=", ".≠") and (is_literal(left) or is_literal(right)):
         return f"{operand(left, cx, CMP)} {'==' if op == '.==' else '!='} {operand(right, cx, CMP, right=True)}", CMP
     if op in _BINARY:
@@ -303,6 +313,9 @@ def _binary(node, cx):
     if op in _RUNTIME_BINARY and _RUNTIME_BINARY[op]:
         return f"jl.{_RUNTIME_BINARY[op]}({ex(left, cx)}, {ex(right, cx)})", CALL
     raise Untranslatable(f"the operator {op}")
+
+
+_DOTTED_CMP = {".<", ".>", ".<=", ".>=", ".≤", ".≥"}
 
 
 def _is_string_side(a, b):
@@ -391,7 +404,10 @@ def _operator(node, cx):
 
 
 def _compound(node, cx):
-    raise Untranslatable("a begin ... end block used as a value")
+    """``begin ... end`` or ``let ... end`` as a value: a hoisted def, called at once."""
+    from .functions import _hoist
+    body = [c for c in named(node) if c.type not in ("line_comment", "block_comment")]
+    return f"{_hoist('block', [], body if node.type == 'compound_statement' else [node], cx)}()", CALL
 
 
 def _identifier_const(node, cx):
@@ -411,7 +427,7 @@ _RULES = {
     "comprehension_expression": _comprehension, "range_expression": _range,
     "macrocall_expression": _macrocall, "typed_expression": _typed, "splat_expression": _splat,
     "parametrized_type_expression": _type_expr, "curly_expression": _type_expr,
-    "operator": _operator, "compound_statement": _compound,
+    "operator": _operator, "compound_statement": _compound, "let_statement": _compound,
     "scoped_identifier": _field,
 }
 CONSTANTS = _CONSTANTS

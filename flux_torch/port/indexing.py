@@ -108,7 +108,7 @@ def _one(item, cx, static_ok):
     from .expressions import _known_int
     if _known_int(item, cx):
         return f"{operand(item, cx, ADD)} - 1", "int"
-    if item.type in ("string_literal", "quote_expression"):
+    if item.type == "string_literal":
         return ex(item, cx), "key"
     return f"jl.ix({ex(item, cx)})", "dynamic"
 

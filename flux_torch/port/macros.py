@@ -54,6 +54,14 @@ def _kwargs(nodes, cx):
 def macro_statement(n, cx, returns=False) -> list:
     name = macro_name(n)
     args = _args(n)
+    if name in ("@.", "@__dot__") and len(args) == 1 and args[0].type == "assignment":
+        kids = [c for c in args[0].children if c.is_named]
+        target, value = kids[0], kids[-1]           # @. x = f(y) assigns in place, as x .= f.(y)
+        from .statements import _target
+        if target.type == "index_expression":
+            from .indexing import setindex
+            return setindex(target, ex(value, cx), cx)
+        return [f"{ex(target, cx)}[...] = {ex(value, cx)}"]
     if name in _TRANSPARENT:
         if name == "@testset":
             args = [a for a in args if a.type not in ("string_literal",)]
@@ -142,7 +150,7 @@ def macro_expression(n, cx) -> str:
     if name == "@__DIR__":
         return "jl.dirname(__file__)"
     if name == "@__FILE__":
-        return "__file__"
+        return "jl.abspath(__file__)"
     if name == "@sprintf":
         return f"jl.sprintf({', '.join(ex(a, cx) for a in args)})"
     if name == "@autosize":

@@ -26,6 +26,7 @@ _OPERATORS = {"+": "jl.add", "-": "jl.sub", "*": "jl.mul", "/": "jl.truediv", "^
               ">=": "jl.ge", "=>": "jl.Pair", ":": "jl.Colon", "÷": "jl.div", "%": "jl.rem",
               "&": "jl.and_", "|": "jl.or_", "!": "jl.not_", "∘": "jl.compose",
               "≈": "jl.isapprox", "≤": "jl.le", "≥": "jl.ge", "∈": "jl.in_", "in": "jl.in_",
+              "∉": "jl.notin", "|>": "jl.pipe",
               ".+": "jl.add", ".*": "jl.mul", ".-": "jl.sub", "./": "jl.truediv"}
 
 

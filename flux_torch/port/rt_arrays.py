@@ -11,6 +11,7 @@ A Julia array of size ``(a, b)`` is a tensor of shape ``(b, a)``; indices stay
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import torch
@@ -27,7 +28,7 @@ __all__ = ["JRange", "colon", "vect", "typed_vect", "collect", "hcat", "vcat", "
            "tensor", "cumsum", "diff", "sort", "sortperm", "unique", "count", "findall",
            "findfirst", "findmax", "findmin", "argmax", "argmin", "onecold", "dot", "norm",
            "diag", "I", "triu", "tril", "inv", "det", "tr", "Diagonal", "normalize", "cross",
-           "hvcat_rows", "stack_", "splat_", "subtract_", "typed_array", "dot_eq", "dot_ne"]
+           "hvcat_rows", "stack_", "splat_", "subtract_", "typed_array", "dot_eq", "dot_ne", "num"]
 
 
 class JRange:
@@ -35,7 +36,12 @@ class JRange:
 
     def __init__(self, start, step, stop):
         self.start, self.step, self.stop = start, step, stop
-        n = int((stop - start) // step) + 1 if step else 0
+        if not step:
+            n = 0
+        elif all(isinstance(v, int) for v in (start, step, stop)):
+            n = (stop - start) // step + 1
+        else:                            # -3:0.1:3 has 61 elements, as Julia rounds it
+            n = math.floor((stop - start) / step + 1e-10) + 1
         self.n = max(n, 0)
 
     def __len__(self):
@@ -89,8 +95,26 @@ class JRange:
     __gt__ = lambda s, o: s._op(o, lambda a, b: a > b)
 
 
+class IntVector(torch.Tensor):
+    """A Julia vector of integers (``[32, 64, 128]``): reading one element gives a Python int,
+    as Julia's ``v[i]`` gives an Int, so sizes read from it work wherever numbers do."""
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        if isinstance(out, torch.Tensor) and out.ndim == 0 and not out.is_floating_point():
+            return out.item()
+        return out
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        with torch._C.DisableTorchFunctionSubclass():     # results are plain tensors
+            return func(*args, **(kwargs or {}))
+
+
 def colon(a, b, c=None):
-    """``a:b`` or ``a:s:b``."""
+    """``a:b`` or ``a:s:b`` (``'a':'z'`` is the list of characters)."""
+    if isinstance(a, str):
+        return [chr(k) for k in range(ord(a), ord(c if c is not None else b) + 1, 1 if c is None else b)]
     start, step, stop = (a, 1, b) if c is None else (a, b, c)
     return JRange(start, step, stop)
 
@@ -129,7 +153,7 @@ def vect(*xs):
         if all(isinstance(v, bool) for v in xs):
             return torch.tensor(xs, dtype=torch.bool)
         if all(isinstance(v, int) for v in xs):
-            return torch.tensor(xs, dtype=torch.int64)
+            return torch.tensor(xs, dtype=torch.int64).as_subclass(IntVector)
         if any(isinstance(v, torch.Tensor) for v in xs):
             return torch.stack([torch.as_tensor(v) for v in xs])
         return torch.tensor([float(v) for v in xs], dtype=torch.float64)
@@ -176,9 +200,9 @@ def _promote(ts):
 
 def vcat(*xs):
     """Julia's vcat: along Julia's first dim, the tensor's last."""
-    if all(isinstance(x, (list, tuple)) and not isinstance(x, torch.Tensor) for x in xs) and not all(
-            all(_numeric(e) for e in x) for x in xs):
-        return [e for x in xs for e in x]
+    if any(isinstance(x, str) or (isinstance(x, (list, tuple)) and not all(_numeric(e) for e in x))
+           for x in xs):
+        return [e for x in xs for e in (x if isinstance(x, (list, tuple)) else [x])]
     ts = _promote(_as_tensors(xs))
     ts = [t.reshape(1) if t.ndim == 0 else t for t in ts]
     return torch.cat(ts, dim=-1)
@@ -248,7 +272,7 @@ def rev(t):
 
 def dim(d):
     """Julia's ``dims=d`` as torch's ``dim=-d``."""
-    if isinstance(d, (tuple, list)):
+    if isinstance(d, (tuple, list, JRange, range)):
         return tuple(-k for k in d)
     return -d
 
@@ -269,6 +293,8 @@ def vec(x):
 
 
 def permutedims(x, perm=None):
+    if perm is None and isinstance(x, (list, tuple)) and not all(_numeric(v) for v in x):
+        return JRow(x)                       # a 1×n row of strings, symbols, ...
     x = tensor(x)
     n = x.ndim
     if perm is None:
@@ -344,7 +370,7 @@ def eq(a, b=_NO):
         return bool(a == b)
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
         return False
-    return a == b
+    return bool(a == b) if not isinstance(a, (list, tuple)) else a == b
 
 
 def ne(a, b=_NO):
@@ -353,8 +379,14 @@ def ne(a, b=_NO):
     return not eq(a, b)
 
 
+class JRow(list):
+    """A 1×n row of non-numbers (``permutedims(v)``): ``.==`` against a column makes a matrix."""
+
+
 def dot_eq(a, b):
     """``a .== b``: elementwise, for tensors and for lists (of strings, symbols, ...)."""
+    if isinstance(b, JRow) and isinstance(a, (list, tuple)) and not isinstance(a, JRow):
+        return torch.tensor([[x == y for x in a] for y in b])     # Julia's column .== row
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor) or not (
             isinstance(a, (list, tuple)) or isinstance(b, (list, tuple))):
         return a == b
@@ -440,6 +472,9 @@ def getindex(x, *idx):
         return x.item() if isinstance(x, torch.Tensor) else x[()]
     if _has_keys(x) and not isinstance(x, torch.Tensor) and len(idx) == 1:
         return x[idx[0]]
+    if len(idx) == 1 and isinstance(idx[0], str) and not isinstance(x, (str, list, tuple)) or (
+            isinstance(x, tuple) and hasattr(x, "_fields") and isinstance(idx[0], str)):
+        return getattr(x, idx[0])            # nt[:field], a gradient's g[:layers]
     user = getattr(type(x), "getindex", None)
     if user is not None and not isinstance(x, torch.Tensor):
         return user(x, *idx)
@@ -836,3 +871,8 @@ def typed_array(t, x):
     """``Float32[1 2; 3 4]``: the array with Julia's element type."""
     x = tensor(x)
     return x.to(t.dtype) if getattr(t, "dtype", None) is not None else x
+
+
+def num(x):
+    """A 0-d tensor as a Python number (layer sizes read out of an array)."""
+    return x.item() if isinstance(x, torch.Tensor) and x.ndim == 0 else x

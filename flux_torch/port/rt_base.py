@@ -41,7 +41,7 @@ __all__ = ["println", "print_", "show_values", "show", "display", "info", "warn"
            "ntuple", "getproperty", "zip", "cd", "tuple_", "walkdir",
            "mkdir", "rm", "struct2dict", "with_logger", "randn_", "rand_", "GC", "bson_save", "bson_load", "pairs_", "ispath", "untranslated",
            "IOBuffer", "take_", "match", "splitext", "unicode_normalize", "CircularBuffer",
-           "toml_parsefile", "toml_parse", "hasproperty", "Set", "isassigned"]
+           "toml_parsefile", "toml_parse", "PROGRAM_FILE", "hasproperty", "Set", "isassigned"]
 
 stdout = sys.stdout
 stderr = sys.stderr
@@ -604,7 +604,13 @@ def include(path, namespace):
         raise FileNotFoundError(f"include({path!r}): translate it first: "
                                 f"python -m flux_torch.port {path} -o {py}")
     with open(py, encoding="utf-8") as f:
-        exec(compile(f.read(), py, "exec"), namespace)
+        code = compile(f.read(), py, "exec", dont_inherit=True)
+    outer = namespace.get("__file__")
+    namespace["__file__"] = os.path.abspath(py)        # @__FILE__ inside it is its own path
+    try:
+        exec(code, namespace)
+    finally:
+        namespace["__file__"] = outer
 
 
 def noop(*args, **kw):
@@ -897,3 +903,8 @@ def toml_parsefile(path):
 def toml_parse(text):
     import tomllib
     return tomllib.loads(text)
+
+
+def PROGRAM_FILE():
+    """Julia's PROGRAM_FILE: the script Python was asked to run."""
+    return os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ""

@@ -3,7 +3,8 @@
 MLDatasets' data sets load through torchvision or scikit-learn when installed, in
 MLDatasets' layout reversed (MNIST features ``28×28×N`` are ``(N, 28, 28)``). With
 ``FLUX_TORCH_PORT_STANDIN=1`` in the environment they are small deterministic
-stand-ins of the same layout whose classes can be learned (for trial runs and tests).
+stand-ins of the same layout whose classes can be learned (for trial runs and tests):
+512 training and 64 test observations, or ``FLUX_TORCH_PORT_STANDIN_N`` training ones.
 
 >>> import os; os.environ["FLUX_TORCH_PORT_STANDIN"] = "1"
 >>> d = MLDatasets.MNIST(split="test")
@@ -72,7 +73,8 @@ def _vision(name, shape, classes):
     def load(*args, **kw):
         split = _split(args, kw)
         if _standin():
-            n = _SIZES.get(split, 64)
+            n = int(os.environ.get("FLUX_TORCH_PORT_STANDIN_N") or 0) or _SIZES.get(split, 64)
+            n = n if split == "train" else min(n, _SIZES["test"])
             x, y = _images(n, shape, classes, seed=0 if split == "train" else 1)
             return _Dataset(x, y, name, split)
         return _torchvision(name, split)

@@ -28,7 +28,7 @@ __all__ = ["exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "abs", "abs2
            "quantile", "lshift", "rshift", "rational", "hypot", "cbrt", "conj", "real", "imag",
            "xor", "isodd", "iseven", "gcd", "lcm", "factorial", "binomial", "eps", "floatmin",
            "floatmax", "typemax", "typemin", "mapreduce", "cumprod", "square", "inv_", "atan2",
-           "deg2rad", "rad2deg", "mod1", "sinpi", "cospi", "exponent", "signbit", "Uniform", "Normal"]
+           "deg2rad", "rad2deg", "mod1", "sinpi", "cospi", "exponent", "signbit", "Uniform", "Normal", "notin", "evalpoly", "pipe"]
 
 Inf = math.inf
 NaN = math.nan
@@ -314,7 +314,9 @@ def cumprod(x, *, dim=-1):
 
 
 def _is_scalar_arg(a):
-    return (isinstance(a, tuple) and len(a) == 1) or isinstance(a, (str, numbers.Number)) or a is None
+    from .rt_types import Colon, JuliaType
+    return (isinstance(a, tuple) and len(a) == 1) or isinstance(a, (str, numbers.Number, JuliaType)) \
+        or a is None or a is Colon or callable(a) and not hasattr(a, "__len__")
 
 
 def broadcast(f, *args, **kw):
@@ -399,7 +401,15 @@ def xor(a, b):
 
 
 def not_(a):
+    if callable(a) and not isinstance(a, torch.Tensor):
+        return lambda *args, **kw: not a(*args, **kw)       # !f is the negated function
     return ~a if isinstance(a, torch.Tensor) else not a
+
+
+def notin(a, b=None):
+    if b is None:
+        return lambda y: y not in a                          # ∉(xs) as a function
+    return a not in b
 
 
 def bnot(a):
@@ -487,3 +497,17 @@ def Uniform(a=0.0, b=1.0):
 
 def Normal(mu=0.0, sigma=1.0):
     return torch.distributions.Normal(builtins.float(mu), builtins.float(sigma))
+
+
+def evalpoly(x, coefs):
+    """Julia's evalpoly: coefs[1] + coefs[2] x + coefs[3] x^2 + ... (Horner's rule)."""
+    items = list(coefs) if not isinstance(coefs, torch.Tensor) else list(coefs.unbind(0))
+    out = items[-1]
+    for c in reversed(items[:-1]):
+        out = out * x + c
+    return out
+
+
+def pipe(x, f):
+    """``|>`` as a function: ``pipe(x, f) == f(x)``."""
+    return f(x)

@@ -189,10 +189,27 @@ class Generic:
         return lambda *a, **kw: self(obj, *a, **kw)
 
 
+def _field_type(annotation):
+    """The JuliaType a field annotation names ("Vector{Float32}" -> Vector), or None."""
+    name = str(annotation).strip("'\"").split("{")[0].strip()
+    if name == "NamedTuple":
+        return JuliaType("NamedTuple", lambda x: isinstance(x, tuple) and hasattr(x, "_fields"))
+    t = globals().get(name)
+    return t if isinstance(t, JuliaType) and name != "Any" else None
+
+
 class _StructMeta(type):
     def __call__(cls, *args, **kw):
         ctors = cls.__dict__.get("_jl_ctors")
-        if ctors is not None and not getattr(cls, "_jl_in_new", False):
+        if ctors is not None and not kw:
+            typed = Generic(ctors.__name__)
+            typed.methods = [m for m in ctors.methods if any(t is not None for t in m[1])]
+            fn = typed.find(args)
+            if fn is None and not cls._default_fits(args):   # Julia: the typed default is more specific
+                fn = ctors.find(args)
+            if fn is not None:
+                return fn(*args)
+        elif ctors is not None:
             fn = ctors.find(args)
             if fn is not None:
                 return fn(*args, **kw)
@@ -218,6 +235,18 @@ class Struct(metaclass=_StructMeta):
             object.__setattr__(self, name, value)
         if kw:
             raise TypeError(f"{type(self).__name__} has no field {', '.join(kw)}")
+
+    @classmethod
+    def _default_fits(cls, args):
+        """Whether the default constructor, typed by the fields' annotations, takes ``args``."""
+        names = cls._fields()
+        if len(args) != len(names):
+            return False
+        notes = {}
+        for klass in reversed(cls.__mro__):
+            notes.update(getattr(klass, "__annotations__", {}))
+        types = [_field_type(notes[n]) for n in names]
+        return all(t is not None for t in types) and all(t.check(a) for t, a in zip(types, args))
 
     @classmethod
     def _fields(cls):
@@ -281,8 +310,30 @@ def isa(x, t):
     return _matches(t, x)
 
 
+class _TypeOf:
+    """``typeof(x)``: compares equal to a Julia type name that ``x`` is an instance of
+    (type parameters are not checked) and to its Python class."""
+
+    def __init__(self, value):
+        self.cls = type(value)
+        self.value = value
+
+    def __eq__(self, other):
+        if isinstance(other, JuliaType):
+            return other.check(self.value)
+        if isinstance(other, _TypeOf):
+            return self.cls is other.cls
+        return self.cls is other
+
+    def __hash__(self):
+        return hash(self.cls)
+
+    def __repr__(self):
+        return self.cls.__name__
+
+
 def typeof(x):
-    return type(x)
+    return _TypeOf(x)
 
 
 def eltype(x):

@@ -130,7 +130,8 @@ def _assignment(n, cx, returns):
     if target.type in ("call_expression", "where_expression") or (
             target.type == "typed_expression" and named(target)[0].type == "call_expression"):
         from .functions import short_definition
-        return short_definition(n, cx)
+        lines = short_definition(n, cx)
+        return lines + (_return_defined(lines) if returns else [])
     if op != "=":
         return _compound(n, cx, returns)
     if value.type == "assignment":                      # a = b = 0
@@ -145,6 +146,8 @@ def _assignment(n, cx, returns):
         if macro_name(value) == "@animate" and [a.type for a in _args(value)] == ["for_statement"]:
             return animate(value, _target(target, cx), cx)
     value_code = ex(value, cx)
+    if value.type == "open_tuple":                      # x, y = a, b
+        value_code = value_code[1:-1].rstrip(",")
     lines = _assign(target, value_code, cx)
     _note_ints(target, value, cx)
     if returns:
@@ -180,7 +183,11 @@ def _target(node, cx):
     if node.type == "splat_expression":
         return "*" + _target(named(node)[0], cx)
     if node.type == "field_expression":
-        return ex(node, cx)
+        raw, cx.raw_fields = cx.raw_fields, True       # m.weight = w rebinds the field itself
+        try:
+            return ex(node, cx)
+        finally:
+            cx.raw_fields = raw
     if node.type == "index_expression":
         code = ex(node, cx)
         if not code.startswith("jl."):
@@ -316,7 +323,10 @@ def _return(n, cx, returns):
     kids = [c for c in named(n) if c.type not in _COMMENTS]
     if not kids:
         return ["return None"]
-    return [f"return {ex(kids[0], cx)}"]
+    code = ex(kids[0], cx)
+    if kids[0].type == "open_tuple":
+        code = code[1:-1].rstrip(",")
+    return [f"return {code}"]
 
 
 def _global(n, cx, returns):
@@ -334,7 +344,16 @@ def _using(n, cx, returns):
 
 def _function(n, cx, returns):
     from .functions import definition
-    return definition(n, cx)
+    lines = definition(n, cx)
+    return lines + (_return_defined(lines) if returns else [])
+
+
+def _return_defined(lines):
+    """A function whose last statement defines a function returns it, as in Julia."""
+    for ln in lines:
+        if ln.startswith("def "):
+            return [f"return {ln[4:].split('(')[0]}"]
+    return []
 
 
 def _struct(n, cx, returns):

@@ -31,6 +31,7 @@ class Translation:
     compiles: bool = True
     compile_error: str = ""
     seconds: float = 0.0
+    defined: set = field(default_factory=set)      # the Julia names the script defines
 
     @property
     def translated(self) -> int:
@@ -207,16 +208,18 @@ def _imports_of(root, cx):
 
 
 def translate(source: str, filename: str = "script.jl", flux: str = None,
-              epochs: int = None, path: str = None) -> Translation:
+              epochs: int = None, path: str = None, defined=()) -> Translation:
     """Translate Julia source text; raises ``PortError`` for text that is not Julia.
 
     ``path``, when given, is where the script lives: files it ``include``s are read
-    from beside it for the names they define.
+    from beside it for the names they define. ``defined`` names are taken as defined
+    already (a REPL session's earlier inputs).
     """
     t0 = time.perf_counter()
     root = _check(source, filename)
     version = flux or choose_flux(source)
     cx = Context(flux=version, epochs=epochs, filename=filename)
+    cx.defined.update(defined)
     _prepass(root, cx)
     _includes(root, cx, path, set())
     _includers(cx, path)
@@ -224,7 +227,7 @@ def translate(source: str, filename: str = "script.jl", flux: str = None,
     python = "\n".join(header(cx, filename) + body) + "\n"
     result = Translation(python=python, body="\n".join(body), flux=version,
                          lines=len(_code_rows(root)), todo_lines=cx.todo_lines, todos=cx.todos,
-                         unknown=sorted(cx.unknown))
+                         unknown=sorted(cx.unknown), defined=set(cx.defined))
     try:
         compile(python, filename[:-3] + ".py" if filename.endswith(".jl") else filename, "exec")
     except SyntaxError as err:

@@ -33,6 +33,12 @@ def standin_files(folder):
     idx = torch.randint(len(words), (1200,), generator=g).tolist()
     with open(os.path.join(folder, "input.txt"), "w") as f:
         f.write(" ".join(words[i] for i in idx) + "\n")
+    os.makedirs(os.path.join(folder, "corpus"), exist_ok=True)
+    for lang, vocab in (("en", ["the", "cat", "and", "dog"]), ("it", ["il", "gatto", "e", "cane"])):
+        sentences = [" ".join(vocab[j] for j in torch.randint(4, (5,), generator=g).tolist())
+                     for _ in range(120)]
+        with open(os.path.join(folder, "corpus", lang + ".txt"), "w") as f:
+            f.write(". ".join(sentences) + ".")
 
 
 def translate_folder(src_dir, dst_dir, epochs=1, flux=None):
