@@ -177,7 +177,9 @@ def _kind(callee, params, cx):
             if tname in cx.structs:
                 this = named(inner)[0] if inner.type == "typed_expression" else None
                 params.insert(0, Param(cx.pyname(text(this)) if this is not None else "self"))
-                return f"{cx.pyname(tname)}__call", [f'@jl.extend({cx.pyname(tname)}, "__call__")']
+                types = ", ".join(_type_code(p, cx) for p in params[1:] if p.kind == "pos")
+                return f"{cx.pyname(tname)}__call", [
+                    f'@jl.extend({cx.pyname(tname)}, "__call__"{", None, " + types if types.strip("None, ") else ""})']
             raise Untranslatable(f"a call method for {tname}, which this script does not define")
     if callee.type == "field_expression":
         fname = text(named(callee)[-1])

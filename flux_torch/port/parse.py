@@ -67,12 +67,20 @@ def named(node) -> list:
 
 
 def first_error(node):
-    """The first ``ERROR`` or missing node under ``node``, or ``None``."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n.type == "ERROR" or n.is_missing:
-            return n
-        if n.has_error:
-            stack.extend(reversed(n.children))
-    return None
+    """Where the first parse error is: the innermost ``ERROR`` or missing node, or ``None``.
+
+    An ``ERROR`` node may span from the file's start; its first child that is not a
+    complete statement (or the last one) is where the parser gave up."""
+    if not node.has_error:
+        return None
+    while True:
+        if node.is_missing:
+            return node
+        bad = [c for c in node.children if c.has_error or c.is_missing or c.type == "ERROR"]
+        if bad:
+            node = bad[0]
+            continue
+        if node.type == "ERROR":
+            leaves = [c for c in node.children if not c.is_named or c.type == "ERROR"]
+            return leaves[0] if leaves else node
+        return node

@@ -474,7 +474,7 @@ def getindex(x, *idx):
         return x[idx[0]]
     if len(idx) == 1 and isinstance(idx[0], str) and not isinstance(x, (str, list, tuple)) or (
             isinstance(x, tuple) and hasattr(x, "_fields") and isinstance(idx[0], str)):
-        return getattr(x, idx[0])            # nt[:field], a gradient's g[:layers]
+        return julia_layout(x, idx[0])       # nt[:field], a gradient's g[:layers], g[:weight]
     user = getattr(type(x), "getindex", None)
     if user is not None and not isinstance(x, torch.Tensor):
         return user(x, *idx)
@@ -783,6 +783,7 @@ def argmax(x, *, dim=None):
         items = list(x)
         return max(range(len(items)), key=lambda i: items[i]) + 1
     t = tensor(x)
+    t = t.to(torch.uint8) if t.dtype == torch.bool else t
     if dim is None:
         return int(t.reshape(-1).argmax()) + 1
     return t.argmax(dim=dim, keepdim=True) + 1

@@ -162,17 +162,20 @@ class Generic:
         return self
 
     def find(self, args):
-        for fn, types in self.methods:
+        """The most specific method that accepts ``args``: fixed arity before varargs, declared
+        types before untyped, the latest definition first (Julia's specificity, roughly)."""
+        fits = []
+        for order, (fn, types) in enumerate(self.methods):
             code = fn.__code__
             npos = code.co_argcount
-        # a method fits when its positional count and declared types accept the arguments
             has_var = bool(code.co_flags & 0x04)
             required = npos - len(fn.__defaults__ or ())
             if len(args) < required or (len(args) > npos and not has_var):
                 continue
             if all(_matches(t, a) for t, a in zip(types, args)):
-                return fn
-        return None
+                typed = sum(t is not None for t in types)
+                fits.append((has_var, -typed, order, fn))
+        return min(fits, key=lambda f: f[:3])[3] if fits else None
 
     def __call__(self, *args, **kw):
         fn = self.find(args)
@@ -207,6 +210,9 @@ class _StructMeta(type):
             fn = typed.find(args)
             if fn is None and not cls._default_fits(args):   # Julia: the typed default is more specific
                 fn = ctors.find(args)
+                if fn is not None and len(args) == len(cls._fields()) and (
+                        fn.__code__.co_flags & 0x04 or fn.__code__.co_argcount != len(args)):
+                    fn = None      # varargs or defaults are less specific than the default constructor
             if fn is not None:
                 return fn(*args)
         elif ctors is not None:
@@ -298,11 +304,9 @@ def extend(cls, attr, *types):
         current = cls.__dict__.get(attr)
         if isinstance(current, Generic):
             current.add(fn, types)
-        elif current is not None and callable(current):
-            setattr(cls, attr, Generic(attr, fallback=None).add(current, ()).add(fn, types))
-        else:
-            setattr(cls, attr, fn)
-        return getattr(cls, attr)
+        else:                                      # methods dispatch on arity and types
+            setattr(cls, attr, Generic(attr, fallback=current).add(fn, types))
+        return cls.__dict__[attr]
     return register
 
 

@@ -41,8 +41,8 @@ def blocks(markdown):
                     if cur_in:
                         examples.append(("\n".join(cur_in), "\n".join(cur_out).strip()))
                     cur_in, cur_out, mode = [line[7:]], [], "in"
-                elif mode == "in" and line.startswith("       "):
-                    cur_in.append(line[7:])
+                elif mode == "in" and line.startswith(" ") and _incomplete("\n".join(cur_in)):
+                    cur_in.append(line[7:] if line.startswith("       ") else line.lstrip())
                 else:
                     mode = "out" if cur_in else None
                     cur_out.append(line)
@@ -58,6 +58,12 @@ def blocks(markdown):
 def comparable(text):
     """Whether Julia's output can be compared: shown in full, and a value (not a method)."""
     return not any(mark in text for mark in ("⋮", "…", "generic function with", "ERROR:"))
+
+
+def _incomplete(src):
+    """Whether a REPL input still needs its continuation lines (it does not parse yet)."""
+    from flux_torch.port.parse import first_error, parse
+    return first_error(parse(src)) is not None
 
 
 def numbers(text):
@@ -196,3 +202,15 @@ def evaluate(markdown):
                 ok = False
         report.append((i, translatable, not random[0], translatable and ok))
     return report
+
+
+def page_script(markdown):
+    """A docs page's code in order (jldoctest and julia blocks, REPL inputs), as one script.
+    Documenter runs the pages with Flux loaded, so the script starts with `using Flux`."""
+    code = []
+    for kind, _, body in re.findall(r"```(jldoctest|julia-repl|julia)([^\n]*)\n(.*?)```", markdown, re.S):
+        if "julia>" not in body:
+            code.append(body.split("# output")[0])
+        else:
+            code += [src for src, _ in blocks("```jldoctest\n" + body + "```")[0][1]]
+    return "using Flux\n" + "\n".join(code)

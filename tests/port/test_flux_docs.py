@@ -14,7 +14,10 @@ import pytest
 
 pytest.importorskip("tree_sitter_julia")
 
+from flux_torch.port import translate  # noqa: E402
+
 from . import jldoctest  # noqa: E402
+from .runner import run, standin_files  # noqa: E402
 
 HERE = os.path.dirname(__file__)
 DOCS = os.environ.get("FLUX_TORCH_FLUX_DOCS") or os.path.join(HERE, "flux_docs")
@@ -82,3 +85,22 @@ def test_flux_docs_jldoctests(capsys):
               f"reproduce Flux's values {len(matches)}; "
               f"{len(translatable) - len(reproducible)} others draw random numbers")
     assert len(matches) >= 0.8 * len(reproducible)
+
+
+# the tutorials that run end to end (custom_layers.md needs Parallel(connection, layers::Tuple))
+TUTORIALS = ["tutorials/linear_regression.md", "tutorials/logistic_regression.md",
+             "guide/models/quickstart.md"]
+
+
+@pytest.mark.skipif(not PAGES, reason="no Flux docs: set FLUX_TORCH_FLUX_DOCS to Flux.jl's docs/src")
+@pytest.mark.parametrize("page", TUTORIALS)
+def test_tutorial_runs_end_to_end(page, tmp_path):
+    with open(os.path.join(DOCS, page), encoding="utf-8") as f:
+        source = jldoctest.page_script(f.read())
+    result = translate(source, os.path.basename(page)[:-3] + ".jl", epochs=2)
+    assert result.compiles, result.compile_error
+    standin_files(str(tmp_path))
+    py = tmp_path / "tutorial.py"
+    py.write_text(result.python, encoding="utf-8")
+    rec, out = run(str(py), str(tmp_path))
+    assert len(rec.losses) >= 2 and rec.fell(), out[-2000:]
