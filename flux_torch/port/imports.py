@@ -22,7 +22,7 @@ __all__ = ["using"]
 def _pkg(node):
     if node.type in ("scoped_identifier", "field_expression"):
         parts = [text(c) for c in named(node)]
-        if parts and parts[0] in ("Base", "Core", "Pkg") and len(parts) > 1:
+        if parts and (parts[0] in ("Base", "Core", "Pkg") or parts[-1] in PACKAGES) and len(parts) > 1:
             return parts[-1]
         return ".".join(parts)
     if node.type == "identifier":

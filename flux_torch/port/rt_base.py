@@ -41,8 +41,9 @@ __all__ = ["println", "print_", "show_values", "show", "display", "info", "warn"
            "ntuple", "getproperty", "zip", "cd", "tuple_", "walkdir",
            "mkdir", "rm", "struct2dict", "with_logger", "randn_", "rand_", "GC", "bson_save", "bson_load", "pairs_", "ispath", "untranslated",
            "IOBuffer", "take_", "match", "splitext", "unicode_normalize", "CircularBuffer",
-           "toml_parsefile", "toml_parse", "PROGRAM_FILE", "hasproperty", "Set", "isassigned"]
+           "toml_parsefile", "toml_parse", "PROGRAM_FILE", "LOAD_PATH", "hasproperty", "Set", "isassigned"]
 
+LOAD_PATH = sys.path
 stdout = sys.stdout
 stderr = sys.stderr
 ARGS = sys.argv[1:]
