@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 from . import runtime
-from .context import Untranslatable
 from .expressions import CALL, ex, literal_int, operand
 from .parse import named, text
 

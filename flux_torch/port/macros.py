@@ -13,7 +13,7 @@ from __future__ import annotations
 from .context import Untranslatable
 from .expressions import ex
 from .parse import named, text
-from .statements import indent, statement
+from .statements import indent
 
 __all__ = ["macro_statement", "macro_expression", "macro_name"]
 

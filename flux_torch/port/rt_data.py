@@ -17,7 +17,8 @@ import os
 
 import torch
 
-__all__ = ["Gray", "save_image", "load_image", "colorview", "channelview", "MLDatasets", "jldsave", "jld2_save", "jld2_load", "readdlm", "writedlm"]
+__all__ = ["Gray", "save_image", "load_image", "colorview", "channelview", "MLDatasets", "jldsave",
+           "jld2_save", "jld2_load", "readdlm", "writedlm"]
 
 _SIZES = {"train": 512, "test": 64}
 
@@ -49,7 +50,7 @@ class _Dataset:
         return (self.features, self.targets) if i == slice(None) else (self.features[i], self.targets[i])
 
     def getindex(self, *idx):                # Julia's dataset[:] and dataset[i]
-        from .rt_arrays import ix
+        from .rt_index import ix
         from .rt_types import Colon
         if idx[0] is Colon:
             from .rt_types import NamedTuple

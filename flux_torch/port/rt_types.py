@@ -24,8 +24,8 @@ __all__ = ["JuliaType", "Float16", "Float32", "Float64", "Int", "Int8", "Int16",
            "AbstractMatrix", "Array", "Vector", "Matrix", "Tuple", "Dict", "Nothing", "Function",
            "AbstractString", "AbstractDict", "AbstractRange", "UnitRange", "BitArray", "Pair",
            "Struct", "method", "extend", "new", "isa", "typeof", "convert", "NamedTuple",
-           "getfield", "setfield_", "fieldnames", "undef", "Colon", "DataType", "IO",
-           "isnothing", "something", "issubtype", "AbstractRNG", "Val", "Ref", "Generic", "eltype"]
+           "getfield", "setfield_", "fieldnames", "undef", "Colon", "DataType", "IO", "isnothing",
+           "something", "issubtype", "AbstractRNG", "Val", "Ref", "Generic", "eltype"]
 
 
 class JuliaType:

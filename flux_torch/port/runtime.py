@@ -9,12 +9,23 @@ functions, structs and methods. It never imports the Julia parser.
 >>> jl.size(jl.zeros(jl.Float32, 3, 4)), jl.rem(-7, 3)
 ((3, 4), -1)
 """
+from . import (rt_arrays, rt_base, rt_data, rt_index, rt_io, rt_layout, rt_linalg, rt_math,
+               rt_operators, rt_random, rt_reduce, rt_search, rt_strings, rt_types)
 from .rt_arrays import *  # noqa: F401,F403
 from .rt_base import *  # noqa: F401,F403
 from .rt_data import *  # noqa: F401,F403
+from .rt_index import *  # noqa: F401,F403
+from .rt_io import *  # noqa: F401,F403
+from .rt_layout import *  # noqa: F401,F403
+from .rt_linalg import *  # noqa: F401,F403
 from .rt_math import *  # noqa: F401,F403
+from .rt_operators import *  # noqa: F401,F403
+from .rt_random import *  # noqa: F401,F403
+from .rt_reduce import *  # noqa: F401,F403
+from .rt_search import *  # noqa: F401,F403
+from .rt_strings import *  # noqa: F401,F403
 from .rt_types import *  # noqa: F401,F403
-from . import rt_arrays, rt_base, rt_data, rt_math, rt_types
 
-__all__ = sorted(set(rt_arrays.__all__) | set(rt_base.__all__) | set(rt_data.__all__)
-                 | set(rt_math.__all__) | set(rt_types.__all__))
+__all__ = sorted(set().union(*(m.__all__ for m in (
+    rt_arrays, rt_base, rt_data, rt_index, rt_io, rt_layout, rt_linalg, rt_math, rt_operators,
+    rt_random, rt_reduce, rt_search, rt_strings, rt_types))))

@@ -11,7 +11,7 @@ for i in range(1, 4):
 from __future__ import annotations
 
 from .context import Untranslatable
-from .expressions import ADD, CALL, MUL, POW, ex, operand
+from .expressions import ADD, MUL, POW, ex, operand
 from .parse import named, text
 
 __all__ = ["block", "statement", "todo_lines", "INDENT"]

@@ -10,7 +10,6 @@ recorded and must fall.
 """
 import difflib
 import os
-import shutil
 
 import pytest
 

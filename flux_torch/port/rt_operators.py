@@ -1,0 +1,135 @@
+"""Runtime: Julia's operators as functions (``SkipConnection(m, +)``, ``==(x)``, ``!f``, ``∘``, ``|>``).
+
+>>> from flux_torch.port import runtime as jl
+>>> jl.add(1, 2), jl.compose(jl.abs, jl.sub)(3), jl.not_(jl.isempty)([]), jl.pipe(4, jl.sqrt)
+(3, 3, False, 2.0)
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+__all__ = ["add", "sub", "truediv", "pow", "lt", "gt", "le", "ge", "and_", "or_", "not_", "bnot",
+           "in_", "compose", "lshift", "rshift", "rational", "hypot", "xor", "gcd", "lcm",
+           "factorial", "binomial", "notin", "evalpoly", "pipe"]
+
+
+def add(a, b):
+    return a + b
+
+
+def sub(a, b=None):
+    return -a if b is None else a - b
+
+
+def truediv(a, b):
+    return a / b
+
+
+def pow(a, b):
+    return a ** b
+
+
+def lt(a, b):
+    return a < b
+
+
+def gt(a, b):
+    return a > b
+
+
+def le(a, b):
+    return a <= b
+
+
+def ge(a, b):
+    return a >= b
+
+
+def and_(a, b):
+    return a & b
+
+
+def or_(a, b):
+    return a | b
+
+
+def xor(a, b):
+    return a ^ b
+
+
+def not_(a):
+    if callable(a) and not isinstance(a, torch.Tensor):
+        return lambda *args, **kw: not a(*args, **kw)       # !f is the negated function
+    return ~a if isinstance(a, torch.Tensor) else not a
+
+
+def notin(a, b=None):
+    if b is None:
+        return lambda y: y not in a                          # ∉(xs) as a function
+    return a not in b
+
+
+def bnot(a):
+    return ~a if isinstance(a, torch.Tensor) else not a
+
+
+def in_(a, b):
+    return a in b
+
+
+def lshift(a, b):
+    return a << b
+
+
+def rshift(a, b):
+    return a >> b
+
+
+def rational(a, b):
+    from fractions import Fraction
+    return Fraction(a, b)
+
+
+def compose(*fs):
+    def composed(*args, **kw):
+        out = fs[-1](*args, **kw)
+        for f in reversed(fs[:-1]):
+            out = f(out)
+        return out
+    return composed
+
+
+def hypot(*xs):
+    return math.hypot(*xs)
+
+
+def gcd(a, b):
+    return math.gcd(a, b)
+
+
+def lcm(a, b):
+    return math.lcm(a, b)
+
+
+def factorial(n):
+    return math.factorial(n)
+
+
+def binomial(n, k):
+    return math.comb(n, k)
+
+
+def evalpoly(x, coefs):
+    """Julia's evalpoly: coefs[1] + coefs[2] x + coefs[3] x^2 + ... (Horner's rule)."""
+    items = list(coefs) if not isinstance(coefs, torch.Tensor) else list(coefs.unbind(0))
+    out = items[-1]
+    for c in reversed(items[:-1]):
+        out = out * x + c
+    return out
+
+
+def pipe(x, f):
+    """``|>`` as a function: ``pipe(x, f) == f(x)``."""
+    return f(x)
