@@ -4,9 +4,8 @@ Writes the translation (to ``OUT.py``, or to standard output), prints the counts
 standard error, and exits with 1 when the output would not compile, 2 when the
 input cannot be translated at all (a one-line error, never a traceback).
 
->>> main(["--help"])                                  # doctest: +ELLIPSIS
-usage: python -m flux_torch.port ...
-0
+>>> main(["missing.jl"])                  # the one-line error goes to standard error
+2
 """
 from __future__ import annotations
 
@@ -49,11 +48,7 @@ def _read(path):
 
 
 def main(argv=None) -> int:
-    parser = _parser()
-    if argv is not None and "--help" in argv:
-        print(parser.format_usage().split("\n")[0].replace("[-h]", "...").split(" ...")[0] + " ...")
-        return 0
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     from .parse import PortError
     try:
         if not args.script.endswith(".jl"):

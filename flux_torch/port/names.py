@@ -196,7 +196,7 @@ def field(node, cx) -> str:
     from .tables import LAYOUT_FIELDS
     if text(name) in LAYOUT_FIELDS and not cx.raw_fields:
         # flux_torch keeps Dense/Bilinear/cell weights in Julia's (out, in) layout
-        return f"jl.julia_layout({ex(obj, cx)}, {text(name)!r})"
+        return f'jl.julia_layout({ex(obj, cx)}, "{text(name)}")'
     return f"{operand(obj, cx, CALL)}.{cx.pyname(text(name))}"
 
 

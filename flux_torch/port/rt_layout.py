@@ -6,7 +6,7 @@ flux_torch keeps ``Dense``, ``Bilinear`` and the recurrent cells' weights as Jul
 >>> import flux_torch
 >>> from flux_torch.port import runtime as jl
 >>> m = flux_torch.Dense(3, 2)
->>> tuple(jl.julia_layout(m, 'weight').shape), jl.size(jl.julia_layout(m, 'weight'))
+>>> tuple(jl.julia_layout(m, "weight").shape), jl.size(jl.julia_layout(m, "weight"))
 ((3, 2), (2, 3))
 """
 from __future__ import annotations

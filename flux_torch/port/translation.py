@@ -138,12 +138,15 @@ def _check(source, filename):
 def header(cx, filename) -> list:
     from .. import __version__
     ns = cx.flux_module
-    note = "" if cx.flux == "0.16" or ns.endswith("v014") else "; flux_torch.v014 is not available, so flux_torch"
-    return [
+    lines = [
         f"# Translated from {filename} by `python -m flux_torch.port` (flux_torch {__version__},",
-        f"# Flux v{cx.flux} semantics{note}). Arrays keep Julia's values with every shape reversed",
+        f"# Flux v{cx.flux} semantics). Arrays keep Julia's values with every shape reversed",
         "# (batch first); `jl` holds the Julia semantics that depend on run-time types.",
         "# Lines marked TODO(port) keep Julia code that was not translated.",
+    ]
+    if cx.flux == "0.14" and not ns.endswith("v014"):
+        lines.append("# flux_torch.v014 is not installed: the script uses flux_torch's names.")
+    return lines + [
         "import torch",
         f"import {ns} as Flux",
         "from flux_torch.port import runtime as jl",

@@ -68,7 +68,7 @@ EXPRESSIONS = [
     ("LSTM(3 => 5)", "LSTM(3, 5)"),
     ("Upsample(:nearest; scale=(2, 3))", 'Upsample("nearest", scale=(3, 2))'),
     ("Dense(10, 5; init=myinit)", 'Dense(10, 5, init=jl.julia_init(myinit, "Dense"))'),
-    ("m.weight * x", "jl.mul(jl.julia_layout(m, 'weight'), x)"),
+    ("m.weight * x", 'jl.mul(jl.julia_layout(m, "weight"), x)'),
     # Flux's functions: f! is f_, qualified names resolve, onecold keeps Julia's values
     ("Flux.train!(loss, ps, data, opt)", "Flux.train_(loss, ps, data, opt)"),
     ("Flux.update!(opt_state, model, g)", "Flux.update_(opt_state, model, g)"),

@@ -1,7 +1,8 @@
 # Translated from implicit_params.jl by `python -m flux_torch.port` (flux_torch 0.1.0,
-# Flux v0.14 semantics; flux_torch.v014 is not available, so flux_torch). Arrays keep Julia's values with every shape reversed
+# Flux v0.14 semantics). Arrays keep Julia's values with every shape reversed
 # (batch first); `jl` holds the Julia semantics that depend on run-time types.
 # Lines marked TODO(port) keep Julia code that was not translated.
+# flux_torch.v014 is not installed: the script uses flux_torch's names.
 import torch
 import flux_torch as Flux
 from flux_torch.port import runtime as jl

@@ -20,5 +20,5 @@ for epoch in range(1, 201):
     grads = gradient(lambda m: loss(m, x, y), model)
     Flux.update_(opt_state, model, grads[0])
 jl.show_values(("loss(model, x, y)", loss(model, x, y)))
-assert jl.eq(jl.size(jl.julia_layout(model, 'weight')), (1, 1))
-assert jl.isapprox(jl.julia_layout(model, 'weight')[0], 2.0, atol=0.1)
+assert jl.eq(jl.size(jl.julia_layout(model, "weight")), (1, 1))
+assert jl.isapprox(jl.julia_layout(model, "weight")[0], 2.0, atol=0.1)
