@@ -60,6 +60,9 @@ def main(argv=None) -> int:
     except PortError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except RecursionError:
+        print(f"error: {args.script}: nested too deeply to translate", file=sys.stderr)
+        return 2
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(result.python)

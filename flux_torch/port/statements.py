@@ -66,13 +66,18 @@ def one(n, cx, returns=False) -> list:
         lines = cx.hoisted + lines
     except Untranslatable as err:
         lines = todo_lines(n, str(err), cx)
+    except RecursionError:
+        lines = todo_lines(n, "nested too deeply to translate", cx)
+    except Exception as err:              # a rule's own failure: keep the Julia, say so
+        lines = todo_lines(n, f"the translator failed here ({type(err).__name__}: {err}); "
+                              "please report it", cx)
     finally:
         cx.hoisted = saved
     return lines
 
 
 def indent(lines) -> list:
-    body = [INDENT + ln if ln else "" for ln in lines]
+    body = [INDENT + ln.replace("\n", "\n" + INDENT) if ln else "" for ln in lines]
     if not any(ln.strip() and not ln.lstrip().startswith("#") for ln in body):
         body.append(INDENT + "pass")
     return body

@@ -14,7 +14,14 @@ from flux_torch import onehotbatch, onecold
 data = jl.MLDatasets.MNIST(split="train")
 x = data.features.reshape(-1, 1, 28, 28)
 y = onehotbatch(data.targets, jl.colon(0, 9))
-model = Chain(Conv((5, 5), 1, 6, relu, pad=2), MaxPool((2, 2)), Conv((3, 3), 6, 8, relu), MaxPool((2, 2)), Flux.flatten, Dense(6 * 6 * 8, 10))
+model = Chain(
+    Conv((5, 5), 1, 6, relu, pad=2),
+    MaxPool((2, 2)),
+    Conv((3, 3), 6, 8, relu),
+    MaxPool((2, 2)),
+    Flux.flatten,
+    Dense(6 * 6 * 8, 10),
+)
 assert jl.eq(jl.size(model(x[:2, :, :, :])), (10, 2))
 assert jl.eq(jl.rev(Flux.outputsize(model, (7, 1, 28, 28))), (10, 7))
 loader = Flux.DataLoader((x, y), batchsize=64, shuffle=True)
