@@ -4,7 +4,8 @@ stand-in data with an epoch override, their training loss falling.
 
 The model-zoo's code is not kept in this repository. The tests read a checkout named by
 FLUX_TORCH_MODEL_ZOO (``git clone https://github.com/FluxML/model-zoo``), or one placed
-at tests/port/zoo/ (with the zoo's MIT licence); golden translations are read from
+at tests/port/zoo/ (with the zoo's MIT licence) or at shared/model-zoo beside the
+repository (where CI finds it); golden translations are read from
 tests/port/zoo_golden/ when present (FLUX_TORCH_PORT_UPDATE_GOLDEN=1 writes them).
 Without a checkout these tests are skipped with that reason.
 """
@@ -20,7 +21,9 @@ from flux_torch.port import translate  # noqa: E402
 from .runner import run, standin_files, translate_folder  # noqa: E402
 
 HERE = os.path.dirname(__file__)
-ZOO = os.environ.get("FLUX_TORCH_MODEL_ZOO") or os.path.join(HERE, "zoo")
+ZOO = os.environ.get("FLUX_TORCH_MODEL_ZOO") or next(
+    (d for d in (os.path.join(HERE, "zoo"), os.path.join(HERE, "..", "..", "..", "shared", "model-zoo"))
+     if os.path.isdir(d)), "")
 GOLDEN = os.path.join(HERE, "zoo_golden")
 SCRIPTS = sorted(p for p in glob.glob(os.path.join(ZOO, "**", "*.jl"), recursive=True)
                  if os.sep + ".github" + os.sep not in p)
