@@ -111,3 +111,29 @@ def test_a_150_line_script_takes_under_a_second():
     result = translate("using Flux\n" + block)
     assert result.todos == 0 and result.compiles
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_translated_scripts_and_flux_torch_do_not_need_the_parser(tmp_path):
+    """The runtime a translated script imports, and flux_torch itself, work without tree-sitter."""
+    script = translate("x = [1 2; 3 4]\n@assert x[2, 1] == 3\nprintln(size(x'))").python
+    (tmp_path / "s.py").write_text(script, encoding="utf-8")
+    code = ("import sys; sys.modules['tree_sitter'] = None; sys.modules['tree_sitter_julia'] = None\n"
+            "import flux_torch, runpy; runpy.run_path(sys.argv[1])\n"
+            "assert 'tree_sitter' not in {m for m in sys.modules if sys.modules[m] is not None}")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s.py")], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "(2, 2)"
+
+
+def test_without_the_parser_the_command_says_how_to_install_it(tmp_path):
+    path = tmp_path / "s.jl"
+    path.write_text("x = 1\n", encoding="utf-8")
+    code = ("import sys; sys.modules['tree_sitter'] = None\n"
+            "from flux_torch.port.cli import main; sys.exit(main([sys.argv[1]]))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 2 and 'pip install "flux_torch[port]"' in proc.stderr
+    assert "Traceback" not in proc.stderr
