@@ -324,7 +324,9 @@ def _apply(name, fcode, args, cx, bcast, pre):
     base = name.rstrip("!")
     if is_flux and not fcode.startswith("jl.") and (name in _LAYER_PAIRS or name in _KERNEL_FIRST
                                                     or name in ("Upsample", "Dropout", "LayerNorm")):
-        return _flux_layer(name, fcode, args, cx)
+        code = _flux_layer(name, fcode, args, cx)
+        # Julia's token ids count from 1: the layer is given them as they are in the script
+        return f"jl.one_based({code})" if name in ("Embedding", "EmbeddingBag") else code
     if is_flux and base in _INITS and args.pos and not args.kw and _simple_dims(args.pos, cx):
         return f"{fcode}({_dims_args(args.pos, cx)})"
     if is_flux and name == "outputsize" and len(args.pos) >= 2:

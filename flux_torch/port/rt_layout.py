@@ -15,7 +15,7 @@ import torch
 
 from .rt_arrays import tensor
 
-__all__ = ["julia_layout", "julia_init", "subtract_", "typed_array", "num"]
+__all__ = ["julia_layout", "julia_init", "subtract_", "typed_array", "num", "one_based"]
 
 
 def julia_layout(x, attr=None):
@@ -57,3 +57,41 @@ def typed_array(t, x):
 def num(x):
     """A 0-d tensor as a Python number (layer sizes read out of an array)."""
     return x.item() if isinstance(x, torch.Tensor) and x.ndim == 0 else x
+
+
+_ONE_BASED = {}
+
+
+def _shift(x):
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, int):
+        return x - 1
+    if isinstance(x, torch.Tensor) and not x.is_floating_point() and x.dtype != torch.bool:
+        return x - 1
+    if isinstance(x, (list, tuple)) and x and all(isinstance(v, int) for v in x):
+        return type(x)(v - 1 for v in x)
+    return x                                 # one-hot or other input: unchanged
+
+
+def one_based(layer):
+    """An ``Embedding`` taking Julia's token ids (1 to n); flux_torch's count from 0.
+
+    The layer keeps its class for flux_torch (a subclass of the same name), so ``params``,
+    ``gpu`` and saving see it as before.
+
+    >>> import flux_torch
+    >>> e = one_based(flux_torch.Embedding(3, 2))
+    >>> bool((e(1) == e.weight[0]).all()), type(e).__name__
+    (True, 'Embedding')
+    """
+    cls = type(layer)
+    sub = _ONE_BASED.get(cls)
+    if sub is None:
+        def __call__(self, x, *args, **kw):
+            return cls.__call__(self, _shift(x), *args, **kw)
+        sub = type(cls.__name__, (cls,), {"__call__": __call__, "__module__": cls.__module__,
+                                          "__qualname__": cls.__qualname__})
+        _ONE_BASED[cls] = sub
+    layer.__class__ = sub
+    return layer

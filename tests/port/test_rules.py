@@ -64,7 +64,7 @@ EXPRESSIONS = [
     ("Conv((5, 3), 1 => 8, relu; stride=(2, 1), pad=(1, 2))",
      "Conv((3, 5), 1, 8, relu, stride=(1, 2), pad=(2, 1))"),
     ("MaxPool((2, 3))", "MaxPool((3, 2))"),
-    ("Embedding(100 => 8)", "Embedding(100, 8)"),
+    ("Embedding(100 => 8)", "jl.one_based(Embedding(100, 8))"),
     ("LSTM(3 => 5)", "LSTM(3, 5)"),
     ("Upsample(:nearest; scale=(2, 3))", 'Upsample("nearest", scale=(3, 2))'),
     ("Dense(10, 5; init=myinit)", 'Dense(10, 5, init=jl.julia_init(myinit, "Dense"))'),

@@ -23,6 +23,11 @@ k = Conv((5, 3), 2 => 1)
 @assert Flux.outputsize(Chain(Conv((3, 3), 1 => 2), Flux.flatten), (28, 28, 1, 1)) == (1352, 1)
 @assert size(Flux.flatten(rand(Float32, 2, 3, 4))) == (6, 4)
 @assert Flux.mse([1.0, 2.0], [1.0, 4.0]) ≈ 2.0
+e = Embedding(4 => 3)
+@assert size(e.weight) == (3, 4)
+@assert e(2) == e.weight[:, 2]                     # token ids count from 1
+@assert size(e([1, 4, 4])) == (3, 3)
+@assert e([1, 4])[:, 2] == e.weight[:, 4]
 model = Chain(Dense(2 => 8, relu), Dense(8 => 1))
 xs = rand(Float32, 2, 64)
 ys = sum(xs; dims=1)
