@@ -156,14 +156,25 @@ def _flux_layer(name, qual, args, cx):
             kws.append(f"{k}={_rev_tuple(v, cx)}")
         elif k == "pad" and v.type == "tuple_expression" and nk and len(named(v)) == nk:
             kws.append(f"pad={_rev_tuple(v, cx)}")
-        elif k == "init" and not (v.type == "identifier" and text(v) in _INITS) and not (
-                v.type == "field_expression" and text(named(v)[-1]) in _INITS):
+        elif k == "init" and _user_function(v, cx):
             kws.append(f'init=jl.julia_init({ex(v, cx)}, "{name}")')
         else:
             code = _kw_code(k, v, cx)
             if code:
                 kws.append(code)
     return f"{qual}({', '.join(pos + kws)})"
+
+
+def _user_function(node, cx):
+    """Whether an ``init=`` value is the script's own function (it takes Julia's sizes)."""
+    if node.type in ("arrow_function_expression",):
+        return True
+    if node.type == "identifier":
+        return text(node) in cx.defined
+    if node.type == "call_expression":          # a function the script builds (a closure)
+        callee = named(node)[0]
+        return callee.type == "identifier" and text(callee) in cx.defined
+    return False
 
 
 def _dims_args(nodes, cx):

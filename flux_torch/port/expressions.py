@@ -228,6 +228,12 @@ def _binary(node, cx):
         return f"({ex(left, cx)}, {ex(right, cx)})", ATOM
     if op == "::":
         return exp(left, cx)
+    if op in ("==", "!=", "≠", "≈") and left.type == "binary_expression" and \
+            text(named(left)[1]) in ("==", "!=", "≠", "≈", "<", ">", "<=", ">=", "≤", "≥"):
+        # a == b == c is a chain in Julia: (a == b) and (b == c)
+        mid = named(left)[-1]
+        py = {"==": "eq", "!=": "ne", "≠": "ne", "≈": "isapprox"}[op]
+        return f"{operand(left, cx, AND + 1)} and jl.{py}({ex(mid, cx)}, {ex(right, cx)})", AND
     if op in ("*", "==", "!=", "≠") and (is_literal(left) or is_literal(right) or (
             _known_int(left, cx) and _known_int(right, cx))):
         py = {"*": "*", "==": "==", "!=": "!=", "≠": "!="}[op]

@@ -94,9 +94,12 @@ class IntVector(torch.Tensor):
 
     def __getitem__(self, key):
         out = super().__getitem__(key)
-        if isinstance(out, torch.Tensor) and out.ndim == 0 and not out.is_floating_point():
-            return out.item()
+        if isinstance(out, torch.Tensor) and not out.is_floating_point():
+            return out.item() if out.ndim == 0 else out.as_subclass(IntVector)
         return out
+
+    def __iter__(self):
+        return iter(self.tolist()) if self.ndim == 1 else super().__iter__()
 
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):

@@ -48,6 +48,7 @@ def _elementwise(tfn, mfn):
             return tfn(tensor(vect(*x)), *rest)
         return mfn(x, *rest)
     f.elementwise = True
+    f.__name__ = f.__qualname__ = getattr(mfn, "__name__", "f")     # Dense(2, 3, tanh) prints tanh
     return f
 
 

@@ -10,7 +10,7 @@ import math
 
 import torch
 
-__all__ = ["add", "sub", "truediv", "pow", "lt", "gt", "le", "ge", "and_", "or_", "not_", "bnot",
+__all__ = ["ComposedFunction", "add", "sub", "truediv", "pow", "lt", "gt", "le", "ge", "and_", "or_", "not_", "bnot",
            "in_", "compose", "lshift", "rshift", "rational", "hypot", "xor", "gcd", "lcm",
            "factorial", "binomial", "notin", "evalpoly", "pipe"]
 
@@ -92,13 +92,24 @@ def rational(a, b):
     return Fraction(a, b)
 
 
+class ComposedFunction:
+    """Julia's ``f ∘ g``: calls ``g`` then ``f``; its fields are ``outer`` and ``inner``."""
+
+    def __init__(self, outer, inner):
+        self.outer, self.inner = outer, inner
+
+    def __call__(self, *args, **kw):
+        return self.outer(self.inner(*args, **kw))
+
+    def __repr__(self):
+        return f"compose({self.outer!r}, {self.inner!r})"
+
+
 def compose(*fs):
-    def composed(*args, **kw):
-        out = fs[-1](*args, **kw)
-        for f in reversed(fs[:-1]):
-            out = f(out)
-        return out
-    return composed
+    out = fs[-1]
+    for f in reversed(fs[:-1]):
+        out = ComposedFunction(f, out)
+    return out
 
 
 def hypot(*xs):

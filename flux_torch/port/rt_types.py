@@ -223,7 +223,16 @@ class _StructMeta(type):
 
 
 class Struct(metaclass=_StructMeta):
-    """Base of translated structs: fields in annotation order, positional or by name."""
+    """Base of translated structs: fields in annotation order, positional or by name.
+
+    Every translated struct is a functor, as Zygote differentiates any struct and
+    Functors.jl 0.5 (Flux ≥ v0.15) walks any struct: its fields are its children.
+    """
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        import flux_torch
+        flux_torch.functor(cls)
 
     def __init__(self, *args, **kw):
         names = self._fields()

@@ -32,6 +32,7 @@ class Translation:
     compile_error: str = ""
     seconds: float = 0.0
     defined: set = field(default_factory=set)      # the Julia names the script defines
+    structs: set = field(default_factory=set)      # the structs among them
 
     @property
     def translated(self) -> int:
@@ -211,18 +212,19 @@ def _imports_of(root, cx):
 
 
 def translate(source: str, filename: str = "script.jl", flux: str = None,
-              epochs: int = None, path: str = None, defined=()) -> Translation:
+              epochs: int = None, path: str = None, defined=(), structs=()) -> Translation:
     """Translate Julia source text; raises ``PortError`` for text that is not Julia.
 
     ``path``, when given, is where the script lives: files it ``include``s are read
     from beside it for the names they define. ``defined`` names are taken as defined
-    already (a REPL session's earlier inputs).
+    already, and ``structs`` among them are structs (a REPL session's earlier inputs).
     """
     t0 = time.perf_counter()
     root = _check(source, filename)
     version = flux or choose_flux(source)
     cx = Context(flux=version, epochs=epochs, filename=filename)
     cx.defined.update(defined)
+    cx.structs.update(dict.fromkeys(structs, True))
     _prepass(root, cx)
     _includes(root, cx, path, set())
     _includers(cx, path)
@@ -230,7 +232,8 @@ def translate(source: str, filename: str = "script.jl", flux: str = None,
     python = "\n".join(header(cx, filename) + body) + "\n"
     result = Translation(python=python, body="\n".join(body), flux=version,
                          lines=len(_code_rows(root)), todo_lines=cx.todo_lines, todos=cx.todos,
-                         unknown=sorted(cx.unknown), defined=set(cx.defined))
+                         unknown=sorted(cx.unknown), defined=set(cx.defined),
+                         structs=set(cx.structs))
     try:
         compile(python, filename[:-3] + ".py" if filename.endswith(".jl") else filename, "exec")
     except SyntaxError as err:

@@ -139,7 +139,8 @@ def _run_example(src, namespace, defined, imports):
     last expression's, or the last assignment's, as the REPL shows."""
     prefix = "using Flux\n" + "".join(line + "\n" for line in imports)
     base = translate(prefix, "block.jl")
-    result = translate(prefix + src, "block.jl", defined=defined | {"ans"})
+    result = translate(prefix + src, "block.jl", defined=defined | {"ans"},
+                       structs={n[len("struct:"):] for n in defined if n.startswith("struct:")})
     if result.todos > base.todos or not result.compiles:
         return "untranslatable", None, result
     body = "\n".join(ln for ln in result.python.splitlines() if not ln.startswith("import "))
@@ -192,7 +193,7 @@ def evaluate(markdown):
             if status == "untranslatable":
                 translatable = False
                 break
-            defined |= result.defined
+            defined |= result.defined | {"struct:" + n for n in result.structs}
             ns["ans"] = value
             if not comparable(expected) or src.rstrip().endswith(";"):
                 continue

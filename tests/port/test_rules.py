@@ -67,7 +67,7 @@ EXPRESSIONS = [
     ("Embedding(100 => 8)", "jl.one_based(Embedding(100, 8))"),
     ("LSTM(3 => 5)", "LSTM(3, 5)"),
     ("Upsample(:nearest; scale=(2, 3))", 'Upsample("nearest", scale=(3, 2))'),
-    ("Dense(10, 5; init=myinit)", 'Dense(10, 5, init=jl.julia_init(myinit, "Dense"))'),
+    ("Dense(2 => 3; init=Flux.glorot_uniform(gain=2))", "Dense(2, 3, init=Flux.glorot_uniform(gain=2))"),
     ("m.weight * x", 'jl.mul(jl.julia_layout(m, "weight"), x)'),
     # Flux's functions: f! is f_, qualified names resolve, onecold keeps Julia's values
     ("Flux.train!(loss, ps, data, opt)", "Flux.train_(loss, ps, data, opt)"),
@@ -122,6 +122,10 @@ STATEMENTS = [
      '    return A(torch.zeros(n, dtype=torch.float64))'),
     ("using Flux\nstruct A\n  W\nend\nFlux.@functor A", 'from flux_torch import *  # using Flux\n'
      'class A(jl.Struct):\n    W: "Any"\nFlux.functor(A)'),
+    # a function of the script given as init= receives Julia's sizes
+    ("using Flux\nmyinit(dims...) = zeros(Float32, dims...)\nm = Dense(10, 5; init=myinit)",
+     'from flux_torch import *  # using Flux\ndef myinit(*dims):\n    return jl.zeros(jl.Float32, *dims)\n'
+     'm = Dense(10, 5, init=jl.julia_init(myinit, "Dense"))'),
     # macros
     ('x = 1\n@show x', 'x = 1\njl.show_values(("x", x))'),
     ('l = 1\n@info "epoch" l', 'l = 1\njl.info("epoch", l=l)'),
