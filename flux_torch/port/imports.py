@@ -115,13 +115,12 @@ def _selected(pkg, names, cx):
         if prev is not None:
             cx.imported[pkg] = set(prev) | {nm for nm, _ in have}
         lines = []
-        module = cx.flux_module + (f".{sub}" if sub and False else "")
         if have:
             if sub:
                 lines.append(f"from {cx.flux_module} import {sub}  # using {pkg}: "
                              + ", ".join(nm for nm, _ in have))
             else:
-                lines.append(f"from {module} import {', '.join(py for _, py in have)}")
+                lines.append(f"from {cx.flux_module} import {', '.join(py for _, py in have)}")
         if missing:
             from .names import flux_name
             try:

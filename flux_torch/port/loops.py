@@ -38,7 +38,7 @@ def range_call(node, cx):
         return f"range({ex(a, cx)}, {stop}, {step})"
     a, b = kids[0], kids[-1]
     start = ex(a, cx)
-    return f"range({start}, {_plus(b, 1, cx)})" if start != "1" or True else None
+    return f"range({start}, {_plus(b, 1, cx)})"
 
 
 def _plus(node, k, cx):

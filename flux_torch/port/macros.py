@@ -178,7 +178,6 @@ def _autosize(args, cx):
     shape = args[0]
     dims = ", ".join(ex(d, cx) for d in reversed(named(shape)))
     shape_code = f"({dims}{',' if len(named(shape)) == 1 else ''})"
-    from .scopes import binding_names  # noqa: F401  (kept for symmetry with other rules)
     layers = []
     cx.defined.add("_")
     for a in named(named(args[1])[-1]):

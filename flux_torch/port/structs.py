@@ -47,7 +47,6 @@ def struct(n, cx, kwdef=False) -> list:
     base = "jl.Struct"
     if sup and sup in cx.structs:
         base = cx.pyname(sup)
-    mutable = text(n).lstrip().startswith("mutable")
     lines = [f"class {py}({base}):"]
     body, after = [], []
     for c in kids[1:]:
@@ -72,9 +71,7 @@ def struct(n, cx, kwdef=False) -> list:
             after.append(c)                      # an inner constructor
         else:
             raise Untranslatable(f"a struct member written as {c.type.replace('_', ' ')}")
-    if mutable is False and not body:
-        body.append("pass")
-    elif not any(ln and not ln.startswith("#") for ln in body):
+    if not any(ln and not ln.startswith("#") for ln in body):
         body.append("pass")
     lines += [INDENT + ln for ln in body]
     if after:

@@ -168,14 +168,13 @@ def _includes(root, cx, path, seen):
                 full = os.path.join(os.path.dirname(path), name) if path else None
                 if full is None or not os.path.isfile(full):
                     cx.includes.append(name)      # unread: its names cannot be checked
-                elif True:
-                    if full not in seen and os.path.getsize(full) < 2**22:
-                        seen.add(full)
-                        with open(full, encoding="utf-8", errors="replace") as f:
-                            sub = parse(f.read())
-                        _prepass(sub, cx)
-                        _imports_of(sub, cx)        # its `using`s apply here too
-                        _includes(sub, cx, full, seen)
+                elif full not in seen and os.path.getsize(full) < 2**22:
+                    seen.add(full)
+                    with open(full, encoding="utf-8", errors="replace") as f:
+                        sub = parse(f.read())
+                    _prepass(sub, cx)
+                    _imports_of(sub, cx)            # its `using`s apply here too
+                    _includes(sub, cx, full, seen)
         stack.extend(c for c in n.children if c.is_named)
 
 
