@@ -132,8 +132,7 @@ def _paren(node, cx):
         from .arrays import generator
         return f"({generator(node, cx)})", ATOM
     if len(inner) == 1:
-        code, p = exp(inner[0], cx)
-        return (code, p) if p >= CALL else (f"({code})", ATOM)
+        return exp(inner[0], cx)              # operators add the parentheses they need
     if not inner:
         return "()", ATOM
     # (a; b): evaluate in order, value of the last; assignments become :=

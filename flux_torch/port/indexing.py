@@ -72,6 +72,12 @@ def _bound(node, cx, upper):
         return None
     if upper:
         return ex(node, cx)
+    if node.type == "binary_expression" and text(named(node)[1]) in "+-":
+        k = literal_int(named(node)[-1])           # a + 1 as a start is a, a + k is a + (k - 1)
+        if k is not None:
+            shift = (k - 1) if text(named(node)[1]) == "+" else -(k + 1)
+            left = operand(named(node)[0], cx, ADD)
+            return left if shift == 0 else f"{left} {'+' if shift > 0 else '-'} {abs(shift)}"
     return f"{operand(node, cx, ADD)} - 1"
 
 

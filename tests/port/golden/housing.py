@@ -23,7 +23,7 @@ def loss(x, y):
     return jl.mean((predict(x) - y) ** 2)
 η = 0.1
 for i in range(1, 101):
-    gW, gb = gradient(lambda W, b: jl.mean(((jl.mul(W, x) + b) - y) ** 2), W, b)
+    gW, gb = gradient(lambda W, b: jl.mean((jl.mul(W, x) + b - y) ** 2), W, b)
     W -= η * gW
     b -= η * gb
 jl.show_values(("loss(x, y)", loss(x, y)))
