@@ -131,6 +131,11 @@ STATEMENTS = [
     ('l = 1\n@info "epoch" l', 'l = 1\njl.info("epoch", l=l)'),
     ('x = 1.5\n@printf("%.2f\\n", x)', 'x = 1.5\njl.printf("%.2f\\n", x)'),
     ("using Flux\n@epochs 2 println(1)", "from flux_torch import *  # using Flux\nfor _ in range(2):\n    jl.println(1)"),
+    ("using Flux\nm = @autosize (28, 28, 1, 32) Chain(Conv((3, 3), _ => 5), Flux.flatten, Dense(_ => 10))",
+     "from flux_torch import *  # using Flux\nm = Flux.autosize((32, 1, 28, 28), lambda _: Conv((3, 3), _, 5), "
+     "Flux.flatten, lambda _: Dense(_, 10))"),
+    ('x = 1.5\ns = @sprintf("%.1f", x)', 'x = 1.5\ns = jl.sprintf("%.1f", x)'),
+    ("xs = []\nfor x in xs\n  @time x\nend", "xs = []\nfor x in xs:\n    x"),
     # imports
     ("using Flux: onehotbatch, onecold", "from flux_torch import onehotbatch, onecold"),
     ("using Statistics", "# using Statistics: its names come from flux_torch.port.runtime (jl)"),
