@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import keyword
 import unicodedata
 
@@ -71,13 +72,19 @@ class Context:
         return importlib.import_module("flux_torch")
 
     def has_flux(self, name: str, sub: str = None) -> bool:
-        """Whether the namespace (or its submodule ``sub``) has ``name`` now."""
+        """Whether the namespace (or its submodule ``sub``) has ``name`` now.
+
+        flux_torch's own lower-case submodules (``flux_torch.data``, ``.layers``) are its
+        packaging, not Flux's API: ``Flux.data`` is Tracker's function, not a module."""
         obj = self.namespace
         if sub:
             obj = getattr(obj, sub, None)
             if obj is None:
                 return False
-        return hasattr(obj, name)
+        value = getattr(obj, name, None)
+        if value is None:
+            return False
+        return not (inspect.ismodule(value) and name[:1].islower())
 
     def fresh(self, base: str) -> str:
         self.counter += 1

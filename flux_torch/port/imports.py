@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .context import Untranslatable
 from .parse import named, text
-from .tables import FLUX_PACKAGES, IGNORED_PACKAGES, NO_COUNTERPART, PACKAGES
+from .tables import FLUX_PACKAGES, IGNORED_PACKAGES, NO_COUNTERPART, PACKAGES, ZYGOTE_EXTRAS
 
 __all__ = ["using"]
 
@@ -50,6 +50,11 @@ def using(n, cx) -> list:
 
 
 def _one(c, cx, is_using):
+    parts = text(c).split(".")
+    if parts[0] in ("Base", "Core") and len(parts) == 2 and parts[1] not in PACKAGES \
+            and parts[1] != "Iterators" and c.type != "selected_import":
+        # import Base.sign: the script extends a Base function; its methods are plain defs here
+        return [f"# import {text(c)}: the methods defined below extend it"]
     if c.type == "selected_import":
         kids = named(c)
         return _selected(_pkg(kids[0]), [text(k) for k in kids[1:]], cx)
@@ -110,7 +115,8 @@ def _selected(pkg, names, cx):
             if nm.startswith("@"):
                 continue
             py = cx.pyname(nm)
-            (have if cx.has_flux(py, sub or None) else missing).append((nm, py))
+            extra = pkg == "Zygote" and nm in ZYGOTE_EXTRAS
+            (have if cx.has_flux(py, sub or None) or extra else missing).append((nm, py))
         prev = cx.imported.get(pkg, set())
         if prev is not None:
             cx.imported[pkg] = set(prev) | {nm for nm, _ in have}

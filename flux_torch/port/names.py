@@ -16,7 +16,7 @@ from . import runtime
 from .context import Untranslatable
 from .expressions import CONSTANTS, ex
 from .parse import named, text
-from .tables import FLUX_PACKAGES, FLUX_VERSIONS, NO_COUNTERPART, PACKAGES
+from .tables import FLUX_PACKAGES, FLUX_VERSIONS, NO_COUNTERPART, PACKAGES, ZYGOTE_EXTRAS
 
 __all__ = ["resolve", "field", "type_value", "operator_value", "module_path", "flux_name",
            "qualified"]
@@ -44,8 +44,9 @@ NOT_FLUX_EXPORTS = {"save", "load", "state", "io", "data", "train", "compile", "
                     "losses", "activation", "optimise", "distributed", "to_torch", "from_torch",
                     "compile_step", "swap_batch_time", "loadmodel_", "TorchView", "CompiledStep"}
 
-# Flux's deprecated aliases: the current name they stand for (Flux v0.16's deprecations)
-DEPRECATED = {"get_device": "gpu_device"}
+# Flux names flux_torch spells otherwise: Flux v0.16's deprecated aliases, and CuIterator
+# (batches moved to the GPU), which is gpu(loader) here
+DEPRECATED = {"get_device": "gpu_device", "CuIterator": "gpu"}
 
 
 def flux_name(name: str, cx, sub: str = "") -> str:
@@ -78,6 +79,8 @@ def resolve(name: str, cx) -> str:
     for pkg, names in cx.imported.items():
         if pkg in FLUX_PACKAGES and names is None and py in NOT_FLUX_EXPORTS:
             continue
+        if pkg == "Zygote" and name in ZYGOTE_EXTRAS and (names is None or name in names):
+            return ZYGOTE_EXTRAS[name]
         if pkg in FLUX_PACKAGES and (names is None or name in names):
             sub = FLUX_PACKAGES[pkg]
             if cx.has_flux(py, sub or None):
@@ -117,6 +120,8 @@ def qualified(path, cx):
     root = path[0]
     if root in cx.defined:
         return None
+    if path[-1] in ZYGOTE_EXTRAS and path[-2:-1] == ["Zygote"]:
+        return ZYGOTE_EXTRAS[path[-1]]
     if root == "Flux" or (root in FLUX_PACKAGES and root not in PACKAGES):
         rest = path[1:]
         if not rest:

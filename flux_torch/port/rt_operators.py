@@ -10,7 +10,7 @@ import math
 
 import torch
 
-__all__ = ["ComposedFunction", "add", "sub", "truediv", "pow", "lt", "gt", "le", "ge", "and_", "or_", "not_", "bnot",
+__all__ = ["ComposedFunction", "forwarddiff", "add", "sub", "truediv", "pow", "lt", "gt", "le", "ge", "and_", "or_", "not_", "bnot",
            "in_", "compose", "lshift", "rshift", "rational", "hypot", "xor", "gcd", "lcm",
            "factorial", "binomial", "notin", "evalpoly", "pipe"]
 
@@ -143,4 +143,10 @@ def evalpoly(x, coefs):
 
 def pipe(x, f):
     """``|>`` as a function: ``pipe(x, f) == f(x)``."""
+    return f(x)
+
+
+def forwarddiff(f, x):
+    """Zygote's ``forwarddiff(f, x)``: ``f(x)``, differentiated in forward mode in Julia;
+    torch's reverse mode gives the same gradient."""
     return f(x)

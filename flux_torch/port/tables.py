@@ -13,8 +13,11 @@ time against what flux_torch exports.
 """
 from __future__ import annotations
 
-__all__ = ["PACKAGES", "FLUX_PACKAGES", "NO_COUNTERPART", "FLUX_VERSIONS", "V014_IDIOMS",
+__all__ = ["PACKAGES", "FLUX_PACKAGES", "ZYGOTE_EXTRAS", "NO_COUNTERPART", "FLUX_VERSIONS", "V014_IDIOMS",
            "LAYOUT_FIELDS", "IGNORED_PACKAGES"]
+
+# Zygote names that are not differentiation API in flux_torch but have a plain meaning
+ZYGOTE_EXTRAS = {"forwarddiff": "jl.forwarddiff"}
 
 # Julia package -> attribute path under `Flux` where its names live in flux_torch
 FLUX_PACKAGES = {
@@ -78,6 +81,8 @@ PACKAGES = {
     "Juno": {"@progress": ""}, "TimerOutputs": {"@timeit": ""}, "Distances": {},
     "Lathe": {}, "Pkg": {"activate": "jl.noop", "instantiate": "jl.noop", "add": "jl.noop"},
     "Distributed": {}, "Unicode": {"normalize": "jl.unicode_normalize"},
+    "DrWatson": {"struct2dict": "jl.struct2dict", "@dict": None, "savename": None,
+                 "datadir": None, "projectdir": None, "@quickactivate": None},
     "DataStructures": {"CircularBuffer": "jl.CircularBuffer"},
     "TOML": {"parsefile": "jl.toml_parsefile", "parse": "jl.toml_parse"}, "DiffEqFlux": {}, "DifferentialEquations": {}, "Optim": {},
     "ParameterSchedulers": {}, "Serialization": {}, "Markdown": {}, "InteractiveUtils": {},

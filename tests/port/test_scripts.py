@@ -25,6 +25,13 @@ GOLDEN = os.path.join(HERE, "golden")
 NAMES = sorted(f[:-3] for f in os.listdir(SCRIPTS) if f.endswith(".jl"))
 
 
+def _namespace_free(python):
+    """The translation with the v0.14 namespace written one way: whether flux_torch.v014 is
+    installed is the environment's (scripts in v0.14 idioms import it once it is)."""
+    lines = [ln for ln in python.splitlines(True) if not ln.startswith("# flux_torch.v014 is not installed")]
+    return "".join(lines).replace("flux_torch.v014", "flux_torch")
+
+
 def _translation(name):
     path = os.path.join(SCRIPTS, name + ".jl")
     with open(path, encoding="utf-8") as f:
@@ -41,7 +48,7 @@ def test_golden(name):
             f.write(result.python)
     with open(golden, encoding="utf-8") as f:
         expected = f.read()
-    if result.python != expected:
+    if _namespace_free(result.python) != _namespace_free(expected):
         diff = "".join(difflib.unified_diff(expected.splitlines(True), result.python.splitlines(True),
                                             "golden/" + name + ".py", "translation"))
         pytest.fail("the translation changed:\n" + diff)
