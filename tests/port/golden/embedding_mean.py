@@ -2,15 +2,14 @@
 # Flux v0.14 semantics). Arrays keep Julia's values with every shape reversed
 # (batch first); `jl` holds the Julia semantics that depend on run-time types.
 # Lines marked TODO(port) keep Julia code that was not translated.
-# flux_torch.v014 is not installed: the script uses flux_torch's names.
 import torch
-import flux_torch as Flux
+import flux_torch.v014 as Flux
 from flux_torch.port import runtime as jl
 
 # Token classification from one-hot words: Dense on onehotbatch, mean over tokens.
-from flux_torch import *  # using Flux
+from flux_torch.v014 import *  # using Flux
 # using Statistics: its names come from flux_torch.port.runtime (jl)
-from flux_torch import onehotbatch
+from flux_torch.v014 import onehotbatch
 
 vocab = jl.vect("a", "b", "c", "d", "e")
 sentences = jl.collect([jl.rand(vocab, 6) for _ in range(1, 41)])

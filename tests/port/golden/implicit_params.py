@@ -2,13 +2,12 @@
 # Flux v0.14 semantics). Arrays keep Julia's values with every shape reversed
 # (batch first); `jl` holds the Julia semantics that depend on run-time types.
 # Lines marked TODO(port) keep Julia code that was not translated.
-# flux_torch.v014 is not installed: the script uses flux_torch's names.
 import torch
-import flux_torch as Flux
+import flux_torch.v014 as Flux
 from flux_torch.port import runtime as jl
 
 # Flux v0.14's implicit style: params, gradient(() -> ..., ps), Flux.Optimise.update!.
-from flux_torch import *  # using Flux
+from flux_torch.v014 import *  # using Flux
 
 W = torch.rand(5, 2)
 b = torch.rand(2)
