@@ -100,13 +100,13 @@ def test_flux_docs_jldoctests(capsys):
     assert len(matches) >= 0.8 * len(reproducible)
 
 
-# the tutorials that run end to end (custom_layers.md needs Parallel(connection, layers::Tuple))
-TUTORIALS = ["tutorials/linear_regression.md", "tutorials/logistic_regression.md",
-             "guide/models/quickstart.md"]
+# the tutorials that run end to end, and whether they train
+TUTORIALS = [("tutorials/linear_regression.md", True), ("tutorials/logistic_regression.md", True),
+             ("tutorials/custom_layers.md", False), ("guide/models/quickstart.md", True)]
 
 
-@pytest.mark.parametrize("page", TUTORIALS)
-def test_tutorial_runs_end_to_end(page, tmp_path):
+@pytest.mark.parametrize("page, trains", TUTORIALS)
+def test_tutorial_runs_end_to_end(page, trains, tmp_path):
     if not os.path.isfile(os.path.join(DOCS, page)):
         pytest.skip(f"no Flux docs page {page}: set FLUX_TORCH_FLUX_DOCS to Flux.jl's docs/src")
     with open(os.path.join(DOCS, page), encoding="utf-8") as f:
@@ -117,4 +117,5 @@ def test_tutorial_runs_end_to_end(page, tmp_path):
     py = tmp_path / "tutorial.py"
     py.write_text(result.python, encoding="utf-8")
     rec, out = run(str(py), str(tmp_path))
-    assert len(rec.losses) >= 2 and rec.fell(), out[-2000:]
+    if trains:
+        assert len(rec.losses) >= 2 and rec.fell(), out[-2000:]
