@@ -63,15 +63,17 @@ julia> 1 + 1
 
 
 @pytest.mark.skipif(not os.path.isfile(os.path.join(SHARED, "basics.md")), reason="no shared/flux-docs")
-def test_the_basics_page():
+def test_the_basics_page(monkeypatch, tmp_path):
     """Flux's Basics page: gradients of `3x^2 + 2x + 1` and of a sum reproduce Flux's values.
     Its third block differentiates `params` of integer vectors, which flux_torch refuses."""
+    monkeypatch.chdir(tmp_path)                  # what the examples save stays out of the checkout
     with open(os.path.join(SHARED, "basics.md"), encoding="utf-8") as f:
         report = jldoctest.evaluate(f.read())
     assert [r[3] for r in report[:2]] == [True, True]
 
 
-def test_the_comparison_reads_julia_order_and_can_fail():
+def test_the_comparison_reads_julia_order_and_can_fail(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
     report = jldoctest.evaluate(PAGE)
     assert [(t, d, m) for _, t, d, m in report] == [
         (True, True, True), (True, True, True), (True, True, False), (True, True, False)]
@@ -83,7 +85,8 @@ def test_onecold_block_fails_only_for_the_wrong_reason():
 
 
 @pytest.mark.skipif(not PAGES, reason="no Flux docs: set FLUX_TORCH_FLUX_DOCS to Flux.jl's docs/src")
-def test_flux_docs_jldoctests(capsys):
+def test_flux_docs_jldoctests(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)                  # the saving page writes checkpoints
     rows = []
     for page in PAGES:
         with open(page, encoding="utf-8") as f:
