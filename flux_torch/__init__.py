@@ -7,7 +7,10 @@ from . import data as Data
 from . import distributed as DistributedUtils
 from . import losses as Losses
 from . import optimise as Optimise
-from .devices import Device, cpu, cpu_device, gpu, gpu_device
+from .device_objects import (AMDGPUDevice, CPUDevice, CUDADevice, Device, MetalDevice, cpu_device,
+                             default_device_rng, get_device, get_device_type, gpu_device,
+                             oneAPIDevice, supported_devices, supported_gpu_backends)
+from .devices import cpu, gpu
 from .precision import bf16, f16, f32, f64
 from .functors import (KeyPath, children, fcollect, fleaves, fmap, fmap_with_path, fmapstructure,
                        fmapstructure_with_path, functor, getkeypath, haskeypath, isleaf, layer, modules,
@@ -62,6 +65,8 @@ __all__ = list(dict.fromkeys(
      "fmap_with_path", "fmapstructure_with_path", "KeyPath", "getkeypath", "haskeypath",
      "modules", "isleaf",
      "gpu", "cpu", "f16", "f32", "f64", "bf16", "Device", "gpu_device", "cpu_device",
+     "CPUDevice", "CUDADevice", "MetalDevice", "oneAPIDevice", "AMDGPUDevice", "get_device_type",
+     "get_device", "supported_devices", "supported_gpu_backends", "default_device_rng",
      "istraining", "testmode_", "trainmode_",
      "softmax", "logsoftmax", "logsumexp", "Losses", "Data",
      "state", "loadmodel_", "save", "load", "Optimise", "Optimisers", "Zygote", "Functors",

@@ -11,10 +11,10 @@ import warnings
 import numpy as np
 import torch
 
-from .functors import fmap, leaf
+from .functors import fmap
 from .functors.maps import fmap_converting
 
-__all__ = ["as_tensor", "match_input", "gpu", "cpu", "Device", "gpu_device", "cpu_device"]
+__all__ = ["as_tensor", "match_input", "gpu", "cpu"]
 
 _warned_f64 = False
 
@@ -179,55 +179,3 @@ def cpu(x):
     device(type='cpu')
     """
     return _adapt(x, lambda t: t.cpu() if isinstance(t, torch.Tensor) else t)
-
-
-@leaf
-class Device:
-    """A device as a callable: ``model = device(model)`` (Flux's ``gpu_device()`` objects).
-
-    >>> cpu_device()(torch.ones(1)).device
-    device(type='cpu')
-    """
-
-    def __init__(self, device):
-        self.device = torch.device(device)
-
-    def __call__(self, x):
-        if self.device.type == "cpu":
-            return cpu(x)
-        return _adapt(x, _mover(self.device))
-
-    def __eq__(self, other):
-        return isinstance(other, Device) and other.device == self.device
-
-    def __hash__(self):
-        return hash(self.device)
-
-    def __repr__(self):
-        return f"Device({str(self.device)!r})"
-
-
-def cpu_device():
-    """The CPU as a :class:`Device`.
-
-    >>> cpu_device()
-    Device('cpu')
-    """
-    return Device("cpu")
-
-
-def gpu_device():
-    """The accelerator as a :class:`Device` (CUDA, else MPS); the CPU, with a warning, when there is none.
-
-    >>> import warnings
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")
-    ...     d = gpu_device()
-    >>> isinstance(d, Device)
-    True
-    """
-    dev = _accelerator()
-    if dev is None:
-        gpu(None)   # the shared one-time warning
-        return cpu_device()
-    return Device(dev)

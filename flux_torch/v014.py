@@ -36,10 +36,11 @@ from .layers.recur import GRU, LSTM, RNN, GRUv3, Recur, reset_  # noqa: E402,F81
 from .layers.stateless import normalise_v014 as normalise  # noqa: E402,F811
 from .optimise.v014 import AdamW, ClipValue, Optimiser, WeightDecay  # noqa: E402,F811
 from .precision import bf16_v014 as bf16, f16_v014 as f16  # noqa: E402,F811
+from .device_objects import get_device_v014 as get_device  # noqa: E402,F811
 
 _V014 = ("RNN", "LSTM", "GRU", "GRUv3", "RNNCell", "LSTMCell", "GRUCell", "GRUv3Cell", "Recur",
          "reset_", "Parallel", "LayerNorm", "normalise", "AdamW", "WeightDecay", "Optimiser",
-         "ClipValue", "early_stopping", "plateau", "f16", "bf16")
+         "ClipValue", "early_stopping", "plateau", "f16", "bf16", "get_device")
 
 # ---- Names only Flux v0.15+ has, which would mislead here (they expect v0.16's objects):
 # name -> what to use instead. They are left out; using one raises AttributeError saying so.

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 import flux_torch
+import flux_torch as Flux
 from flux_torch import (Chain, DataLoader, Dense, Device, bf16, cpu, cpu_device, f16, f32, f64,
                         gpu, gradient, relu)
 from flux_torch import devices as _device
@@ -203,3 +204,68 @@ def test_wrong_device_error_names_layer_and_devices():
     with pytest.raises(RuntimeError) as err:
         c(torch.ones(4, 3, device="cuda"))
     assert "Dense(3, 2)" in str(err.value) and "cuda" in str(err.value)
+
+
+# ------------------------------------------------------------------ MLDataDevices (Flux v0.16)
+
+def test_device_objects_of_each_kind():
+    assert Flux.Device("cpu") == Flux.cpu_device() == Flux.CPUDevice()
+    assert type(Flux.Device("cuda:1")) is Flux.CUDADevice and Flux.Device("cuda:1").device == torch.device("cuda:1")
+    assert repr(Flux.Device("cuda:1")) == "CUDADevice(1)" and repr(Flux.Device("mps")) == "MetalDevice()"
+    with pytest.raises(ValueError, match="no device object for torch device type 'meta'"):
+        Flux.Device("meta")
+
+
+def test_gpu_device_without_an_accelerator(monkeypatch):
+    monkeypatch.setattr(_device, "_ACCEL", [None])
+    monkeypatch.setattr(_device, "_warned_no_gpu", False)
+    with pytest.warns(UserWarning, match="no CUDA or MPS device"):
+        assert Flux.gpu_device() == Flux.cpu_device()
+    with pytest.raises(RuntimeError, match="force=True"):
+        Flux.gpu_device(force=True)
+
+
+def test_gpu_device_counts_from_one(monkeypatch):
+    monkeypatch.setattr(_device, "_ACCEL", [torch.device("cuda")])
+    assert Flux.gpu_device(2).device == torch.device("cuda:1")
+    with pytest.raises(ValueError, match="counting from 1"):
+        Flux.gpu_device(0)
+
+
+def test_get_device_type_of_models_and_data():
+    m = Chain(Dense(2, 3), Dense(3, 1))
+    assert Flux.get_device_type(m) is Flux.CPUDevice
+    assert Flux.get_device_type(np.ones(2)) is Flux.CPUDevice
+    assert Flux.get_device_type("no arrays") is None
+    with pytest.raises(ValueError, match="no device object for torch device type 'meta'"):
+        Flux.get_device_type({"a": torch.ones(1), "b": torch.ones(1, device="meta")})
+
+
+def test_device_objects_move_data_loaders():
+    loader = DataLoader((torch.arange(6.0).reshape(6, 1), torch.arange(6)), batchsize=2)
+    moved = Flux.cpu_device()(loader)
+    batches = list(moved)
+    assert len(batches) == 3 and all(b[0].device.type == "cpu" for b in batches)
+    assert torch.equal(batches[1][0], torch.tensor([[2.0], [3.0]]))
+
+
+def test_deprecated_device_functions_warn_as_flux_does():
+    with pytest.warns(DeprecationWarning, match=r"get_device\(\) is deprecated. Use `gpu_device\(\)`"):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning)
+            Flux.get_device()
+    with pytest.warns(DeprecationWarning, match="supported_devices"):
+        assert "CUDA" in Flux.supported_devices()
+    import flux_torch.v014 as F14
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert F14.get_device("CPU") == Flux.cpu_device()      # v0.14: not deprecated
+    with pytest.raises(ValueError, match="unknown backend 'TPU'"):
+        F14.get_device("TPU")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_gpu_device_moves_to_cuda():
+    dev = Flux.gpu_device()
+    assert type(dev) is Flux.CUDADevice
+    assert Flux.get_device_type(dev(Dense(2, 3))) is Flux.CUDADevice
