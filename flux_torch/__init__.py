@@ -40,6 +40,7 @@ from .progress import progress  # after .training, which imports the module of t
 
 from . import functors as Functors  # noqa: E402  (Flux.Functors.fmap)
 from . import zygote as Zygote  # noqa: E402  (Flux.Zygote.gradient)
+from . import nnlib as NNlib  # noqa: E402  (Flux.NNlib.softmax)
 from . import optimise as Optimisers  # noqa: E402  (Flux.Optimisers.Adam, .setup)
 from . import activation, data, init, layers, losses, optimise  # noqa: E402,F811  (the submodules by name)
 
@@ -69,7 +70,7 @@ __all__ = list(dict.fromkeys(
      "get_device", "supported_devices", "supported_gpu_backends", "default_device_rng",
      "istraining", "testmode_", "trainmode_",
      "softmax", "logsoftmax", "logsumexp", "Losses", "Data",
-     "state", "loadmodel_", "save", "load", "Optimise", "Optimisers", "Zygote", "Functors",
+     "state", "loadmodel_", "save", "load", "Optimise", "Optimisers", "Zygote", "Functors", "NNlib",
      "to_torch", "TorchView", "from_torch", "swap_batch_time", "destructure", "Restructure",
      "compile_step", "CompiledStep", "DistributedUtils", "MPIBackend", "NCCLBackend",
      "outputsize", "autosize", "progress"]
