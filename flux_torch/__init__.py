@@ -36,6 +36,9 @@ from .softmax import logsoftmax, logsumexp, softmax
 from .state import loadmodel_, state
 from .to_torch import TorchView, to_torch
 from .training import train_
+from .trainstep import trainstep_, trainstep_withgradient_
+from .adtypes import (AbstractADType, AutoEnzyme, AutoFiniteDifferences, AutoForwardDiff, AutoMooncake,
+                      AutoReverseDiff, AutoZygote)
 from .progress import progress  # after .training, which imports the module of the same name
 
 from . import functors as Functors  # noqa: E402  (Flux.Functors.fmap)
@@ -54,6 +57,9 @@ def __getattr__(name):          # flux_torch.v014 on first use; v0.14-only names
         return importlib.import_module(".v014", __name__)
     if name.startswith("__"):
         raise AttributeError(f"module 'flux_torch' has no attribute {name!r}")
+    if name + "_" in globals():        # Julia's train! is train_ here
+        raise AttributeError(f"module 'flux_torch' has no attribute {name!r}: Julia's {name}! is "
+                             f"{name}_ in flux_torch (a trailing ! becomes _), e.g. Flux.{name}_(...)")
     from .v014 import _missing_in_v016
     raise _missing_in_v016(name)
 
@@ -72,7 +78,9 @@ __all__ = list(dict.fromkeys(
      "softmax", "logsoftmax", "logsumexp", "Losses", "Data",
      "state", "loadmodel_", "save", "load", "Optimise", "Optimisers", "Zygote", "Functors", "NNlib",
      "to_torch", "TorchView", "from_torch", "swap_batch_time", "destructure", "Restructure",
-     "compile_step", "CompiledStep", "DistributedUtils", "MPIBackend", "NCCLBackend",
+     "compile_step", "CompiledStep", "trainstep_", "trainstep_withgradient_", "AbstractADType",
+     "AutoZygote", "AutoEnzyme", "AutoMooncake", "AutoFiniteDifferences", "AutoForwardDiff",
+     "AutoReverseDiff", "DistributedUtils", "MPIBackend", "NCCLBackend",
      "outputsize", "autosize", "progress"]
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)

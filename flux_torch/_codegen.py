@@ -104,8 +104,8 @@ def mirror(rec, root):
             env[f"c{slot}"], env[f"f{slot}"] = type(template), tuple(template.__dict__)
             lines.append(f"    {name} = new(c{slot})")
             lines.append(f"    {name}.__dict__.update(zip(f{slot}, ({got})))")
-        else:           # the node's own rebuild, with the model's node as template
-            env[f"b{slot}"] = node.rebuild
+        else:           # the record's rebuild of a gradient node, with the model's node as template
+            env[f"b{slot}"] = lambda t, got, node=node: rec.gradient_node(node, t, got)
             if slot:
                 env[f"t{slot}"] = template
             lines.append(f"    {name} = b{slot}({'v0' if slot == 0 else f't{slot}'}, ({got}))")

@@ -12,11 +12,13 @@ concurrent calls give what the same calls give one after another.
 """
 from collections import namedtuple
 import contextlib
+import inspect
 import numbers
 
 import torch
 
 from ._gradient_args import Arg, alias, is_structure
+from .adtypes import AbstractADType
 from ._locks import lock_for
 from ._requires_grad import switch_off, switch_on
 from .functors import fmap, isleaf
@@ -146,7 +148,7 @@ def _implicit(f, ps, grad_value):
         held = switch_on(order)
         try:
             with differentiating() as nested:
-                y = f()
+                y = _call_implicit(f)
                 target = _check_scalar(grad_value(y))
                 if target is None:
                     gs = [None] * len(order)
@@ -155,6 +157,24 @@ def _implicit(f, ps, grad_value):
         finally:
             switch_off(held)
     return y, Grads({id(p): g for p, g in zip(order, gs)}, ps), nested
+
+
+def _call_implicit(f):
+    """``f()`` for the implicit style, saying what went wrong when ``f`` wants arguments."""
+    try:
+        return f()
+    except TypeError as err:
+        try:
+            inspect.signature(f).bind()
+        except TypeError:
+            raise TypeError(f"gradient(f, params(...)) is the implicit style: f takes no arguments "
+                            f"and uses the tensors it closes over, as in gradient(lambda: loss(model(x), "
+                            f"y), ps), but this f wants arguments ({err}); to differentiate with "
+                            "respect to the model itself, use gradient(lambda m: loss(m(x), y), model)"
+                            ) from err
+        except ValueError:
+            pass
+        raise
 
 
 def gradient(f, *args):
@@ -170,7 +190,12 @@ def gradient(f, *args):
     (14.0,)
     >>> gradient(lambda x, y: ((x - y) ** 2).sum(), [2.0, 1.0], [1.0, 0.0])
     (tensor([2., 2.]), tensor([-2., -2.]))
+
+    Flux v0.16's form with a backend, ``gradient(f, AutoZygote(), x)``, is accepted: every
+    backend means torch's autograd.
     """
+    if args and isinstance(args[0], AbstractADType):
+        args = args[1:]
     if len(args) == 1:
         if is_structure(args[0]):          # a model: the training loop's case
             return (_model_gradient(f, args[0], _same)[1],)
@@ -196,7 +221,16 @@ def withgradient(f, *args):
     >>> r = withgradient(lambda x: x ** 2, 3.0)
     >>> r.val, r.grad
     (9.0, (6.0,))
+
+    Auxiliary outputs (Flux v0.16): a loss returning ``(loss, aux...)`` or a dict whose first
+    value is the loss is differentiated through that first entry, and ``val`` is the whole:
+
+    >>> r = withgradient(lambda x: (x ** 2, {"double": 2 * x}), 3.0)
+    >>> r.val, r.grad
+    ((9.0, {'double': 6.0}), (6.0,))
     """
+    if args and isinstance(args[0], AbstractADType):
+        args = args[1:]
     if len(args) == 1:
         if is_structure(args[0]):
             y, g, nested = _model_gradient(f, args[0], _first)
@@ -255,8 +289,11 @@ def pullback(f, *args):
         y, prepared, nested = _run(f, args, fresh=True)
 
     def back(dy):
-        dy = _cotangent(dy, y)
-        return _grads_of(y if dy is not None else None, prepared, nested, dy, retain=True)
+        if isinstance(y, torch.Tensor):
+            dy = _cotangent(dy, y)
+            return _grads_of(y if dy is not None else None, prepared, nested, dy, retain=True)
+        outs, cots = _structured_cotangent(dy, y)     # a structure out: a cotangent of its shape
+        return _grads_of(outs or None, prepared, nested, cots or None, retain=True)
 
     return _value(y, nested, _all_numbers(prepared)), back
 
@@ -269,6 +306,22 @@ def _cotangent(dy, y):
         raise ValueError(f"pullback: the cotangent must have the output's shape {tuple(y.shape)}, "
                          f"but got {tuple(dy.shape)}")
     return dy
+
+
+def _structured_cotangent(dy, y):
+    """The output tensors of ``y`` that need a gradient, with their parts of the cotangent ``dy``
+    (a structure shaped like ``y``; ``None`` anywhere means no cotangent there)."""
+    outs, cots = [], []
+
+    def pair(a, b):
+        if isinstance(a, torch.Tensor) and b is not None:
+            c = _cotangent(b, a)
+            if c is not None:
+                outs.append(a)
+                cots.append(c)
+        return a
+    fmap(pair, y, dy)
+    return outs, cots
 
 
 def _implicit_pullback(f, ps):

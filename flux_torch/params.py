@@ -2,6 +2,7 @@
 import numpy as np
 import torch
 
+from .functors import KeyPath
 from .record import record_of
 
 __all__ = ["Params", "params", "trainables"]
@@ -128,10 +129,18 @@ def params(*xs):
     return ps
 
 
-def trainables(x):
-    """The trainable floating tensors of ``x`` as a list (``Flux.trainables``, Flux >= 0.14.17).
+def trainables(x, path=False):
+    """The trainable floating tensors of ``x`` as a list (``Flux.trainables``, Flux >= 0.14.17);
+    with ``path=True`` each comes with its :class:`KeyPath` (where it is first met).
 
     >>> [tuple(t.shape) for t in trainables(Dense(2, 3))]
     [(3, 2), (3,)]
+    >>> [(str(kp), tuple(t.shape)) for kp, t in trainables(Chain(Dense(2, 3)), path=True)]
+    [('.layers[0].weight', (3, 2)), ('.layers[0].bias', (3,))]
     """
-    return list(params(x))
+    if not path:
+        return list(params(x))
+    if isinstance(x, torch.Tensor):
+        return [(KeyPath(), x)]
+    rec = record_of(x)
+    return [(rec.path(slots[0]), t) for t, slots in zip(rec.tensors, rec.tensor_slots)]

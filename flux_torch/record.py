@@ -27,7 +27,7 @@ import torch
 from . import _codegen
 from .functors.keypath import KeyPath
 from .functors.maps import fleaves
-from .functors.nodes import MODULE, SCALARS, VERSION, node_of
+from .functors.nodes import MODULE, SCALARS, VERSION, ObjectNode, node_of
 from .functors.walks import usecache
 
 __all__ = ["Record", "record_of", "mapper_of"]
@@ -178,6 +178,11 @@ class Record:
         self._maps[what] = n
         return n >= _COMPILE_AFTER and len(self.steps) <= _COMPILE_MAX
 
+    @staticmethod
+    def gradient_node(node, template, children):
+        """One node of a gradient (:func:`rebuild_as_gradient`)."""
+        return rebuild_as_gradient(node, template, children)
+
     def replay_mirror(self, root, grads):
         """:meth:`mirror` by a loop over the nodes (the reference for the generated code)."""
         out = [None] * len(self.objs)
@@ -314,10 +319,16 @@ def _put(holder, node, key, value):
 
 
 def rebuild_as_gradient(node, template, children):
-    """A node of ``template``'s kind holding ``children`` (a layer of the same class, every
-    field not given stays as it was), except ``nn.Module``, which becomes a dict."""
+    """A node of ``template``'s kind holding ``children``, except ``nn.Module``, which becomes a
+    dict; a class whose children are some of its fields (``@functor("a", "c")``) gets ``None``
+    in the others, as a gradient has nothing there."""
     if node is MODULE:
         return dict(zip(node.parts(template)[0], children))
+    if isinstance(node, ObjectNode) and node.fields is not None and hasattr(template, "__dict__"):
+        new = object.__new__(type(template))
+        new.__dict__.update(dict.fromkeys(template.__dict__))
+        new.__dict__.update(zip(node.fields, children))
+        return new
     return node.rebuild(template, tuple(children))
 
 

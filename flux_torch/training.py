@@ -11,12 +11,14 @@ from .progress import within_progress
 from .optimise.tree import check_rule, is_rule, leaves, setup
 from .optimise.updates import _is_state, update_
 from .compile import CompiledTrainStep
+from ._train_errors import explain_call
+from .adtypes import AbstractADType
 from .trainstep import TrainStep, check_finite, step_for
 
 __all__ = ["train_"]
 
 
-def train_(loss, model, data, opt, cb=None, *, progress=None, compile=False):
+def train_(loss, model, data, opt=None, cb=None, *args, progress=None, compile=False):
     """Improve the parameters with ``loss`` over ``data`` once, in place (``Flux.train!``).
 
     Explicit style, ``train_(loss, model, data, opt_state)``: for each ``d`` in
@@ -45,18 +47,36 @@ def train_(loss, model, data, opt, cb=None, *, progress=None, compile=False):
     >>> train_(lambda m, x, y: ((m(x) - y) ** 2).mean(), model, data, Descent(0.05))
     >>> model.weight, model.bias   # w - 0.05 * 2 * (2 - 8) * 2, b - 0.05 * 2 * (2 - 8)
     (tensor([[2.2000]]), tensor([0.6000]))
+
+    Flux v0.16's ``train!(loss, adtype, model, data, opt_state)`` works too: the backend
+    (``AutoZygote()``...) means torch's autograd. The loss may return auxiliary outputs
+    (``(loss, aux...)``): the first entry is the one trained on.
     """
+    if isinstance(model, AbstractADType):       # train_(loss, AutoZygote(), model, data, opt)
+        model, data, opt, cb = data, opt, cb, (args[0] if args else None)
+    elif args:
+        raise TypeError(f"train_ takes (loss, model, data, opt_state, cb=None), but got "
+                        f"{5 + len(args)} positional arguments")
+    if opt is None:
+        raise TypeError("train_ needs the optimiser state: train_(loss, model, data, opt_state) with "
+                        "opt_state = setup(rule, model)")
     callbacks = _callbacks(cb)
     if isinstance(model, Params):
         _check_implicit(opt, compile)
         with lock_for(model):      # calls on one model from several threads take turns
-            for i, d in enumerate(_progress(data, progress)):
-                args = tuple(d) if isinstance(d, (tuple, list)) else (d,)
-                val, gs = withgradient(lambda: loss(*args), model)
-                check_finite(val, i)
-                update_(opt, model, gs)
-                for f in callbacks:
-                    f()
+            try:
+                for i, d in enumerate(_progress(data, progress)):
+                    batch = tuple(d) if isinstance(d, (tuple, list)) else (d,)
+                    val, gs = withgradient(lambda: loss(*batch), model)
+                    check_finite(val, i)
+                    update_(opt, model, gs)
+                    for f in callbacks:
+                        f()
+            except TypeError as err:
+                hint = explain_call(loss, None, data, err)
+                if hint is None:
+                    raise
+                raise TypeError(hint) from err
         return
     if is_rule(opt):
         opt = _rule_to_state(model, opt)
@@ -65,22 +85,32 @@ def train_(loss, model, data, opt, cb=None, *, progress=None, compile=False):
     # the explicit style steps on the model's record, with a step kept for the next epoch
     kind = CompiledTrainStep if compile else TrainStep
     with lock_for(model):
-        if callbacks or compile:       # a callback may change the model: its step is asked for anew
-            for i, d in enumerate(_progress(data, progress)):
-                step_for(model, opt, kind).step(loss, model, tuple(d) if isinstance(d, (tuple, list))
-                                                else (d,), i)
-                for f in callbacks:
-                    f()
-            return
-        # no code of the user's runs between the steps: one step, and the parameters'
-        # requires_grad on from the first to the last (a callback would see it switched off)
-        step = step_for(model, opt, kind)
-        held = switch_on(step.params)
         try:
-            for i, d in enumerate(_progress(data, progress)):
-                step.step(loss, model, tuple(d) if isinstance(d, (tuple, list)) else (d,), i, held=True)
-        finally:
-            switch_off(held)
+            _explicit_loop(loss, model, data, opt, kind, callbacks, progress)
+        except TypeError as err:
+            hint = explain_call(loss, model, data, err)
+            if hint is None:
+                raise
+            raise TypeError(hint) from err
+
+
+def _explicit_loop(loss, model, data, opt, kind, callbacks, progress):
+    if callbacks or kind is not TrainStep:   # a callback may change the model: its step asked anew
+        for i, d in enumerate(_progress(data, progress)):
+            step_for(model, opt, kind).step(loss, model, tuple(d) if isinstance(d, (tuple, list))
+                                            else (d,), i)
+            for f in callbacks:
+                f()
+        return
+    # no code of the user's runs between the steps: one step, and the parameters'
+    # requires_grad on from the first to the last (a callback would see it switched off)
+    step = step_for(model, opt, kind)
+    held = switch_on(step.params)
+    try:
+        for i, d in enumerate(_progress(data, progress)):
+            step.step(loss, model, tuple(d) if isinstance(d, (tuple, list)) else (d,), i, held=True)
+    finally:
+        switch_off(held)
 
 
 def _check_implicit(opt, compile):

@@ -17,12 +17,14 @@ import math
 import torch
 
 from ._requires_grad import switch_off, switch_on
-from .gradient import _check_scalar
+from ._locks import lock_for
+from .adtypes import AbstractADType
+from .gradient import _check_scalar, _first
 from . import modes
 from .optimise.plan import plan_for
 from .optimise.updates import _step, _step_one
 
-__all__ = ["TrainStep", "step_for", "check_finite"]
+__all__ = ["TrainStep", "step_for", "check_finite", "trainstep_", "trainstep_withgradient_"]
 
 
 class TrainStep:
@@ -35,7 +37,7 @@ class TrainStep:
 
     def _loss_and_grads(self, loss, model, *batch):
         out = loss(model, *batch)
-        val = _check_scalar(out[0] if isinstance(out, tuple) else out)
+        val = _check_scalar(_first(out))
         if val is None:       # the loss does not depend on the parameters
             return _detached(out), (None,) * len(self.params)
         grads = torch.autograd.grad(val, self.params, allow_unused=True)
@@ -89,13 +91,19 @@ def _detached(out):
         return out.detach()
     if isinstance(out, tuple):
         return tuple(_detached(o) for o in out)
+    if isinstance(out, dict):
+        return {k: _detached(v) for k, v in out.items()}
     return out
+
+
+def _finite(val):
+    val = _first(val)
+    return math.isfinite(val.item() if isinstance(val, torch.Tensor) else val)
 
 
 def check_finite(val, index):
     """Flux's stop: a NaN or infinite loss raises before the update, naming the batch."""
-    if isinstance(val, tuple):
-        val = val[0]
+    val = _first(val)
     v = val.item() if isinstance(val, torch.Tensor) else val
     if not math.isfinite(v):
         where = "" if index is None else f" on data item {index} (counting from 0)"
@@ -121,3 +129,61 @@ def step_for(model, opt_state, make=TrainStep):
     if step is None:
         step = steps[make] = make(plan)
     return step
+
+
+def trainstep_(loss, *args):
+    """One optimisation step, in place: ``trainstep_(loss, [adtype,] model, batch, opt_state)``
+    (Flux v0.16's ``trainstep!``). Returns the loss value.
+
+    A tuple ``batch`` is spread into ``loss(model, *batch)``; anything else is passed as one
+    argument. The loss may return auxiliary outputs, ``(loss, aux...)`` or a dict whose first
+    value is the loss: the gradient is of that first entry and the whole value is returned. A
+    NaN or infinite loss skips the update and leaves the model as it was (running statistics
+    included); ``train_`` turns that into an error. ``adtype`` (``AutoZygote()``...) is accepted
+    and means torch's autograd.
+
+    >>> from flux_torch.optimise import Descent
+    >>> model = Dense(torch.tensor([[1.0]]), torch.tensor([0.0]))
+    >>> state = setup(Descent(0.05), model)
+    >>> trainstep_(lambda m, x, y: ((m(x) - y) ** 2).mean(), model, (torch.tensor([[2.0]]), torch.tensor([[8.0]])), state)
+    tensor(36.)
+    >>> model.weight, model.bias
+    (tensor([[2.2000]]), tensor([0.6000]))
+    """
+    return _trainstep("trainstep_", loss, args, with_gradient=False)
+
+
+def trainstep_withgradient_(loss, *args):
+    """:func:`trainstep_` that also returns the gradient of the model: ``(val, grad)``
+    (Flux v0.16's ``trainstep_withgradient!``).
+
+    >>> from flux_torch.optimise import Descent
+    >>> model = Dense(torch.tensor([[1.0]]), torch.tensor([0.0]))
+    >>> state = setup(Descent(0.05), model)
+    >>> val, grad = trainstep_withgradient_(lambda m, x: (m(x).sum(), "aux"), model, torch.tensor([[2.0]]), state)
+    >>> val, grad.weight, model.weight
+    ((tensor(2.), 'aux'), tensor([[2.]]), tensor([[0.9000]]))
+    """
+    return _trainstep("trainstep_withgradient_", loss, args, with_gradient=True)
+
+
+def _trainstep(name, loss, args, with_gradient):
+    if args and isinstance(args[0], AbstractADType):
+        args = args[1:]
+    if len(args) != 3:
+        raise TypeError(f"{name} takes (loss, [adtype,] model, batch, opt_state), but got {len(args) + 1} "
+                        "arguments; pass one batch, e.g. (x, y), and the state from setup(rule, model)")
+    model, batch, opt_state = args
+    batch = batch if isinstance(batch, tuple) else (batch,)
+    with lock_for(model):
+        step = step_for(model, opt_state)
+        rec = step.plan.record
+        saved = rec.save_loose(model)
+        out, grads = step._run(step._loss_and_grads, loss, model, *batch)
+        if _finite(out):
+            step._update(grads)
+        else:           # Flux skips the update; here the forward pass's changes go too
+            rec.restore_loose(model, saved)
+        if with_gradient:
+            return out, rec.mirror(model, grads)
+        return out

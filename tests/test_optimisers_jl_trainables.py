@@ -76,9 +76,6 @@ def test_complex_parameters():
     assert eq(g["c"], [2.0, 4.0, 6.0])
 
 
-@pytest.mark.xfail(reason="needs core change: the gradient of a class with @functor('a', 'c') keeps "
-                          "the value of its non-child field b, where it should be None",
-                   strict=True)
 def test_gradient_m7_non_child_field_is_none():
     assert gradient(loss, m7)[0].b is None
 

@@ -206,10 +206,20 @@ def index_layers(owner, i, make):
         keys = list(layers)
         if isinstance(i, slice):
             return make(**{k: layers[k] for k in keys[i]})
+        _check_index(name, i, len(keys))
         return layers[keys[i]]
     if isinstance(i, slice):
         return make(list(layers[i])) if isinstance(layers, list) else make(*layers[i])
+    _check_index(name, i, len(layers))
     return layers[i]
+
+
+def _check_index(name, i, n):
+    if isinstance(i, int) and not -n <= i < n:
+        last = f"m[{n - 1}]" if n else "none: it is empty"
+        raise IndexError(f"{name} has {n} layer{'s' if n != 1 else ''}, indexed from 0, so m[{i}] is "
+                         f"out of range; the last is {last} (Julia's m[{n}] is m[{n - 1}] or m[-1] "
+                         "here)")
 
 
 def named_layer(owner, name):

@@ -47,6 +47,24 @@ class Leaf:
         frozen = ", frozen=True" if self.frozen else ""
         return f"Leaf({self.rule!r}, {self.state!r}{frozen})"
 
+    def __eq__(self, other):
+        """Optimisers.jl's ``==`` of two Leafs: equal rules, states equal by value, same ``frozen``.
+        (Hashing stays by identity: a Leaf can still be a dict key.)"""
+        if not isinstance(other, Leaf):
+            return NotImplemented
+        return self.rule == other.rule and self.frozen == other.frozen and _same(self.state, other.state)
+
+    __hash__ = object.__hash__
+
+
+def _same(a, b):
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.shape == b.shape \
+            and bool(torch.equal(a, b))
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
 
 def is_rule(x):
     """True for an optimisation rule object (it has ``init`` and ``apply``), not its class."""

@@ -14,6 +14,7 @@ runs first and a single ``torch._foreach_sub_`` at the end changes the
 parameters, so an error part-way leaves the model as it was.
 """
 from collections.abc import Mapping
+import inspect
 import warnings
 import weakref
 
@@ -37,7 +38,10 @@ _INVALID = ("Invalid input to update_.\n"
             "opt_state = setup(rule, model) and grad = gradient(loss, model)[0].")
 
 
-def update_(opt, model, grad):
+_NO_GRAD = object()
+
+
+def update_(opt, model, grad=_NO_GRAD, *higher):
     """Update the parameters of ``model`` (and the optimiser state) in place with ``grad``.
 
     Explicit style (``Flux.update!(opt_state, model, grad)``): ``opt`` is the state
@@ -63,7 +67,20 @@ def update_(opt, model, grad):
     >>> update_(Descent(0.25), ps, gs)
     >>> W
     tensor([0.5000, 1.0000])
+
+    Extra gradients after ``grad`` (Optimisers.jl's ``update!(tree, model, grad, grad2)``)
+    go to rules whose ``apply`` takes them and are ignored by the others; Flux ≤ 0.12's
+    ``update!(x, x̄)`` is ``x -= x̄`` in place.
+
+    >>> x = torch.tensor([1.0, 2.0])
+    >>> update_(x, torch.tensor([0.5, 0.5]))
+    tensor([0.5000, 1.5000])
     """
+    if grad is _NO_GRAD:
+        if isinstance(opt, torch.Tensor) and isinstance(model, (torch.Tensor, int, float)):
+            with torch.no_grad():       # Flux.Optimise.update!(x, x̄): x .-= x̄
+                return opt.sub_(model)
+        raise TypeError(_INVALID)
     if isinstance(model, Params):
         if not is_rule(opt):
             if _is_state(opt):
@@ -85,8 +102,36 @@ def update_(opt, model, grad):
         raise TypeError("update_(opt_state, model, grad) wants the gradient of the model, "
                         "gradient(loss, model)[0], not the Grads of the implicit style; with Grads "
                         "use update_(rule, ps, gs)")
-    _explicit(opt, model, _unwrap(model, grad))
+    if higher:
+        _explicit_higher(opt, model, _unwrap(model, grad), higher)
+    else:
+        _explicit(opt, model, _unwrap(model, grad))
     return opt, model
+
+
+def _explicit_higher(state, model, grad, higher):
+    """``update_`` with extra gradients: a rule whose ``apply`` takes them gets them, in order,
+    read at the same places as ``grad``; any other rule ignores them (Optimisers.jl)."""
+    plan = plan_for(state, model)
+    rec = plan.record
+    slots = [it[1] if it[1] >= 0 else it[4][0] for it in plan.items]
+    trees = [rec.read(t, slots, missing=True) for t in (grad,) + tuple(higher)]
+    groups = {}
+    for i, (p, _, leaf, buf, _) in enumerate(plan.items):
+        if leaf.frozen or trees[0][i] is None:
+            continue
+        group = groups.setdefault(id(leaf.rule), (leaf.rule, [], [], [[] for _ in trees]))
+        group[1].append(leaf.state)
+        group[2].append(p)
+        for lst, tree in zip(group[3], trees):
+            g = tree[i]
+            lst.append(torch.zeros_like(p) if g is None else
+                       _check(g, p, lambda: f"at {rec.path(slots[i])}").to(dtype=p.dtype, copy=True))
+    with torch.no_grad():
+        for rule, states, xs, gs in groups.values():
+            extra = len(inspect.signature(rule.apply).parameters) > 3
+            ups = rule.apply(states, xs, *(gs if extra else gs[:1]))
+            torch._foreach_sub_(xs, list(ups))
 
 
 def _is_state(x):
