@@ -13,7 +13,9 @@ helpers here, and evaluates Flux's formula as written whenever they say no.
 """
 import torch
 
-__all__ = ["same_operands", "reduction", "class_dim"]
+from flux_torch.losses._checks import prepare
+
+__all__ = ["operands", "same_operands", "reduction", "class_dim"]
 
 _REDUCTIONS = {id(torch.mean): "mean", id(torch.sum): "sum"}
 
@@ -32,6 +34,19 @@ def same_operands(ŷ, y):
     """
     return (ŷ.shape == y.shape and ŷ.dtype == y.dtype and ŷ.is_floating_point()
             and ŷ.device == y.device and ŷ.numel() > 0)
+
+
+def operands(fname, ŷ, y):
+    """``(ŷ, y, same)``: the operands as :func:`~flux_torch.losses._checks.prepare` gives them,
+    and whether they are :func:`same_operands` (checked first: then there is nothing to prepare).
+
+    >>> operands("mse", torch.zeros(2), [1, 2])
+    (tensor([0., 0.]), tensor([1., 2.]), True)
+    """
+    if isinstance(ŷ, torch.Tensor) and isinstance(y, torch.Tensor) and same_operands(ŷ, y):
+        return ŷ, y, True
+    ŷ, y = prepare(fname, ŷ, y)
+    return ŷ, y, same_operands(ŷ, y)
 
 
 def reduction(agg):

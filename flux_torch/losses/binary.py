@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from flux_torch.losses._checks import aggregator, default_eps, pick, prepare
-from flux_torch.losses._fused import reduction, same_operands
+from flux_torch.losses._fused import operands, reduction
 from flux_torch.losses.xlog import xlogy
 
 __all__ = [
@@ -44,9 +44,9 @@ def logitbinarycrossentropy(ŷ, y, /, *, agg=torch.mean):
     >>> round(logitbinarycrossentropy([2.0, -1.0, math.pi], [1, 0, 1]).item(), 5)
     0.16083
     """
-    ŷ, y = prepare("logitbinarycrossentropy", ŷ, y)
+    ŷ, y, same = operands("logitbinarycrossentropy", ŷ, y)
     red = aggregator("logitbinarycrossentropy", agg)
-    if same_operands(ŷ, y):
+    if same:
         r = reduction(red)
         if r is not None:
             return F.binary_cross_entropy_with_logits(ŷ, y, reduction=r)

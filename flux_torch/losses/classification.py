@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from flux_torch.devices import as_tensor
 from flux_torch._dims import reject_dims
 from flux_torch.losses._checks import aggregator, default_eps, pick, prepare, reject_kwargs
-from flux_torch.losses._fused import class_dim, reduction, same_operands
+from flux_torch.losses._fused import class_dim, operands, reduction
 from flux_torch.losses.xlog import xlogx, xlogy
 
 __all__ = ["crossentropy", "logitcrossentropy", "kldivergence", "focal_loss", "label_smoothing"]
@@ -64,10 +64,10 @@ def logitcrossentropy(ŷ, y, /, *, dim=-1, agg=torch.mean, **kwargs):
     """
     if kwargs:
         reject_kwargs("logitcrossentropy", kwargs)
-    ŷ, y = prepare("logitcrossentropy", ŷ, y)
+    ŷ, y, same = operands("logitcrossentropy", ŷ, y)
     red = aggregator("logitcrossentropy", agg)
     d = class_dim(ŷ, dim)
-    if d is not None and same_operands(ŷ, y) and ŷ.shape[d] > 0:
+    if same and d is not None and ŷ.shape[d] > 0:
         return _cross_entropy(ŷ, y, d, red)
     return red(-(y * _logsoftmax(ŷ, dim)).sum(dim, keepdim=True))
 
@@ -105,14 +105,14 @@ def kldivergence(ŷ, y, /, *, dim=-1, agg=torch.mean, eps=None, ϵ=None, epsilon
     """
     if kwargs:
         reject_kwargs("kldivergence", kwargs)
-    ŷ, y = prepare("kldivergence", ŷ, y)
+    ŷ, y, same = operands("kldivergence", ŷ, y)
     e = pick("kldivergence", default_eps(ŷ), eps=eps, ϵ=ϵ, epsilon=epsilon)
     red = aggregator("kldivergence", agg)
     r, d = reduction(red), class_dim(ŷ, dim)
     # F.kl_div's own gradient in y is NaN at y == 0, and its terms differ from
     # Flux's xlogy(0, ·) = 0 where ŷ + ϵ <= 0: so only ϵ > 0 and labels without gradient
     if (r is not None and d is not None and isinstance(e, numbers.Real) and e > 0
-            and not y.requires_grad and same_operands(ŷ, y) and ŷ.shape[d] > 0):
+            and not y.requires_grad and same and ŷ.shape[d] > 0):
         total = F.kl_div(torch.log(ŷ + e), y, reduction="sum")
         return total if r == "sum" else total / (ŷ.numel() // ŷ.shape[d])
     entropy = red(xlogx(y).sum(dim, keepdim=True))

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from flux_torch.losses._checks import aggregator, default_eps, pick, prepare
-from flux_torch.losses._fused import reduction, same_operands
+from flux_torch.losses._fused import operands, reduction
 from flux_torch.losses.xlog import xlogy
 
 __all__ = ["mae", "mse", "msle", "huber_loss", "poisson_loss"]
@@ -96,9 +96,9 @@ def huber_loss(ŷ, y, /, *, agg=torch.mean, delta=None, δ=None):
     >>> huber_loss(ŷ, [1, 2, 3], delta=0.05).item()
     0.0037500
     """
-    ŷ, y = prepare("huber_loss", ŷ, y)
+    ŷ, y, same = operands("huber_loss", ŷ, y)
     d = pick("huber_loss", 1, delta=delta, δ=δ)
-    if isinstance(d, numbers.Real) and not isinstance(d, bool) and d > 0 and same_operands(ŷ, y):
+    if same and isinstance(d, numbers.Real) and not isinstance(d, bool) and d > 0:
         red = aggregator("huber_loss", agg)
         r = reduction(red)
         if r is not None:
