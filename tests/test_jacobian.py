@@ -148,6 +148,17 @@ def test_jacobian_nested_in_gradient_of_a_closed_over_model(spy):
     torch.testing.assert_close(g.layers[0].weight, want, rtol=1e-6, atol=1e-8)
 
 
+def test_training_mode_layers_update_their_state_once(spy):
+    x = torch.randn(5, 3, generator=torch.Generator().manual_seed(3), dtype=f64)
+    bn, bn_ref = Flux.f64(Flux.BatchNorm(3)), Flux.f64(Flux.BatchNorm(3))
+    (jx,) = Flux.jacobian(lambda z: bn(z), x)                    # training mode: batch statistics
+    assert spy["vjp"] == 1
+    torch.testing.assert_close(jx, general(lambda z: bn_ref(z), x).grad[0], rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(bn.μ, bn_ref.μ, rtol=0, atol=0)
+    torch.testing.assert_close(bn.μ, 0.1 * x.mean(0), rtol=1e-12, atol=0)
+    assert type(bn.μ) is torch.Tensor and not bn.μ.requires_grad
+
+
 def test_no_perturbation_confusion():
     # d/dx [x * jacobian(y -> x + y, x)] = 1, not 2 (the inner derivative is in y alone)
     (g,) = gradient(lambda x: (x * Flux.jacobian(lambda y: x + y, x)[0]).sum(),
