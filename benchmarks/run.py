@@ -1,6 +1,10 @@
 """Time flux_torch against hand-written torch, in one process: ``python benchmarks/run.py``.
 
-Options: ``--quick`` (under ~2 minutes on a 2-core CPU), ``--smoke`` (1 round of
+Every eager variant is timed first, then (unless ``--smoke`` or ``--no-compile``) the
+compiled ones: eager steps slow down in a process that has compiled (inductor's worker
+processes, dynamo's state), and no eager figure here is taken after a compile.
+
+Options: ``--quick`` (under ~3 minutes on a 2-core CPU), ``--smoke`` (1 round of
 2 steps, no compiling: checks that the script works), ``--device cpu|cuda|...``
 (default: CUDA when available), ``--threads N`` (``torch.set_num_threads``),
 ``--no-compile``, ``--out PATH`` (default ``benchmarks/RESULTS.md``; a smoke run
@@ -21,16 +25,19 @@ sys.path.insert(0, os.path.dirname(HERE))    # the repository's flux_torch, inst
 import torch  # noqa: E402
 
 import cases  # noqa: E402
+import classification  # noqa: E402
 import layers  # noqa: E402
+import models  # noqa: E402
 import training  # noqa: E402
 from timing import Config, GuardError, run_case  # noqa: E402
 
-MODELS = [((10, 5, 2), 1), ((784, 128, 10), 64), ((784, 512, 512, 10), 256), (training.LENET, 64)]
+MODELS = [((10, 5, 2), 1), ((784, 128, 10), 64), ((784, 512, 512, 10), 256), (models.LENET, 64)]
+CLASSIFIERS = [(models.MLP((10, 5, 2), "σ"), 1), (models.MLP((784, 128, 10)), 64)]
 COLUMNS = ["benchmark", "flux_torch", "(a)", "(b)", "(c) torch.compile", "ft compile_step",
-           "ft ÷ (b)", "ft ÷ (a)"]
+           "ft ÷ (b)", "ft ÷ (a)", "compile_step ÷ (c)", "compile_step ÷ (a)"]
 LEGEND = """\
 - derivatives: (a) `torch.func.grad`, (b) `torch.autograd.grad` (making the input tensor included).
-- training steps (forward, MSE loss, backward, SGD update; relu hidden layers; float32; the
+- train rows (forward, MSE loss, backward, SGD update; relu hidden layers; float32; the
   LeNet model is Conv((5, 5), 1, 6, relu), MaxPool((2, 2)), Conv((5, 5), 6, 16, relu),
   MaxPool((2, 2)), flatten, Dense(256, 10) on batches of (64, 1, 28, 28)):
   implicit = `params` + `gradient(() -> loss, ps)` + `Flux.Optimise.update_(Descent(0.01), ps, gs)`;
@@ -38,7 +45,15 @@ LEGEND = """\
   + `update_(state, model, g)`; (a) `nn.Sequential` + `torch.optim.SGD`, (b) plain tensors
   + `torch.autograd.grad` + `torch._foreach_add_`, (c) `torch.func.grad_and_value` + `torch._foreach_add`
   in a pure function under `torch.compile` (compile time reported above, not in the median);
-  ft compile_step = `flux_torch.compile_step` if present.
+  ft compile_step = `flux_torch.compile_step` with `Descent(0.01)`.
+- classify rows, the step as a Flux user writes it: labels from `onehotbatch`, the loss
+  `Flux.Losses.logitcrossentropy(m(x), y)`, `Adam()` in the implicit and explicit styles and
+  `train_`; (a) `nn.Sequential` + `F.cross_entropy` on class indices + `torch.optim.Adam`,
+  (b) plain tensors + `F.cross_entropy` on class indices + `torch.autograd.grad` + Adam in
+  `torch._foreach` ops, (c) `torch.func.grad_and_value` + a pure Adam step (step count a
+  tensor) under `torch.compile`; ft compile_step = `flux_torch.compile_step` with `Adam()`.
+- every eager variant is timed before anything is compiled in the process; the compiled
+  variants come after all eager cases, each case with its (b) again as the guard's reference.
 - model walks over a `Chain` of 100 `Dense(10, 10)`: (a) the `nn.Sequential` of 100 `nn.Linear`,
   (b) a hand-written list of `(weight, bias)` pairs (list comprehensions). On the CPU the move row
   times `cpu(m)`, since `gpu(m)` returns its argument unchanged when there is no accelerator.
@@ -48,7 +63,7 @@ LEGEND = """\
 def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="fewer rounds and steps (~2 minutes)")
+    mode.add_argument("--quick", action="store_true", help="fewer rounds and steps (~3 minutes)")
     mode.add_argument("--smoke", action="store_true", help="1 round, 2 steps, no compile")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
@@ -109,10 +124,10 @@ def row(label, vs, ft_key, notes):
             if text not in notes:
                 notes.append(text)
             cells[key] += f" [{notes.index(text) + 1}]"
-    ft = by[ft_key].median
     med = lambda k: by[k].median if k in by and not by[k].note else None
+    ft, ftc = by[ft_key].median, med("ftc")
     return [label, cells["ft"], cells["a"], cells["b"], cells["c"], cells["ftc"],
-            ratio(ft, med("b")), ratio(ft, med("a"))]
+            ratio(ft, med("b")), ratio(ft, med("a")), ratio(ftc, med("c")), ratio(ftc, med("a"))]
 
 
 def table(rows, columns=COLUMNS):
@@ -120,6 +135,26 @@ def table(rows, columns=COLUMNS):
     line = lambda r: "| " + " | ".join(s.ljust(w) for s, w in zip(r, widths)) + " |"
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(columns), sep] + [line(r) for r in rows])
+
+
+def training_cases(device):
+    """``(label, eager variants, compiled variants)`` for every training case."""
+    out = []
+    for model, batch in MODELS:
+        spec = model if isinstance(model, models.LeNet) else models.MLP(model)
+        out.append((f"train {spec.name}, batch {batch}", *training.variants(spec, batch, device)))
+    for spec, batch in CLASSIFIERS:
+        out.append((f"classify {spec.name}, batch {batch}",
+                    *classification.variants(spec, batch, device)))
+    return out
+
+
+def extra_notes(label, vs, notes):
+    """Variants outside the table's columns (``b_onehot``) go to the notes, against (b)."""
+    by = {v.key: v for v in vs}
+    for key, v in by.items():
+        if key not in ("ft_impl", "ft_expl", "ft_train", "a", "b", "c", "ftc") and v.median:
+            notes.append(f"{label}, {key}: {fmt(v.median)} ({ratio(v.median, by['b'].median)} of (b))")
 
 
 def main(argv=None):
@@ -142,28 +177,33 @@ def main(argv=None):
         rows.append(row("gradient(f, 2.0), f = 3x²+2x+1", vs, "ft", notes))
         vs = run_case("gradient(f, x, y), 2 × 1000 elements", cases.vector_gradient(device), "b", cfg)
         rows.append(row("gradient(f, x, y), 2 × 1000", vs, "ft", notes))
-        for model, batch in MODELS:
-            spec = model if isinstance(model, training.LeNet) else training.MLP(model)
-            name = f"{spec.name}, batch {batch}"
-            torch._dynamo.reset()
-            vs = run_case(f"training step {name}", training.variants(spec, batch, device, compile_c),
-                          "b", cfg)
-            rows.append(row(f"train {name} (implicit)", vs, "ft_impl", notes))
-            rows.append(row(f"train {name} (explicit)", vs, "ft_expl", notes))
-            rows.append(row(f"train {name} (train_)", vs, "ft_train", notes))
-            for v in vs:
-                if v.compiled:
-                    compiles.append(f"{name}, {v.key}: " + (fmt(v.compile_s) if v.compile_s else v.note))
+        steps = training_cases(device)
+        timed = {label: run_case(f"{label}, eager", eager, "b", cfg) for label, eager, _ in steps}
+        walk_rows = []
         move = "gpu(m)" if device.type != "cpu" else "cpu(m)"
         for label, vs_ in [(move, cases.move(device)), ("params(m)", cases.params_of(device)),
                            ("fmap(f, m)", cases.fmap_over(device))]:
             vs = run_case(f"{label}, Chain of {cases.TREE_LAYERS} Dense(10, 10)", vs_, "b", cfg)
-            rows.append(row(f"{label}, 100 × Dense(10, 10)", vs, "ft", notes))
+            walk_rows.append(row(f"{label}, 100 × Dense(10, 10)", vs, "ft", notes))
         mode = "smoke" if args.smoke else "quick" if args.quick else "full"
         layer_rows = layers.run(layers.config(mode, device), fmt)
+        for label, _, comp in steps if compile_c else ():     # nothing is compiled before here
+            torch._dynamo.reset()
+            vs = run_case(f"{label}, compiled", comp, "b", cfg)
+            again, before = (next(v.median for v in group if v.key == "b") for group in (vs, timed[label]))
+            notes.append(f"{label}, (b) timed again beside the compiled variants: {fmt(again)} "
+                         f"({ratio(again, before)} of its time before any compile)")
+            timed[label] += [v for v in vs if v.compiled]
+            compiles += [f"{label}, {v.key}: " + (fmt(v.compile_s) if v.compile_s else v.note)
+                         for v in vs if v.compiled]
     except GuardError as e:
         print(e, file=sys.stderr)
         return 1
+    for label, _, _ in steps:
+        for style, key in (("implicit", "ft_impl"), ("explicit", "ft_expl"), ("train_", "ft_train")):
+            rows.append(row(f"{label} ({style})", timed[label], key, notes))
+        extra_notes(label, timed[label], notes)
+    rows += walk_rows
     if compile_c and training.compile_step_hook() is None:
         compiles.append("flux_torch.compile_step: n/a (not in this version of flux_torch)")
     elapsed = time.perf_counter() - start

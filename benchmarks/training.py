@@ -1,35 +1,26 @@
-"""One training step of a model, six ways, all with the same math.
+"""One regression training step (forward, MSE against random targets, backward, plain SGD
+``p -= lr * grad``, flux_torch's ``Descent(lr)``) of a model from :mod:`models`, several
+ways, all with the same math. Every variant starts from clones of one set of weights and
+sees the same batch, so the correctness guard can compare the parameters after one step.
 
-Two kinds of model: an MLP ``sizes[0] → sizes[1] → ... → sizes[-1]`` (``Dense``
-layers with ``relu`` on the hidden ones, no activation on the last), and
-:data:`LENET`, a LeNet-style CNN on ``(N, 1, 28, 28)`` images: ``Conv((5, 5), 1, 6,
-relu)``, ``MaxPool((2, 2))``, ``Conv((5, 5), 6, 16, relu)``, ``MaxPool((2, 2))``,
-``flatten``, ``Dense(256, 10)``. The loss is the mean
-squared error against random targets; the update is plain SGD,
-``p -= lr * grad`` (flux_torch's ``Descent(lr)``). Every variant starts from
-clones of one set of weights and sees the same batch, so the correctness guard
-can compare the parameters after one step.
-
-Variants: ``ft_impl`` (Flux's implicit style: ``params`` + ``gradient(() ->
-loss, ps)`` + ``Flux.Optimise.update_``), ``ft_expl`` (explicit style: ``setup``
-+ ``gradient(m -> loss, model)`` + ``update_(state, model, g)``), ``a``
-(``nn.Sequential`` + ``torch.optim.SGD``), ``b`` (plain tensors +
-``torch.autograd.grad`` + ``torch._foreach_add_``), ``ft_train`` (``train_(loss, model, [(x, y)], state)``:
-one ``train_`` step), ``c`` (a pure functional step,
-``torch.func.grad_and_value`` + ``torch._foreach_add``, under ``torch.compile``)
-and ``ftc`` (``flux_torch.compile_step``, when the library has it).
+Eager variants: ``ft_impl`` (Flux's implicit style: ``params`` + ``gradient(() -> loss,
+ps)`` + ``Flux.Optimise.update_``), ``ft_expl`` (explicit style: ``setup`` +
+``gradient(m -> loss, model)`` + ``update_(state, model, g)``), ``ft_train`` (one
+``train_(loss, model, [(x, y)], state)`` step), ``a`` (``nn.Sequential`` +
+``torch.optim.SGD``), ``b`` (plain tensors + ``torch.autograd.grad`` +
+``torch._foreach_add_``). Compiled variants: ``c`` (a pure functional step,
+``torch.func.grad_and_value`` + ``torch._foreach_add``, under ``torch.compile``) and
+``ftc`` (``flux_torch.compile_step``, when the library has it).
 """
-import math
-
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 import flux_torch
-from flux_torch import Chain, Conv, Dense, MaxPool, flatten, gradient, params, relu
+from flux_torch import gradient, params
 from flux_torch.losses import mse
 from flux_torch.optimise import Descent, setup, update_
 
+from models import MLP, chain_tensors, load_torch_nn
 from timing import Variant
 
 LR = 0.01
@@ -43,89 +34,10 @@ def compile_step_hook():
     return f
 
 
-class MLP:
-    """The MLP ``sizes[0] → ... → sizes[-1]``: weights ``[W1, b1, W2, b2, ...]``."""
-
-    def __init__(self, sizes):
-        self.sizes = tuple(sizes)
-        self.name = "→".join(map(str, sizes))
-        self.in_shape, self.out_dim = (sizes[0],), sizes[-1]
-
-    def master(self, seed=0):
-        """``[W1, b1, W2, b2, ...]`` on the CPU, ``W`` of shape (out, in) as in ``Dense``."""
-        g = torch.Generator().manual_seed(seed)
-        ws = []
-        for n_in, n_out in zip(self.sizes, self.sizes[1:]):
-            ws.append(torch.randn(n_out, n_in, generator=g) / math.sqrt(n_in))
-            ws.append(torch.randn(n_out, generator=g) * 0.1)
-        return ws
-
-    @staticmethod
-    def forward(ws, x):
-        """The plain-torch forward pass of the MLP held in the list ``ws``."""
-        n = len(ws) // 2
-        for i in range(n):
-            x = F.linear(x, ws[2 * i], ws[2 * i + 1])
-            if i < n - 1:
-                x = F.relu(x)
-        return x
-
-    @staticmethod
-    def flux(ws):
-        n = len(ws) // 2
-        return Chain(*[Dense(ws[2 * i], ws[2 * i + 1], relu if i < n - 1 else flux_torch.identity)
-                       for i in range(n)])
-
-    def torch_nn(self):
-        layers = []
-        for n_in, n_out in zip(self.sizes, self.sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-        return nn.Sequential(*layers[:-1])
-
-
-class LeNet:
-    """LeNet-style CNN on (N, 1, 28, 28): two conv + max-pool stages, flatten, Dense(256, 10)."""
-
-    name = "LeNet conv 1×28×28"
-    in_shape, out_dim = (1, 28, 28), 10
-    _shapes = [(6, 1, 5, 5), (6,), (16, 6, 5, 5), (16,), (10, 256), (10,)]
-
-    def master(self, seed=0):
-        g = torch.Generator().manual_seed(seed)
-        ws = []
-        for shape in self._shapes:          # weights scaled by 1/sqrt(fan-in), biases by 0.1
-            scale = 1 / math.sqrt(math.prod(shape[1:])) if len(shape) > 1 else 0.1
-            ws.append(torch.randn(*shape, generator=g) * scale)
-        return ws
-
-    @staticmethod
-    def forward(ws, x):
-        x = F.max_pool2d(F.relu(F.conv2d(x, ws[0], ws[1])), 2)
-        x = F.max_pool2d(F.relu(F.conv2d(x, ws[2], ws[3])), 2)
-        return F.linear(x.flatten(1), ws[4], ws[5])
-
-    @staticmethod
-    def flux(ws):
-        return Chain(Conv(ws[0], ws[1], relu), MaxPool((2, 2)), Conv(ws[2], ws[3], relu),
-                     MaxPool((2, 2)), flatten, Dense(ws[4], ws[5]))
-
-    @staticmethod
-    def torch_nn():
-        return nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5),
-                             nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(256, 10))
-
-
-LENET = LeNet()
-
-
-def _chain_tensors(model):
-    return [t for layer in model.layers for t in (getattr(layer, "weight", None),
-                                                  getattr(layer, "bias", None)) if t is not None]
-
-
-def variants(model, batch, device, compile_c=True):
-    """The Variants for one model (:data:`LENET`, or MLP sizes such as ``(784, 128, 10)``);
-    ``compile_c=False`` leaves out both compiled ones."""
+def variants(model, batch, device):
+    """``(eager, compiled)``: the Variants for one model (``models.LENET``, or MLP sizes
+    such as ``(784, 128, 10)``). Each list is timed on its own (the compiled ones after
+    every eager case, so that no eager time is taken in a process that has compiled)."""
     spec = model if hasattr(model, "forward") else MLP(model)
     master = spec.master()
     g = torch.Generator().manual_seed(1)
@@ -152,7 +64,7 @@ def variants(model, batch, device, compile_c=True):
         def step():
             g = gradient(lambda m: mse(m(x), y), model)[0]
             update_(state, model, g)
-        return step, lambda _: _chain_tensors(model)
+        return step, lambda _: chain_tensors(model)
 
     def ft_train():
         model = flux_model(clones())
@@ -164,13 +76,10 @@ def variants(model, batch, device, compile_c=True):
 
         def step():
             flux_torch.train_(loss, model, batches, state, progress=False)
-        return step, lambda _: _chain_tensors(model)
+        return step, lambda _: chain_tensors(model)
 
     def torch_nn():
-        seq = spec.torch_nn().to(device)
-        with torch.no_grad():
-            for p, w in zip(seq.parameters(), clones()):
-                p.copy_(w)
+        seq = load_torch_nn(spec, clones(), device)
         opt = torch.optim.SGD(seq.parameters(), lr=LR)
 
         def step():
@@ -211,12 +120,11 @@ def variants(model, batch, device, compile_c=True):
         model = flux_model(clones())
         state = setup(Descent(LR), model)
         step = compile_step_hook()(lambda m, x, y: mse(m(x), y), model, state)
-        return (lambda: step(x, y)), lambda _: _chain_tensors(model)
+        return (lambda: step(x, y)), lambda _: chain_tensors(model)
 
-    out = [Variant("ft_impl", ft_impl), Variant("ft_expl", ft_expl), Variant("ft_train", ft_train),
-           Variant("a", torch_nn), Variant("b", plain)]
-    if compile_c:
-        out.append(Variant("c", compiled, compiled=True))
-        if compile_step_hook() is not None:
-            out.append(Variant("ftc", ft_compiled, compiled=True))
-    return out
+    eager = [Variant("ft_impl", ft_impl), Variant("ft_expl", ft_expl), Variant("ft_train", ft_train),
+             Variant("a", torch_nn), Variant("b", plain)]
+    comp = [Variant("b", plain), Variant("c", compiled, compiled=True)]
+    if compile_step_hook() is not None:
+        comp.append(Variant("ftc", ft_compiled, compiled=True))
+    return eager, comp

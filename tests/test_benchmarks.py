@@ -20,7 +20,7 @@ def test_benchmark_smoke_run(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     header = "| benchmark"
     assert header in proc.stdout and "flux_torch" in proc.stdout and "ft ÷ (b)" in proc.stdout
-    assert proc.stdout.count("guard ok") == 9 + 16        # the cases, then the layers
+    assert proc.stdout.count("guard ok") == 11 + 16       # the eager cases, then the layers
     assert "| layer" in proc.stdout and "fwd+bwd ft ÷ hand" in proc.stdout
     written = out.read_text(encoding="utf-8")
     assert header in written and "torch" in written

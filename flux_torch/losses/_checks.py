@@ -51,6 +51,9 @@ def _float_dtype(*ts):
 def prepare(fname, ŷ, y):
     """Convert ``ŷ`` and ``y`` to tensors on ``ŷ``'s device, promote integer and
     bool data to a float dtype, and apply Flux's size check."""
+    if (isinstance(ŷ, torch.Tensor) and isinstance(y, torch.Tensor) and ŷ.shape == y.shape
+            and ŷ.is_floating_point() and y.is_floating_point() and ŷ.device == y.device):
+        return ŷ, y                # a training step's usual case: nothing to convert or check
     check = not (_is_number(ŷ) or _is_number(y))
     ŷ = as_tensor(ŷ)
     if isinstance(y, torch.Tensor):

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from flux_torch.losses._checks import aggregator, default_eps, pick, prepare
+from flux_torch.losses._fused import operands, reduction
 from flux_torch.losses.xlog import xlogy
 
 __all__ = [
@@ -36,12 +37,21 @@ def logitbinarycrossentropy(ŷ, y, /, *, agg=torch.mean):
     """Binary cross entropy from logits, ``agg((1 - y) * ŷ - logσ(ŷ))``: equal to
     ``binarycrossentropy(σ(ŷ), y)`` but numerically stable.
 
+    For floating tensors of one shape and dtype this is computed by
+    ``torch.nn.functional.binary_cross_entropy_with_logits``, the same formula in one call.
+
     >>> import math
     >>> round(logitbinarycrossentropy([2.0, -1.0, math.pi], [1, 0, 1]).item(), 5)
     0.16083
     """
-    ŷ, y = prepare("logitbinarycrossentropy", ŷ, y)
-    return aggregator("logitbinarycrossentropy", agg)((1 - y) * ŷ - F.logsigmoid(ŷ))
+    ŷ, y, same = operands("logitbinarycrossentropy", ŷ, y)
+    red = aggregator("logitbinarycrossentropy", agg)
+    if same:
+        r = reduction(red)
+        if r is not None:
+            return F.binary_cross_entropy_with_logits(ŷ, y, reduction=r)
+        return red(F.binary_cross_entropy_with_logits(ŷ, y, reduction="none"))
+    return red((1 - y) * ŷ - F.logsigmoid(ŷ))
 
 
 def binary_focal_loss(ŷ, y, /, *, agg=torch.mean, gamma=None, γ=None, eps=None, ϵ=None, epsilon=None):

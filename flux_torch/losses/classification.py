@@ -6,11 +6,15 @@ Flux's ``dims=1`` (classes down the columns of a ``classes × batch`` matrix) is
 its dimension, so ``agg=lambda x: x`` gives per-sample losses of shape ``(N, 1)``,
 and the default ``agg=torch.mean`` averages over the batch.
 """
+import numbers
+
 import torch
+import torch.nn.functional as F
 
 from flux_torch.devices import as_tensor
 from flux_torch._dims import reject_dims
 from flux_torch.losses._checks import aggregator, default_eps, pick, prepare, reject_kwargs
+from flux_torch.losses._fused import class_dim, operands, reduction
 from flux_torch.losses.xlog import xlogx, xlogy
 
 __all__ = ["crossentropy", "logitcrossentropy", "kldivergence", "focal_loss", "label_smoothing"]
@@ -48,19 +52,47 @@ def logitcrossentropy(ŷ, y, /, *, dim=-1, agg=torch.mean, **kwargs):
     """Cross entropy from logits: ``agg(-sum(y * logsoftmax(ŷ, dim), dim, keepdim=True))``,
     equal to ``crossentropy(softmax(ŷ), y)`` but numerically stable.
 
+    When ``ŷ`` and ``y`` are floating tensors of one shape and dtype and ``dim`` is one
+    dimension, this is computed by ``torch.nn.functional.cross_entropy`` with ``y`` as
+    class probabilities (one-hot, smoothed or soft labels alike), which does the same
+    arithmetic in one call.
+
     >>> y_label = torch.eye(3)[[0, 1, 2, 0, 1, 0, 0]]        # "abcabaa", (7, 3)
     >>> y_model = torch.cat([torch.arange(-9.0, 1), torch.arange(0.0, 10), torch.tensor([7.5])])
     >>> round(logitcrossentropy(y_model.reshape(7, 3), y_label).item(), 5)
     1.57912
     """
-    reject_kwargs("logitcrossentropy", kwargs)
-    ŷ, y = prepare("logitcrossentropy", ŷ, y)
-    return aggregator("logitcrossentropy", agg)(-(y * _logsoftmax(ŷ, dim)).sum(dim, keepdim=True))
+    if kwargs:
+        reject_kwargs("logitcrossentropy", kwargs)
+    ŷ, y, same = operands("logitcrossentropy", ŷ, y)
+    red = aggregator("logitcrossentropy", agg)
+    d = class_dim(ŷ, dim)
+    if same and d is not None and ŷ.shape[d] > 0:
+        return _cross_entropy(ŷ, y, d, red)
+    return red(-(y * _logsoftmax(ŷ, dim)).sum(dim, keepdim=True))
+
+
+def _cross_entropy(ŷ, y, d, red):
+    """``F.cross_entropy`` with probability targets over dim ``d``, which torch wants at
+    dim 1 (dim 0 of a vector); its mean is over the slices, as Flux's mean of the
+    per-slice sums is."""
+    if ŷ.dim() > 1 and d != 1:
+        ŷ, y = ŷ.movedim(d, 1), y.movedim(d, 1)
+    r = reduction(red)
+    if r is not None:
+        return F.cross_entropy(ŷ, y, reduction=r)
+    return red(F.cross_entropy(ŷ, y, reduction="none").unsqueeze(d))
 
 
 def kldivergence(ŷ, y, /, *, dim=-1, agg=torch.mean, eps=None, ϵ=None, epsilon=None, **kwargs):
     """Kullback-Leibler divergence of ``ŷ`` from ``y`` along ``dim``: the entropy
     term ``agg(sum(xlogx(y), dim))`` plus ``crossentropy(ŷ, y, dim=dim, agg=agg, eps=eps)``.
+
+    With ``agg`` the mean or the sum, ``eps > 0``, one ``dim``, floating tensors of one
+    shape and dtype, and labels that need no gradient, this is one call of
+    ``torch.nn.functional.kl_div`` on ``log(ŷ + ϵ)``: the same sum of
+    ``xlogx(y) - y log(ŷ + ϵ)``, for probabilities ``ŷ``. (Where ``ŷ`` is NaN or infinite
+    at a zero label, Flux's formula drops the term and the kernel gives NaN.)
 
     >>> import math
     >>> p1, p2 = torch.eye(2), torch.full((2, 2), 0.5)
@@ -71,10 +103,18 @@ def kldivergence(ŷ, y, /, *, dim=-1, agg=torch.mean, eps=None, ϵ=None, epsilon
     >>> kldivergence(p1, p2, eps=0).item()
     inf
     """
-    reject_kwargs("kldivergence", kwargs)
-    ŷ, y = prepare("kldivergence", ŷ, y)
+    if kwargs:
+        reject_kwargs("kldivergence", kwargs)
+    ŷ, y, same = operands("kldivergence", ŷ, y)
     e = pick("kldivergence", default_eps(ŷ), eps=eps, ϵ=ϵ, epsilon=epsilon)
     red = aggregator("kldivergence", agg)
+    r, d = reduction(red), class_dim(ŷ, dim)
+    # F.kl_div's own gradient in y is NaN at y == 0, and its terms differ from
+    # Flux's xlogy(0, ·) = 0 where ŷ + ϵ <= 0: so only ϵ > 0 and labels without gradient
+    if (r is not None and d is not None and isinstance(e, numbers.Real) and e > 0
+            and not y.requires_grad and same and ŷ.shape[d] > 0):
+        total = F.kl_div(torch.log(ŷ + e), y, reduction="sum")
+        return total if r == "sum" else total / (ŷ.numel() // ŷ.shape[d])
     entropy = red(xlogx(y).sum(dim, keepdim=True))
     return entropy + crossentropy(ŷ, y, dim=dim, agg=red, eps=e)
 

@@ -4,10 +4,13 @@
 ``agg`` is any reduction: the default ``torch.mean``, ``torch.sum`` (or Python's
 ``sum``), or ``lambda x: x`` for the unreduced elementwise loss.
 """
+import numbers
+
 import torch
 import torch.nn.functional as F
 
 from flux_torch.losses._checks import aggregator, default_eps, pick, prepare
+from flux_torch.losses._fused import operands, reduction
 from flux_torch.losses.xlog import xlogy
 
 __all__ = ["mae", "mse", "msle", "huber_loss", "poisson_loss"]
@@ -83,7 +86,8 @@ def msle(ŷ, y, /, *, agg=torch.mean, eps=None, ϵ=None, epsilon=None):
 def huber_loss(ŷ, y, /, *, agg=torch.mean, delta=None, δ=None):
     """Huber loss: ``0.5 |ŷ - y|²`` where ``|ŷ - y| < δ``, else
     ``δ (|ŷ - y| - 0.5 δ)``, reduced by ``agg``. ``delta`` (also ``δ``)
-    defaults to 1.
+    defaults to 1. For floating tensors of one shape and dtype and a number
+    ``δ > 0`` it is computed by ``torch.nn.functional.huber_loss``, the same formula.
 
     >>> import numpy as np
     >>> ŷ = np.array([1.1, 2.1, 3.1])
@@ -92,8 +96,14 @@ def huber_loss(ŷ, y, /, *, agg=torch.mean, delta=None, δ=None):
     >>> huber_loss(ŷ, [1, 2, 3], delta=0.05).item()
     0.0037500
     """
-    ŷ, y = prepare("huber_loss", ŷ, y)
+    ŷ, y, same = operands("huber_loss", ŷ, y)
     d = pick("huber_loss", 1, delta=delta, δ=δ)
+    if same and isinstance(d, numbers.Real) and not isinstance(d, bool) and d > 0:
+        red = aggregator("huber_loss", agg)
+        r = reduction(red)
+        if r is not None:
+            return F.huber_loss(ŷ, y, reduction=r, delta=float(d))
+        return red(F.huber_loss(ŷ, y, reduction="none", delta=float(d)))
     err = torch.abs(ŷ - y)
     # Flux blends both branches with a 0/1 mask (no gradient through the mask).
     inside = (err < d).to(err.dtype)
