@@ -168,7 +168,7 @@ def test_quickstart_learns_xor_shows_a_bar_and_draws_the_four_plots(tmp_path):
     first = float(out.split("loss first batch:")[1].split()[0])
     last = float(out.split("last batch:")[1].split()[0])
     assert last < first
-    assert out.startswith("device: Device(")                  # said once, first...
+    assert out.startswith("device: CPUDevice()") or out.startswith("device: CUDADevice(")   # said once, first...
     assert "Warning" not in proc.stderr                       # ...and no warning about the GPU
     assert re.search(r"100%\|.*\| 30/30 \[", proc.stderr)     # @showprogress's bar
     if has_matplotlib():
