@@ -116,9 +116,10 @@ def cpu_device():
 def gpu_device(device_id=None, *, force=False):
     """The accelerator as a device object (``MLDataDevices.gpu_device``): CUDA, else MPS.
 
-    ``device_id`` counts from 1, as in Julia (``gpu_device(2)`` is ``cuda:1``). Without an
-    accelerator it gives :func:`cpu_device` with a warning shown once, or raises with
-    ``force=True``.
+    ``device_id`` counts from 0, as torch does (``gpu_device(1)`` is ``cuda:1``, the second
+    GPU, which Julia's MLDataDevices calls ``gpu_device(2)``: the porting rule for 1-based
+    numbers). Without an accelerator it gives :func:`cpu_device` with a warning shown once,
+    or raises with ``force=True``.
 
     >>> import warnings
     >>> with warnings.catch_warnings():
@@ -135,10 +136,10 @@ def gpu_device(device_id=None, *, force=False):
         return cpu_device()
     if device_id is None:
         return Device(dev)
-    if not isinstance(device_id, int) or device_id < 1:
-        raise ValueError(f"gpu_device expects a device number counting from 1 (Julia's), but got "
-                         f"{device_id!r}; gpu_device(1) is the first GPU")
-    return Device(torch.device(dev.type, device_id - 1))
+    if not isinstance(device_id, int) or isinstance(device_id, bool) or device_id < 0:
+        raise ValueError(f"gpu_device expects a device number counting from 0 (torch's; Julia's "
+                         f"gpu_device(1) is gpu_device(0) here), but got {device_id!r}")
+    return Device(torch.device(dev.type, device_id))
 
 
 def get_device_type(x):
@@ -169,7 +170,8 @@ def _arrays(x):
 
 def get_device(*args, verbose=False):
     """Flux v0.14's ``get_device()``, deprecated in v0.16 for :func:`gpu_device`, with its warning.
-    ``get_device("CUDA", i)`` (0-based ``i``) is ``gpu_device(i + 1)``; ``get_device("CPU")`` the CPU.
+    ``get_device("CUDA", i)`` (0-based ``i``, as in Flux) is ``gpu_device(i)``; ``get_device("CPU")``
+    the CPU.
 
     >>> import warnings
     >>> with warnings.catch_warnings(record=True) as w:
@@ -182,7 +184,7 @@ def get_device(*args, verbose=False):
         warnings.warn("get_device() is deprecated. Use `gpu_device()` instead.", DeprecationWarning,
                       stacklevel=2)
     else:
-        warnings.warn("get_device(backend::String, idx::Int) is deprecated. Use `gpu_device(idx+1)` "
+        warnings.warn("get_device(backend::String, idx::Int) is deprecated. Use `gpu_device(idx)` "
                       "instead.", DeprecationWarning, stacklevel=2)
     return get_device_v014(*args)
 
@@ -202,7 +204,7 @@ def get_device_v014(backend=None, idx=0):
     if name not in supported_gpu_backends():
         raise ValueError(f"get_device: unknown backend {backend!r}; the backends are "
                          f"{supported_gpu_backends()} and 'CPU'")
-    return gpu_device(idx + 1, force=True)
+    return gpu_device(idx, force=True)
 
 
 def supported_gpu_backends():

@@ -225,11 +225,13 @@ def test_gpu_device_without_an_accelerator(monkeypatch):
         Flux.gpu_device(force=True)
 
 
-def test_gpu_device_counts_from_one(monkeypatch):
+def test_gpu_device_counts_from_zero(monkeypatch):
+    """SPEC §1: Julia's 1-based numbers are 0-based here; MLDataDevices' gpu_device(2) is cuda:1."""
     monkeypatch.setattr(_device, "_ACCEL", [torch.device("cuda")])
-    assert Flux.gpu_device(2).device == torch.device("cuda:1")
-    with pytest.raises(ValueError, match="counting from 1"):
-        Flux.gpu_device(0)
+    assert Flux.gpu_device(1).device == torch.device("cuda:1")
+    assert Flux.gpu_device(0).device == torch.device("cuda:0")
+    with pytest.raises(ValueError, match="counting from 0"):
+        Flux.gpu_device(-1)
 
 
 def test_get_device_type_of_models_and_data():
