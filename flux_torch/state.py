@@ -115,8 +115,10 @@ def _tie_check(dst, src, where):
                          "same source value everywhere")
 
 
-def _kids(node, keep):
+def _kids(node, keep, transient=()):
     kids = children(node)
+    if transient:        # a layer's passing state (a Recur's): not loaded, as it is not a parameter
+        kids = {k: v for k, v in kids.items() if k not in transient}
     return kids if keep is None else {k: v for k, v in kids.items() if keep(v)}
 
 
@@ -167,7 +169,8 @@ class _LoadWalk(AbstractWalk):
         if node is None or isleaf(d):
             self._leaf(kp, d, s)
             return
-        dkids, skids = _kids(d, self.filter), _kids(s, self.filter)
+        transient = getattr(type(d), "_transient_fields", ())
+        dkids, skids = _kids(d, self.filter, transient), _kids(s, self.filter, transient)
         if set(dkids) != set(skids):
             missing = [k for k in dkids if k not in skids]
             extra = [k for k in skids if k not in dkids]

@@ -175,3 +175,18 @@ def test_loadmodel_from_cuda_state_into_cpu_model():
     loadmodel_(dst, state(src))
     assert dst[0].weight.device.type == "cpu"
     assert torch.equal(dst[0].weight, src[0].weight.cpu())
+
+
+def test_loading_a_trained_recurrent_model_into_a_fresh_one():
+    """Issue 13 item 7: the state after a forward pass has the batch dimension; it is not a
+    parameter, so loadmodel_ leaves the fresh model's state alone and copies the weights."""
+    import flux_torch.v014 as F14
+    from flux_torch import Chain, Dense, loadmodel_, state
+    trained = Chain(F14.LSTM(3, 4), Dense(4, 1))
+    trained(torch.randn(5, 3))                       # state now (5, 4)
+    fresh = Chain(F14.LSTM(3, 4), Dense(4, 1))
+    loadmodel_(fresh, state(trained))
+    assert torch.equal(fresh[0].cell.Wi, trained[0].cell.Wi)
+    F14.reset_(trained)
+    x = torch.randn(2, 3)
+    torch.testing.assert_close(fresh(x), trained(x))

@@ -27,7 +27,8 @@ _UNSET = object()
 @functor("cell", "state")
 class Recur(Showable):
     """Make a cell ``h, y = cell(h, x)`` stateful: ``m(x)`` returns ``y`` and keeps ``h``
-    in ``m.state`` (``Flux.Recur``). Only the cell is trainable; the state is not.
+    in ``m.state`` (``Flux.Recur``). Only the cell is trainable; the state is not, and
+    ``loadmodel_`` leaves it alone (a trained model's state has its last batch's size).
 
     ``Recur(cell)`` starts from ``cell.state0``; ``Recur(cell, state)`` from ``state``
     (needed for a plain function as cell). :func:`reset_` goes back to the start.
@@ -67,6 +68,8 @@ class Recur(Showable):
         if name == "state":      # a state set by hand is used as it is
             object.__setattr__(self, "_fresh", False)
             object.__setattr__(self, "_graph", False)
+
+    _transient_fields = ("state", "_fresh", "_graph")     # not loaded by loadmodel_
 
     def trainable(self):
         return {"cell": self.cell}

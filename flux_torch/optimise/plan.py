@@ -29,7 +29,7 @@ class Plan:
     __slots__ = ("record", "params", "slots", "leaves", "items", "steps", "_groups", "_version")
 
     def __init__(self, rec, state):
-        if not isinstance(state, Leaf) and not any(isinstance(x, Leaf) for x in fleaves(state)):
+        if rec.tensors and not isinstance(state, Leaf) and not any(isinstance(x, Leaf) for x in fleaves(state)):
             raise TypeError(f"update_ expects the state tree from setup(rule, model) as its first "
                             f"argument, but got {_kind(state)} (it holds no Leaf); "
                             f"make it once before training with opt_state = setup(rule, model)")
