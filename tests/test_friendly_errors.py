@@ -63,3 +63,13 @@ def test_chain_index_out_of_range_says_zero_based():
     assert _model()[-1].weight.shape == (1, 3)
     with pytest.raises(IndexError, match=r"has 2 layers"):
         Chain(a=Dense(1, 1), b=Dense(1, 1))[5]
+
+
+def test_a_loss_with_float_labels_missing_a_dimension():
+    """A float y of shape (8,) against ŷ (8, 1) is one value per observation, not class indices:
+    the hint is the reshape, not onehotbatch (which stays the hint for integer labels)."""
+    with pytest.raises(ValueError, match=r"lacks ŷ's last dimension, of size 1.*y\.reshape\(8, 1\)") as err:
+        Flux.mse(torch.randn(8, 1), torch.randn(8))
+    assert "onehotbatch" not in str(err.value)
+    with pytest.raises(ValueError, match=r"class indices.*onehotbatch\(y, range\(3\)\)"):
+        Flux.mse(torch.randn(8, 3), torch.randint(0, 3, (8,)))

@@ -65,17 +65,19 @@ def prepare(fname, ŷ, y):
     else:
         y = as_tensor(y).to(ŷ.device)
     dtype = _float_dtype(ŷ, y)
+    labels = not (y.is_floating_point() or y.is_complex())     # integers: class indices, likely
     if not (ŷ.is_floating_point() or ŷ.is_complex()):
         ŷ = ŷ.to(dtype)
-    if not (y.is_floating_point() or y.is_complex()):
+    if labels:
         y = y.to(dtype)
     if check:
-        check_sizes(fname, ŷ, y)
+        check_sizes(fname, ŷ, y, labels)
     return ŷ, y
 
 
-def check_sizes(fname, ŷ, y):
-    """Refuse silent broadcasting between prediction and label, naming both shapes.
+def check_sizes(fname, ŷ, y, labels=False):
+    """Refuse silent broadcasting between prediction and label, naming both shapes; ``labels``
+    says that ``y`` held integers (class indices, when it lacks ŷ's last dimension).
 
     >>> check_sizes("mse", torch.zeros(3), torch.zeros(1, 3))   # allowed, as in Flux
     >>> check_sizes("mse", torch.zeros(2, 3), torch.zeros(3, 2))
@@ -93,11 +95,14 @@ def check_sizes(fname, ŷ, y):
     )
     if len(a) == 2 and a == b[::-1]:
         msg += "; flux_torch puts the batch first: did you mean y.T?"
-    elif len(b) == len(a) - 1 and b == a[:-1]:
+    elif len(b) == len(a) - 1 and b == a[:-1] and labels and a[-1] > 1:
         msg += (
             f"; y looks like class indices: give one-hot labels of shape {a} instead, "
             f"e.g. onehotbatch(y, range({a[-1]})) or torch.nn.functional.one_hot(y, {a[-1]})"
         )
+    elif len(b) == len(a) - 1 and b == a[:-1]:
+        msg += f"; y lacks ŷ's last dimension, of size {a[-1]}: give y the prediction's shape"
+        msg += f", y.reshape{a} (or y[..., None])" if a[-1] == 1 else f" {a}"
     else:
         msg += "; flux_torch puts the batch first and the features last"
     raise ValueError(msg)
