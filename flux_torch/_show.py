@@ -12,7 +12,8 @@ import functools
 import torch
 from torch import nn
 
-from .functors import children, fleaves, isleaf, trainable
+from .functors import children, fleaves, trainable
+from .functors.maps import leaflike
 from .params import params
 
 __all__ = ["Showable", "show", "inline", "fn_name", "set_show"]
@@ -125,18 +126,9 @@ def _children_to_show(x):
     return None
 
 
-def _leaflike(c):
-    if isleaf(c):
-        return True
-    if type(c) is tuple:
-        return all(isinstance(v, (int, float, complex)) for v in c) or all(
-            isinstance(v, torch.Tensor) for v in c)
-    return False
-
-
 def _is_big(x):
     kids = _children_to_show(x)
-    return kids is not None and not all(_leaflike(c) for _, c in kids)
+    return kids is not None and not all(leaflike(c) for _, c in kids)
 
 
 def _layer_line(x, indent, name, out):

@@ -255,7 +255,7 @@ def fleaves(x, exclude=None, trainable_only=False):
     return execute(ExcludeWalk(walk, lambda v: [v], isleaf if exclude is None else exclude), x)
 
 
-def _leaflike(x):
+def leaflike(x):
     """Leaves, and tuples of numbers or of tensors (a Conv's stride, an LSTM cell's state)."""
     if isleaf(x):
         return True
@@ -273,5 +273,5 @@ def modules(x):
     >>> [type(m).__name__ for m in modules([(1, 2), ("a", [3])])]
     ['list', 'tuple', 'list']
     """
-    return fcollect(x, exclude=_leaflike)
+    return fcollect(x, exclude=leaflike)
 

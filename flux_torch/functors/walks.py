@@ -93,6 +93,21 @@ def _selected(node, x, trainable_only):
     return None if names is None else frozenset(names)
 
 
+def _walk_children(x, ys, trainable, keep_others, go):
+    """``(node, keys, new children)`` for the node ``x``, or None for a leaf: ``go(key, child,
+    ychildren)`` for each child walked; with ``trainable`` only the trainable ones, the others
+    kept as they are (``keep_others``) or ``None``."""
+    node = node_of(type(x))
+    if node is None:
+        return None
+    keys, kids = node.parts(x)
+    yk = others(node, x, keys, ys)
+    keep = _selected(node, x, trainable)
+    new = tuple((v if keep_others else None) if keep is not None and k not in keep
+                else go(k, v, tuple(c[i] for c in yk)) for i, (k, v) in enumerate(zip(keys, kids)))
+    return node, keys, new
+
+
 class DefaultWalk(AbstractWalk):
     """Walk every child and rebuild the node in its own type (``Functors.DefaultWalk``).
 
@@ -105,14 +120,13 @@ class DefaultWalk(AbstractWalk):
         self.trainable = trainable
 
     def __call__(self, recurse, x, *ys):
-        node = node_of(type(x))
-        if node is None:
+        return self._rebuilt(x, ys, lambda k, v, yc: recurse(v, *yc))
+
+    def _rebuilt(self, x, ys, go):
+        walked = _walk_children(x, ys, self.trainable, True, go)
+        if walked is None:
             return x
-        keys, kids = node.parts(x)
-        yk = others(node, x, keys, ys)
-        keep = _selected(node, x, self.trainable)
-        new = tuple(v if keep is not None and k not in keep else recurse(v, *(c[i] for c in yk))
-                    for i, (k, v) in enumerate(zip(keys, kids)))
+        node, _, new = walked
         return node.rebuild(x, new)
 
 
@@ -140,14 +154,13 @@ class StructuralWalk(AbstractWalk):
         self.keep_types, self.trainable = keep_types, trainable
 
     def __call__(self, recurse, x, *ys):
-        node = node_of(type(x))
-        if node is None:
+        return self._shaped(x, ys, lambda k, v, yc: recurse(v, *yc))
+
+    def _shaped(self, x, ys, go):
+        walked = _walk_children(x, ys, self.trainable, False, go)
+        if walked is None:
             return x
-        keys, kids = node.parts(x)
-        yk = others(node, x, keys, ys)
-        keep = _selected(node, x, self.trainable)
-        new = tuple(None if keep is not None and k not in keep else recurse(v, *(c[i] for c in yk))
-                    for i, (k, v) in enumerate(zip(keys, kids)))
+        node, keys, new = walked
         return shape(node, x, keys, new, self.keep_types)
 
 
@@ -321,46 +334,22 @@ def _chain(iterables):
 
 # ------------------------------------------------------------------ with key paths
 
-class DefaultWalkWithPath(AbstractWalk):
+class DefaultWalkWithPath(DefaultWalk):
     """:class:`DefaultWalk` that passes each child its :class:`KeyPath` (``walk(recurse, kp, x, *ys)``)."""
 
-    __slots__ = ("trainable",)
-
-    def __init__(self, trainable=False):
-        self.trainable = trainable
+    __slots__ = ()
 
     def __call__(self, recurse, kp, x, *ys):
-        node = node_of(type(x))
-        if node is None:
-            return x
-        keys, kids = node.parts(x)
-        yk = others(node, x, keys, ys)
-        keep = _selected(node, x, self.trainable)
-        new = tuple(v if keep is not None and k not in keep
-                    else recurse(child_path(kp, k), v, *(c[i] for c in yk))
-                    for i, (k, v) in enumerate(zip(keys, kids)))
-        return node.rebuild(x, new)
+        return self._rebuilt(x, ys, lambda k, v, yc: recurse(child_path(kp, k), v, *yc))
 
 
-class StructuralWalkWithPath(AbstractWalk):
+class StructuralWalkWithPath(StructuralWalk):
     """:class:`StructuralWalk` that passes each child its :class:`KeyPath`."""
 
-    __slots__ = ("keep_types", "trainable")
-
-    def __init__(self, keep_types=False, trainable=False):
-        self.keep_types, self.trainable = keep_types, trainable
+    __slots__ = ()
 
     def __call__(self, recurse, kp, x, *ys):
-        node = node_of(type(x))
-        if node is None:
-            return x
-        keys, kids = node.parts(x)
-        yk = others(node, x, keys, ys)
-        keep = _selected(node, x, self.trainable)
-        new = tuple(None if keep is not None and k not in keep
-                    else recurse(child_path(kp, k), v, *(c[i] for c in yk))
-                    for i, (k, v) in enumerate(zip(keys, kids)))
-        return shape(node, x, keys, new, self.keep_types)
+        return self._shaped(x, ys, lambda k, v, yc: recurse(child_path(kp, k), v, *yc))
 
 
 class ExcludeWalkWithKeyPath(AbstractWalk):
