@@ -13,7 +13,8 @@ import torch
 
 import flux_torch as Flux
 from flux_torch import Dense, gradient
-from flux_torch.optimise import Descent, train_
+from flux_torch import train_
+from flux_torch.optimise import Descent
 from figures import add_plot_option, pyplot, save
 
 

@@ -3,17 +3,17 @@
 ``import flux_torch as Flux`` and port a Flux tutorial line by line: see
 ``docs/porting.md`` for the rules.
 """
+from ._versions import missing_in_v016
 from . import data as Data
 from . import distributed as DistributedUtils
 from . import losses as Losses
-from . import optimise as Optimise
 from .device_objects import (AMDGPUDevice, CPUDevice, CUDADevice, Device, MetalDevice, cpu_device,
                              default_device_rng, get_device, get_device_type, gpu_device,
                              oneAPIDevice, supported_devices, supported_gpu_backends)
 from .devices import cpu, gpu
 from .precision import bf16, f16, f32, f64
 from .functors import (KeyPath, children, fcollect, fleaves, fmap, fmap_with_path, fmapstructure,
-                       fmapstructure_with_path, functor, getkeypath, haskeypath, isleaf, layer, modules,
+                       fmapstructure_with_path, functor, getkeypath, haskeypath, isleaf, modules,
                        trainable)
 from .gradient import WithGradient, gradient, ignore_derivatives, pullback, withgradient
 from .grads import Grads
@@ -24,6 +24,7 @@ from .activation import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
 from .init import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
+from .layers.macro import layer
 from .losses import *  # noqa: F401,F403
 from .compile import CompiledStep, compile_step
 from .destructure import Restructure, destructure
@@ -44,7 +45,9 @@ from .progress import progress  # after .training, which imports the module of t
 from . import functors as Functors  # noqa: E402  (Flux.Functors.fmap)
 from . import zygote as Zygote  # noqa: E402  (Flux.Zygote.gradient)
 from . import nnlib as NNlib  # noqa: E402  (Flux.NNlib.softmax)
-from . import optimise as Optimisers  # noqa: E402  (Flux.Optimisers.Adam, .setup)
+from . import optimisers as Optimise  # noqa: E402  (Flux.Optimise.train_, .Adam)
+from . import optimisers as Optimisers  # noqa: E402  (Flux.Optimisers.Adam, .setup)
+from .checkpoint.rule_text import register_rule  # noqa: E402
 from . import activation, data, init, layers, losses, optimise  # noqa: E402,F811  (the submodules by name)
 
 __version__ = "0.1.0"
@@ -60,8 +63,7 @@ def __getattr__(name):          # flux_torch.v014 on first use; v0.14-only names
     if name + "_" in globals():        # Julia's train! is train_ here
         raise AttributeError(f"module 'flux_torch' has no attribute {name!r}: Julia's {name}! is "
                              f"{name}_ in flux_torch (a trailing ! becomes _), e.g. Flux.{name}_(...)")
-    from .v014 import _missing_in_v016
-    raise _missing_in_v016(name)
+    raise missing_in_v016(name)
 
 
 __all__ = list(dict.fromkeys(
@@ -84,5 +86,5 @@ __all__ = list(dict.fromkeys(
      "outputsize", "autosize", "progress"]
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)
-    + [n for n in optimise.__all__ if n != "throttle"]
+    + list(optimise.__all__) + ["register_rule"]
 ))

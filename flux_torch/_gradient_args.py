@@ -14,7 +14,7 @@ import torch
 
 from ._requires_grad import switch_off, switch_on
 from .functors import DefaultWalk, fmap, fmapstructure, isleaf, node_of
-from .record import record_of
+from .functors.record import record_of
 
 __all__ = ["Arg", "alias", "is_number", "is_structure"]
 

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import torch
 
+from ._show import inline
 from .functors import fmap
 from .functors.maps import fmap_converting
 
@@ -50,7 +51,6 @@ def _label(layer):
     """How an error names a layer: its one-line form (strings pass through)."""
     if isinstance(layer, str):
         return layer
-    from ._show import inline
     return inline(layer)
 
 

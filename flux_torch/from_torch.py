@@ -18,12 +18,14 @@ from torch import nn
 from . import activation as A
 from .data.shapes import flatten
 from .layers.basic import Chain, Dense
+from .layers.cells import GRUCell, LSTMCell, RNNCell
 from .layers.conv import Conv
 from .layers.conv_transpose import ConvTranspose
 from .layers.dropout import AlphaDropout, Dropout
 from .layers.embedding import Embedding
 from .layers.normalise import BatchNorm, GroupNorm, InstanceNorm, LayerNorm
 from .layers.pool import GlobalMaxPool, GlobalMeanPool, MaxPool, MeanPool
+from .layers.recur import Recur
 from .softmax import logsoftmax, softmax
 
 __all__ = ["from_torch", "swap_batch_time"]
@@ -175,8 +177,6 @@ def _global(cls):
 
 
 def _recurrent(m):
-    from .layers.cells import GRUCell, LSTMCell, RNNCell
-    from .layers.recur import Recur
     if m.num_layers != 1 or m.bidirectional or getattr(m, "proj_size", 0):
         return "only one layer, one direction and no proj_size convert to Flux's Recur"
     H = m.hidden_size

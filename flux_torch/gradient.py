@@ -25,7 +25,7 @@ from .functors import fmap, isleaf
 from .grads import Grads
 from .modes import differentiating
 from .params import Params
-from .record import record_of
+from .functors.record import record_of
 
 __all__ = ["gradient", "withgradient", "pullback", "ignore_derivatives", "WithGradient"]
 

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 from .functors import KeyPath
-from .record import record_of
+from .functors.record import record_of
 
 __all__ = ["Params", "params", "trainables"]
 

@@ -12,6 +12,7 @@ import torch
 
 from .devices import _adapt
 from .functors import fmap, isleaf
+from .layers.normalise import BatchNorm, GroupNorm, InstanceNorm
 
 __all__ = ["f16", "f32", "f64", "bf16", "f16_v014", "bf16_v014"]
 
@@ -103,7 +104,6 @@ def bf16_v014(x):
 
 
 def _half(x, dtype, np_dtype):
-    from .layers.normalise import BatchNorm, GroupNorm, InstanceNorm
     norms = (BatchNorm, InstanceNorm, GroupNorm)
     to_half, to_f32 = _paramtype(dtype, np_dtype), _paramtype(torch.float32, np.float32)
 

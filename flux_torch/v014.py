@@ -50,10 +50,8 @@ _V016_ONLY = {
 }
 # Names only Flux v0.14 has: name -> what v0.16 code uses instead (flux_torch's own
 # AttributeError for them reads this).
-_V014_ONLY = {
-    "Recur": "Flux v0.15 removed it; use RNN/LSTM/GRU/GRUv3 or Recurrence(cell) with an explicit "
-             "state",
-}
+from ._versions import _V014_ONLY  # noqa: E402,F401
+
 
 for _name in _V016_ONLY:
     globals().pop(_name, None)
@@ -70,11 +68,3 @@ def __getattr__(name):
         raise AttributeError(f"{name} is Flux v0.16's (v0.15+), not v0.14's: {_V016_ONLY[name]}; "
                              "for v0.16 code, import flux_torch as Flux")
     raise AttributeError(f"module 'flux_torch.v014' has no attribute {name!r}")
-
-
-def _missing_in_v016(name):
-    """flux_torch's ``__getattr__``: an AttributeError for a name only v0.14 has, saying where it is."""
-    if name in _V014_ONLY:
-        return AttributeError(f"{name} is Flux v0.14's, not v0.16's: {_V014_ONLY[name]}; for v0.14 "
-                              "code, import flux_torch.v014 as Flux")
-    return AttributeError(f"module 'flux_torch' has no attribute {name!r}")

@@ -16,7 +16,7 @@ import torch
 
 import flux_torch as Flux
 from flux_torch.io import load, save
-from flux_torch.optimise.rule_text import rule_from_text
+from flux_torch.checkpoint.rule_text import rule_from_text
 
 
 def framed(path, header, data=b""):

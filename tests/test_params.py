@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from flux_torch import Chain, Dense, Grads, Params, gradient, params, pullback
-from flux_torch.functors import layer
+from flux_torch import layer
 
 
 def shapes(ps):

@@ -8,9 +8,9 @@ from torch import nn
 
 from flux_torch import Chain, Dense, fleaves, fmap, fmapstructure, gradient, relu
 from flux_torch.functors.walks import NoKeyword
-from flux_torch import _codegen
+from flux_torch.functors import _codegen
 from flux_torch.functors.nodes import VERSION
-from flux_torch.record import _COMPILE_AFTER, Record, record_of as flat
+from flux_torch.functors.record import _COMPILE_AFTER, Record, record_of as flat
 from flux_torch.losses import mse
 
 Pair = namedtuple("Pair", ["a", "b"])
@@ -149,7 +149,7 @@ def test_a_watched_model_fits_at_once_and_notices_a_write():
 def test_the_record_dies_with_the_model():
     import gc
     import weakref
-    from flux_torch import record
+    from flux_torch.functors import record
     m = Chain(Dense(3, 4), Dense(4, 2))
     flat(m)
     key, ref = id(m), weakref.ref(m)

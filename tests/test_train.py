@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from flux_torch import Chain, DataLoader, Dense, gradient, leakyrelu, params, relu
-from flux_torch.optimise import (Adam, Descent, Momentum, adjust_, freeze_, setup, thaw_,
+from flux_torch.optimisers import (Adam, Descent, Momentum, adjust_, freeze_, setup, thaw_,
                                  train_, update_)
 
 D = torch.float64

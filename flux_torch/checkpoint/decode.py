@@ -10,7 +10,7 @@ its rule's layout (``leaf_state.py``).
 """
 import torch
 
-from ..optimise.rule_text import rule_from_text
+from .rule_text import rule_from_text
 from ..optimise.tree import Leaf
 from .bounded_json import loads
 from .encode import MAX_DEPTH

@@ -28,7 +28,7 @@ import torch
 
 from ..functors import fcollect, fmapstructure_with_path, isfunctor, isleaf
 from .._locks import lock_for
-from ..optimise.rule_text import rule_text
+from .rule_text import rule_text
 from ..optimise.tree import Leaf, is_rule
 from .framing import ST_DTYPES
 from .leaf_state import check_layout

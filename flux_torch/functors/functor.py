@@ -1,7 +1,7 @@
 """Opting classes in and taking nodes apart: ``functor``, ``layer``, ``leaf``, ``children``, ``isleaf``.
 
-``@functor`` (``Flux.@functor``) and ``@layer`` (``Flux.@layer``) register a class
-with the node registry (``nodes.py``): its children are its attributes in
+``@functor`` (``Flux.@functor``; ``Flux.@layer``, in ``layers/macro.py``, adds printing)
+registers a class with the node registry (``nodes.py``): its children are its attributes in
 definition order, or the fields named. Since Functors v0.5 every plain class is
 walked anyway; the decorators choose fields and trainable parts, register the
 class with torch's pytrees (so ``torch.func`` and ``torch.compile`` see through it)
@@ -10,10 +10,11 @@ and give it value equality (Julia's ``==`` on structs: same type, fields identic
 import dataclasses
 import inspect
 
+from .._pytree import register as register_pytree
 from .egal import give_value_equality
 from .nodes import OBJECT, ObjectNode, lookup, node_of, register_leaf, register_node, watch
 
-__all__ = ["functor", "layer", "leaf", "isleaf", "isfunctor", "children", "rebuild", "trainable"]
+__all__ = ["functor", "leaf", "isleaf", "isfunctor", "children", "rebuild", "trainable"]
 
 
 def functor(cls=None, *fields, trainable=None):
@@ -70,8 +71,7 @@ def _register(cls, fields, trainable):
     register_node(cls, ObjectNode(tuple(fields) or None, trainable), replace=True)
     watch(cls)
     give_value_equality(cls)
-    from .. import _pytree
-    _pytree.register(cls)
+    register_pytree(cls)
     return cls
 
 
@@ -142,52 +142,6 @@ def _take_apart(cls, y, template):
             object.__setattr__(obj, k, v)
         return obj
     return kids, re
-
-
-_SHOWS = {"expand": "expand", ":expand": "expand", "noexpand": "noexpand", ":noexpand": "noexpand",
-          "ignore": "ignore", ":ignore": "ignore"}
-
-
-def layer(cls=None, *fields, trainable=None, show="expand"):
-    """``Flux.@layer``: :func:`functor`, with ``trainable=`` naming the trainable fields, and Flux's
-    printing. ``@layer`` (or ``@layer("expand")``, Flux's ``@layer :expand``) prints the layer as
-    Flux prints ``Chain``, its trainable children one per line with their parameter counts;
-    ``@layer("noexpand")`` prints it on one line with its count, as ``Dense``; ``@layer("ignore")``
-    leaves printing alone. A class's own ``__repr__`` is kept.
-
-    >>> @layer(trainable=("W",))
-    ... class Scale2:
-    ...     def __init__(self, W, shift):
-    ...         self.W, self.shift = W, shift
-    >>> s = Scale2(torch.ones(2), torch.zeros(2))
-    >>> list(trainable(s))
-    ['W']
-    >>> @layer
-    ... class Trio:
-    ...     def __init__(self, a, b, c):
-    ...         self.a, self.b, self.c = a, b, c
-    >>> Trio(Dense(torch.tensor([[1.1, 2.2]]), torch.tensor([0.0]), tanh), Dense(1, 1, bias=False), Dropout(0.4))
-    Trio(
-      Dense(2, 1, tanh),                    # 3 parameters
-      Dense(1, 1, bias=False),              # 1 parameters
-      Dropout(0.4),
-    )                   # Total: 3 arrays, 4 parameters, 16 bytes.
-    >>> layer("noexpand", trainable=("a", "b"))(Trio)(Dense(2, 1), Dense(1, 1), Dropout(0.4))
-    Trio(Dense(2, 1), Dense(1, 1), Dropout(0.4))  # 5 parameters
-    """
-    if isinstance(cls, str) and cls in _SHOWS:
-        mode = _SHOWS[cls]
-        return lambda c: layer(c, *fields, trainable=trainable, show=mode)
-    if isinstance(cls, str) or cls is None:
-        return lambda c: layer(c, *((cls,) if cls else ()) + fields, trainable=trainable, show=show)
-    if show not in _SHOWS:
-        raise ValueError(f"layer accepts show='expand', 'noexpand' or 'ignore' (Flux's :expand, "
-                         f":noexpand, :ignore), but got {show!r}")
-    out = functor(cls, *fields, trainable=trainable)
-    if isinstance(cls, type):
-        from .._show import set_show
-        set_show(cls, _SHOWS[show])
-    return out
 
 
 def leaf(cls):

@@ -14,6 +14,7 @@ import torch
 from .functor import isleaf
 from .keypath import KeyPath
 from .nodes import OBJECT, ObjectNode, _resolved, node_of
+from .record import mapper_of
 from .walks import (_IN_PROGRESS, _USECACHE, AbstractWalk, CachedWalk, CachedWalkWithPath, CollectWalk,
                     DefaultWalk, DefaultWalkWithPath, ExcludeWalk, ExcludeWalkWithKeyPath, FlattenWalk,
                     NoKeyword, StructuralWalk, StructuralWalkWithPath, cycle_error, execute, others, shape,
@@ -148,7 +149,6 @@ def _fused(f, x, ys, cache, prune, structural, keep_unchanged=False, mode=None):
     run, close = _fused_run(f, cache, prune, structural, keep_unchanged)
     try:
         if mode is not None and not ys and cache is not None and not cache and prune is NoKeyword:
-            from ..record import mapper_of
             mapped = mapper_of(x, mode) if node_of(type(x)) is not None else None
             if mapped is not None:
                 return mapped(x, f, run)

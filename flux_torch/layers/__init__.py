@@ -6,6 +6,7 @@ from .conv import Conv, CrossCor, DepthwiseConv, SamePad, from_flux_weight
 from .conv_transpose import ConvTranspose
 from .dropout import AlphaDropout, Dropout, dropout, dropout_
 from .embedding import Embedding, EmbeddingBag
+from .macro import layer
 from .misc import Bilinear, Scale
 from .normalise import BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LayerNormV014, hasaffine
 from .recur import Recur  # noqa: F401  (Flux v0.14's; flux_torch.v014 exports it with its layers)
@@ -18,6 +19,7 @@ from .stateless import normalise, normalise_v014
 from .weightnorm import WeightNorm, remove_weight_norms, reparametrize
 
 __all__ = [
+    "layer",
     "Dense", "Chain", "compose", "ComposedFunction", "activations", "NamedLayers",
     "SkipConnection", "Parallel", "PairwiseFusion", "Maxout", "vcat", "hcat",
     "Conv", "CrossCor", "ConvTranspose", "DepthwiseConv", "SamePad", "from_flux_weight",

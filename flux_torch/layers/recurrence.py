@@ -17,6 +17,7 @@ from ..functors import functor, modules
 from .._show import Showable, inline
 from ..activation import tanh
 from .cells import _Cell as _CellV014
+from .recur import Recur, reset_ as reset_v014
 from ._step_cell import _StepCell
 from .recurrent_cells import GRUCell, GRUv3Cell, LSTMCell, RNNCell, initialstates
 
@@ -206,7 +207,6 @@ def reset_(m):
     >>> w[0].category.__name__, str(w[0].message)[:30]
     ('DeprecationWarning', 'reset_(m) is deprecated. You c')
     """
-    from .recur import Recur, reset_ as reset_v014
     if any(isinstance(x, Recur) for x in modules(m)):
         return reset_v014(m)
     warnings.warn("reset_(m) is deprecated. You can remove this call as it is no more needed "

@@ -11,7 +11,7 @@ import weakref
 import torch
 
 from ..functors import fleaves
-from ..record import record_of
+from ..functors.record import record_of
 from . import tree as _tree
 from .tree import Leaf
 

@@ -15,8 +15,9 @@ import math
 import re
 import threading
 
-from . import adam, mixed_precision, modifiers, rules, schedules
-from .rule import Rule
+from ..distributed.optimizer import DistributedOptimizer
+from ..optimise import adam, mixed_precision, modifiers, rules, schedules
+from ..optimise.rule import Rule
 
 __all__ = ["rule_from_text", "rule_text", "register_rule"]
 
@@ -49,7 +50,6 @@ def _find_builtins():
             obj = getattr(module, name)
             if isinstance(obj, type) and (issubclass(obj, Rule) or hasattr(obj, "apply")):
                 found[name] = obj
-    from ..distributed.optimizer import DistributedOptimizer
     found["DistributedOptimizer"] = DistributedOptimizer
     _builtin.append(found)
     return found
@@ -106,7 +106,6 @@ def rule_text(rule):
     >>> rule_text(Adam(0.01))
     'Adam(0.01, (0.9, 0.999), 1e-08)'
     """
-    from ..distributed.optimizer import DistributedOptimizer
     if isinstance(rule, DistributedOptimizer):
         if rule.backend is not None and rule.backend.group is not None:
             raise TypeError(f"{rule!r} averages over a process group of its own, which a file "

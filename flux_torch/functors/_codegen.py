@@ -11,7 +11,7 @@ import itertools
 import linecache
 import weakref
 
-from .functors.nodes import MODULE, OBJECT, SCALARS, ObjectNode, node_of
+from .nodes import MODULE, OBJECT, SCALARS, ObjectNode, node_of
 
 __all__ = ["fits", "mirror", "read", "mapper"]
 

@@ -25,10 +25,9 @@ import weakref
 import torch
 
 from . import _codegen
-from .functors.keypath import KeyPath
-from .functors.maps import fleaves
-from .functors.nodes import MODULE, SCALARS, VERSION, ObjectNode, node_of
-from .functors.walks import usecache
+from .keypath import KeyPath
+from .nodes import MODULE, SCALARS, VERSION, ObjectNode, node_of
+from .walks import ExcludeWalk, FlattenWalk, execute, usecache
 
 __all__ = ["Record", "record_of", "mapper_of"]
 
@@ -302,7 +301,8 @@ def _tensors_in(value):
         return (value,)
     if type(value) in SCALARS or node_of(type(value)) is None:
         return ()
-    return [t for t in fleaves(value) if isinstance(t, torch.Tensor)]
+    leaves = execute(ExcludeWalk(FlattenWalk(), lambda v: [v], lambda v: node_of(type(v)) is None), value)
+    return [t for t in leaves if isinstance(t, torch.Tensor)]
 
 
 def _put(holder, node, key, value):
