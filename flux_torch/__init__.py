@@ -3,6 +3,7 @@
 ``import flux_torch as Flux`` and port a Flux tutorial line by line: see
 ``docs/porting.md`` for the rules.
 """
+from . import _torch_floor  # noqa: F401  (first: an older torch is refused with a clear message)
 from ._versions import missing_in_v016
 from . import data as Data
 from . import distributed as DistributedUtils
