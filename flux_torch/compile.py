@@ -16,6 +16,7 @@ import statistics
 import time
 import warnings
 import weakref
+from typing import Any, Callable, Optional
 
 import torch
 
@@ -24,6 +25,7 @@ from .functors import fmap
 from .gradient import _check_scalar
 from .optimise.plan import plan_for
 from .trainstep import TrainStep, _detached, refuse_unless_finite
+from ._types import Model
 
 __all__ = ["compile_step", "CompiledStep", "CompiledTrainStep"]
 
@@ -250,7 +252,8 @@ class CompiledStep:
         return f"CompiledStep({self.report()})"
 
 
-def compile_step(loss, model, opt_state, *, mode=None, verbose=False):
+def compile_step(loss: Callable[..., Any], model: Model, opt_state: Any, *, mode: Optional[str] = None,
+                 verbose: bool = False) -> CompiledStep:
     """A reusable compiled training step for hand-written loops.
 
     ``step = compile_step(loss, model, opt_state)`` then ``step(x, y)`` computes
