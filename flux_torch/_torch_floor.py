@@ -1,9 +1,16 @@
 """The oldest torch flux_torch runs on, checked when the package is imported.
 
-flux_torch needs torch 2.3: ``_pytree.py`` registers each ``@functor`` class with
-``register_pytree_node(..., flatten_with_keys_fn=...)`` (key paths, new in 2.3), and
-``softmax`` asks ``torch.compiler.is_compiling()`` (new in 2.3). ``setup.cfg`` declares
-the same floor; a test keeps the two equal.
+flux_torch needs torch 2.12, found by running the test suite on older releases:
+
+- 2.3 brought what the core uses: ``register_pytree_node(..., flatten_with_keys_fn=...)``
+  (``_pytree.py``, key paths) and ``torch.compiler.is_compiling()`` (``softmax``);
+- 2.11 brought ``torch._dynamo.config.trace_autograd_ops``, without which ``compile_step``
+  cannot trace ``torch.autograd.grad`` and always falls back to the eager step;
+- 2.12 is the first whose compiled step updates ``BatchNorm``'s running statistics as the
+  eager step does (on 2.11 they drift: tests/test_compile.py's BatchNorm test fails).
+
+``setup.cfg`` declares the same floor and the README states it; tests/test_package.py keeps
+the three equal.
 """
 import re
 
@@ -11,7 +18,7 @@ import torch
 
 __all__ = ["TORCH_FLOOR", "check_torch"]
 
-TORCH_FLOOR = (2, 3)
+TORCH_FLOOR = (2, 12)
 
 _CPU_WHEEL = "pip install --upgrade torch --index-url https://download.pytorch.org/whl/cpu"
 
@@ -23,7 +30,7 @@ def check_torch(version: str) -> None:
     >>> check_torch("2.2.2")
     Traceback (most recent call last):
     ...
-    ImportError: flux_torch needs torch >= 2.3, but torch 2.2.2 is installed ...
+    ImportError: flux_torch needs torch >= 2.12, but torch 2.2.2 is installed ...
     """
     found = re.match(r"(\d+)\.(\d+)", str(version))
     if found is None:       # a source build with an unusual version string: let it try
@@ -31,8 +38,8 @@ def check_torch(version: str) -> None:
     if (int(found.group(1)), int(found.group(2))) < TORCH_FLOOR:
         floor = ".".join(map(str, TORCH_FLOOR))
         raise ImportError(
-            f"flux_torch needs torch >= {floor}, but torch {version} is installed (flux_torch uses "
-            f"torch.utils._pytree key paths and torch.compiler.is_compiling, new in {floor}). "
+            f"flux_torch needs torch >= {floor}, but torch {version} is installed (its compiled "
+            f"training step needs what torch.compile does from {floor} on). "
             f"Upgrade torch first, keeping the build you want: a CPU-only build with "
             f"`{_CPU_WHEEL}`, or the CUDA build of your choice (the README's install step).")
 
