@@ -12,7 +12,6 @@ import numpy as np
 import torch
 
 from ._show import inline
-from .functors import fmap
 from .functors.maps import fmap_converting
 from ._types import T
 
