@@ -77,8 +77,8 @@ def test_every_public_name_has_a_reference_entry():
     missing = []
     for label, name, obj in _public():
         if not any(_covers(p, name, obj) for p in entries):
-            where = getattr(obj, "__module__", None) or "?"
-            missing.append(f"{label}.{name} (add `::: {where}.{name}` to the matching docs/api/*.md page)")
+            path = obj.__name__ if inspect.ismodule(obj) else f"{getattr(obj, '__module__', None) or '?'}.{name}"
+            missing.append(f"{label}.{name} (add `::: {path}` to the matching docs/api/*.md page)")
     assert not missing, "public names without an API reference entry:\n" + "\n".join(missing)
 
 
