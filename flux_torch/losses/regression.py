@@ -5,6 +5,7 @@
 ``sum``), or ``lambda x: x`` for the unreduced elementwise loss.
 """
 import numbers
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -12,7 +13,6 @@ import torch.nn.functional as F
 from flux_torch.losses._checks import aggregator, default_eps, pick, prepare
 from flux_torch.losses._fused import operands, reduction
 from flux_torch.losses.xlog import xlogy
-from typing import Optional
 from .._types import Agg, TensorLike
 
 __all__ = ["mae", "mse", "msle", "huber_loss", "poisson_loss"]
@@ -69,7 +69,8 @@ def mse(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean) -> torch.Ten
     return aggregator("mse", agg)(sq)
 
 
-def msle(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean, eps: Optional[float] = None, ϵ: Optional[float] = None, epsilon: Optional[float] = None) -> torch.Tensor:
+def msle(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean, eps: Optional[float] = None,
+         ϵ: Optional[float] = None, epsilon: Optional[float] = None) -> torch.Tensor:
     """Mean squared logarithmic error, ``agg(log((ŷ + ϵ) / (y + ϵ))^2)``.
 
     ``eps`` (also ``ϵ``, ``epsilon``) defaults to the machine epsilon of
@@ -85,7 +86,8 @@ def msle(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean, eps: Option
     return aggregator("msle", agg)(torch.log((ŷ + e) / (y + e)) ** 2)
 
 
-def huber_loss(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean, delta: Optional[float] = None, δ: Optional[float] = None) -> torch.Tensor:
+def huber_loss(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean, delta: Optional[float] = None,
+               δ: Optional[float] = None) -> torch.Tensor:
     """Huber loss: ``0.5 |ŷ - y|²`` where ``|ŷ - y| < δ``, else
     ``δ (|ŷ - y| - 0.5 δ)``, reduced by ``agg``. ``delta`` (also ``δ``)
     defaults to 1. For floating tensors of one shape and dtype and a number
