@@ -84,7 +84,7 @@ __all__ = list(dict.fromkeys(
      "compile_step", "CompiledStep", "trainstep_", "trainstep_withgradient_", "AbstractADType",
      "AutoZygote", "AutoEnzyme", "AutoMooncake", "AutoFiniteDifferences", "AutoForwardDiff",
      "AutoReverseDiff", "DistributedUtils", "MPIBackend", "NCCLBackend",
-     "outputsize", "autosize", "progress"]
+     "outputsize", "autosize", "progress", "train_"]
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)
     + list(optimise.__all__) + ["register_rule"]
