@@ -3,6 +3,7 @@
 ``import flux_torch as Flux`` and port a Flux tutorial line by line: see
 ``docs/porting.md`` for the rules.
 """
+from . import _torch_floor  # noqa: F401  (first: an older torch is refused with a clear message)
 from ._versions import missing_in_v016
 from . import data as Data
 from . import distributed as DistributedUtils
@@ -83,7 +84,7 @@ __all__ = list(dict.fromkeys(
      "compile_step", "CompiledStep", "trainstep_", "trainstep_withgradient_", "AbstractADType",
      "AutoZygote", "AutoEnzyme", "AutoMooncake", "AutoFiniteDifferences", "AutoForwardDiff",
      "AutoReverseDiff", "DistributedUtils", "MPIBackend", "NCCLBackend",
-     "outputsize", "autosize", "progress"]
+     "outputsize", "autosize", "progress", "train_"]
     + list(activation.__all__) + list(init.__all__) + list(layers.__all__)
     + list(losses.__all__) + list(data.__all__)
     + list(optimise.__all__) + ["register_rule"]

@@ -9,11 +9,13 @@ logsigmoid``, ``gelu is gelu_tanh`` and ``trelu is thresholdrelu``, as in NNlib.
 """
 import math
 import numbers
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 
 from .devices import as_tensor
+from ._types import Numeric, RNG
 
 __all__ = [
     "σ", "sigmoid", "hardσ", "hardsigmoid", "logσ", "logsigmoid", "hardtanh",
@@ -75,7 +77,7 @@ def _param(fname, greek, gval, ascii_name, aval, default):
     return float(default if val is None else val)
 
 
-def σ(x):
+def σ(x: Numeric) -> Numeric:
     """σ(x) = 1 / (1 + exp(-x)), the logistic sigmoid. ``sigmoid`` is the same function.
 
     >>> σ(0.0)
@@ -91,7 +93,7 @@ def _hardsigmoid(x):
     return ((x + 3) / 6).clamp(0, 1)
 
 
-def hardσ(x):
+def hardσ(x: Numeric) -> Numeric:
     """hardσ(x) = max(0, min(1, (x + 3) / 6)), a piecewise linear sigmoid (``hardsigmoid``).
 
     >>> hardσ(0.2)
@@ -100,7 +102,7 @@ def hardσ(x):
     return _apply(_hardsigmoid, x)
 
 
-def logσ(x):
+def logσ(x: Numeric) -> Numeric:
     """logσ(x) = log(σ(x)) = -softplus(-x), computed stably (``logsigmoid``).
 
     >>> round(logσ(0.0), 6)
@@ -109,7 +111,7 @@ def logσ(x):
     return _apply(F.logsigmoid, x)
 
 
-def hardtanh(x):
+def hardtanh(x: Numeric) -> Numeric:
     """hardtanh(x) = max(-1, min(1, x)), a piecewise linear tanh.
 
     >>> hardtanh(torch.tensor([-3.0, 0.5, 2.0]))
@@ -118,7 +120,7 @@ def hardtanh(x):
     return _apply(F.hardtanh, x)
 
 
-def relu(x):
+def relu(x: Numeric) -> Numeric:
     """relu(x) = max(0, x), the rectified linear unit.
 
     >>> relu([-1.0, 2.0])
@@ -127,7 +129,7 @@ def relu(x):
     return _apply(torch.relu, x)
 
 
-def relu6(x):
+def relu6(x: Numeric) -> Numeric:
     """relu6(x) = min(max(0, x), 6).
 
     >>> relu6(10.0)
@@ -136,7 +138,7 @@ def relu6(x):
     return _apply(F.relu6, x)
 
 
-def leakyrelu(x, a=0.01):
+def leakyrelu(x: Numeric, a: float = 0.01) -> Numeric:
     """leakyrelu(x, a=0.01) = x > 0 ? x : a * x.
 
     >>> leakyrelu(-10.0, 1/5)
@@ -151,7 +153,7 @@ def _rrelu(x, lo, hi, rng):
     return torch.where(x > 0, x, a * x)
 
 
-def rrelu(x, lo=1 / 8, hi=1 / 3, *, rng=None):
+def rrelu(x: Numeric, lo: float = 1 / 8, hi: float = 1 / 3, *, rng: RNG = None) -> Numeric:
     """rrelu(x, lo=1/8, hi=1/3) = max(a * x, x), with ``a`` drawn from U(lo, hi) for each element.
 
     The randomised leaky ReLU, always random as NNlib's (not torch's ``F.rrelu``, which
@@ -169,7 +171,7 @@ def rrelu(x, lo=1 / 8, hi=1 / 3, *, rng=None):
     return _apply(_rrelu, x, lo, hi, rng)
 
 
-def elu(x, α=None, *, alpha=None):
+def elu(x: Numeric, α: Optional[float] = None, *, alpha: Optional[float] = None) -> Numeric:
     """elu(x, α=1) = x ≥ 0 ? x : α * (exp(x) - 1); ``alpha=`` is accepted for ``α``.
 
     >>> elu(-10.0)
@@ -184,7 +186,7 @@ def _gelu_tanh(x):
     return F.gelu(x, approximate="tanh")
 
 
-def gelu(x):
+def gelu(x: Numeric) -> Numeric:
     """gelu(x) = x/2 * (1 + tanh(√(2/π) * (x + 0.044715 x³))), NNlib's tanh approximation.
 
     ``gelu_tanh`` is the same function; see ``gelu_erf`` for the exact form.
@@ -201,7 +203,7 @@ def _gelu_sigmoid(x):
     return x * torch.sigmoid(math.sqrt(8 / math.pi) * x * (1 + 0.044715 * x * x))
 
 
-def gelu_sigmoid(x):
+def gelu_sigmoid(x: Numeric) -> Numeric:
     """gelu_sigmoid(x) = x * σ(√(8/π) * (x + 0.044715 x³)), NNlib's sigmoid form of ``gelu``
     (the same function as ``gelu_tanh``, computed another way).
 
@@ -211,7 +213,7 @@ def gelu_sigmoid(x):
     return _apply(_gelu_sigmoid, x)
 
 
-def gelu_erf(x):
+def gelu_erf(x: Numeric) -> Numeric:
     """gelu_erf(x) = x/2 * (1 + erf(x/√2)), the exact GELU.
 
     >>> gelu_erf(1.0)
@@ -220,7 +222,7 @@ def gelu_erf(x):
     return _apply(F.gelu, x)
 
 
-def swish(x):
+def swish(x: Numeric) -> Numeric:
     """swish(x) = x * σ(x) (also called SiLU).
 
     >>> swish(0.0)
@@ -229,7 +231,7 @@ def swish(x):
     return _apply(F.silu, x)
 
 
-def hardswish(x):
+def hardswish(x: Numeric) -> Numeric:
     """hardswish(x) = x * hardσ(x).
 
     >>> hardswish(1.0)
@@ -242,7 +244,7 @@ def _lisht(x):
     return x * torch.tanh(x)
 
 
-def lisht(x):
+def lisht(x: Numeric) -> Numeric:
     """lisht(x) = x * tanh(x).
 
     >>> round(lisht(-1.0), 6)
@@ -251,7 +253,7 @@ def lisht(x):
     return _apply(_lisht, x)
 
 
-def selu(x):
+def selu(x: Numeric) -> Numeric:
     """selu(x) = λ * (x > 0 ? x : α * (exp(x) - 1)), λ ≈ 1.0507, α ≈ 1.6733.
 
     >>> selu(-10.0)
@@ -260,7 +262,7 @@ def selu(x):
     return _apply(F.selu, x)
 
 
-def celu(x, α=None, *, alpha=None):
+def celu(x: Numeric, α: Optional[float] = None, *, alpha: Optional[float] = None) -> Numeric:
     """celu(x, α=1) = x ≥ 0 ? x : α * (exp(x/α) - 1); ``alpha=`` is accepted for ``α``.
 
     >>> celu(-10.0)
@@ -275,7 +277,7 @@ def _softplus(x):
     return F.softplus(x, threshold=40.0 if x.dtype == torch.float64 else 20.0)
 
 
-def softplus(x):
+def softplus(x: Numeric) -> Numeric:
     """softplus(x) = log(exp(x) + 1), computed stably.
 
     >>> softplus(16.0)
@@ -286,7 +288,7 @@ def softplus(x):
     return _apply(_softplus, x)
 
 
-def softsign(x):
+def softsign(x: Numeric) -> Numeric:
     """softsign(x) = x / (1 + |x|).
 
     >>> softsign(1.0), softsign(100.0)
@@ -299,7 +301,7 @@ def _logcosh(x):
     return x + _softplus(-2 * x) - _LOG2
 
 
-def logcosh(x):
+def logcosh(x: Numeric) -> Numeric:
     """logcosh(x) = log(cosh(x)) = x + softplus(-2x) - log(2), computed stably.
 
     >>> round(logcosh(1.0), 6)
@@ -308,7 +310,7 @@ def logcosh(x):
     return _apply(_logcosh, x)
 
 
-def mish(x):
+def mish(x: Numeric) -> Numeric:
     """mish(x) = x * tanh(softplus(x)).
 
     >>> round(mish(1.0), 6)
@@ -317,7 +319,7 @@ def mish(x):
     return _apply(F.mish, x)
 
 
-def tanhshrink(x):
+def tanhshrink(x: Numeric) -> Numeric:
     """tanhshrink(x) = x - tanh(x).
 
     >>> tanhshrink(-10.0), tanhshrink(10.0)
@@ -326,7 +328,7 @@ def tanhshrink(x):
     return _apply(F.tanhshrink, x)
 
 
-def softshrink(x, λ=None, *, lambda_=None):
+def softshrink(x: Numeric, λ: Optional[float] = None, *, lambda_: Optional[float] = None) -> Numeric:
     """softshrink(x, λ=0.5) = x ≥ λ ? x - λ : (x ≤ -λ ? x + λ : 0); ``lambda_=`` also works.
 
     >>> softshrink(-10.0), softshrink(10.0), softshrink(0.3)
@@ -335,7 +337,7 @@ def softshrink(x, λ=None, *, lambda_=None):
     return _apply(F.softshrink, x, _param("softshrink", "λ", λ, "lambda_", lambda_, 0.5))
 
 
-def trelu(x, θ=None, *, theta=None):
+def trelu(x: Numeric, θ: Optional[float] = None, *, theta: Optional[float] = None) -> Numeric:
     """trelu(x, θ=1) = x > θ ? x : 0, the threshold ReLU (``thresholdrelu``); ``theta=`` also works.
 
     >>> trelu(1.0), trelu(1.5)
@@ -344,7 +346,7 @@ def trelu(x, θ=None, *, theta=None):
     return _apply(F.threshold, x, _param("trelu", "θ", θ, "theta", theta, 1.0), 0.0)
 
 
-def tanh_fast(x):
+def tanh_fast(x: Numeric) -> Numeric:
     """NNlib's faster tanh; here it is ``torch.tanh``, which is already fast.
 
     >>> tanh_fast(0.0)
@@ -353,7 +355,7 @@ def tanh_fast(x):
     return _apply(torch.tanh, x)
 
 
-def sigmoid_fast(x):
+def sigmoid_fast(x: Numeric) -> Numeric:
     """NNlib's faster sigmoid; here it is ``torch.sigmoid``, which is already fast.
 
     >>> sigmoid_fast(0.0)
@@ -362,7 +364,7 @@ def sigmoid_fast(x):
     return _apply(torch.sigmoid, x)
 
 
-def tanh(x):
+def tanh(x: Numeric) -> Numeric:
     """tanh(x), the hyperbolic tangent (``torch.tanh``), also on numbers and lists.
 
     >>> round(tanh(1.0), 6)
@@ -371,7 +373,7 @@ def tanh(x):
     return _apply(torch.tanh, x)
 
 
-def identity(x):
+def identity(x: Numeric) -> Numeric:
     """identity(x) = x, returned unchanged (Julia's ``identity``, the default activation).
 
     >>> identity(3)

@@ -9,11 +9,13 @@ import math
 import operator
 import threading
 import time
+from typing import Any, Callable
 
 __all__ = ["throttle", "patience", "early_stopping", "plateau", "early_stopping_v014", "plateau_v014"]
 
 
-def throttle(f, timeout, leading=True, trailing=False):
+def throttle(f: Callable[..., Any], timeout: float, leading: bool = True,
+             trailing: bool = False) -> Callable[..., Any]:
     """Wrap ``f`` so that it runs at most once every ``timeout`` seconds.
 
     With ``leading=True`` a call that opens a quiet period runs at once;
@@ -84,7 +86,7 @@ def throttle(f, timeout, leading=True, trailing=False):
     return throttled
 
 
-def patience(predicate, wait):
+def patience(predicate: Callable[..., bool], wait: int) -> Callable[..., bool]:
     """A trigger that counts consecutive calls where ``predicate(...)`` is true
     (a false result resets the count) and returns ``True`` once the count
     reaches ``wait``. Arguments are passed on to ``predicate``.
@@ -103,7 +105,9 @@ def patience(predicate, wait):
     return on_trigger
 
 
-def early_stopping(f, delay, distance=operator.sub, init_score=math.inf, min_dist=0):
+def early_stopping(f: Callable[..., float], delay: int,
+                   distance: Callable[[float, float], float] = operator.sub, init_score: float = math.inf,
+                   min_dist: float = 0) -> Callable[..., bool]:
     """A trigger that returns ``True`` after ``delay`` consecutive calls in
     which ``f(...)`` failed to improve on the best score so far by at least
     ``min_dist``, i.e. ``distance(best_score, f(...)) < min_dist``.
@@ -137,7 +141,8 @@ def early_stopping(f, delay, distance=operator.sub, init_score=math.inf, min_dis
     return patience(trigger, delay)
 
 
-def plateau(f, width, distance=operator.sub, init_score=math.inf, min_dist=1e-6):
+def plateau(f: Callable[..., float], width: int, distance: Callable[[float, float], float] = operator.sub,
+            init_score: float = math.inf, min_dist: float = 1e-6) -> Callable[..., bool]:
     """A trigger that returns ``True`` after ``width`` consecutive calls in
     which ``f(...)`` moved less than ``min_dist`` from its previous value,
     i.e. ``abs(distance(last_score, f(...))) < min_dist``. Arguments are

@@ -11,11 +11,12 @@ A compiled step is never silently slower than eager: the first few steps
 alternate between the compiled and the eager step and time both, and the
 faster one is kept. Either way the results are the same up to float rounding.
 """
+import logging
 import statistics
-import sys
 import time
 import warnings
 import weakref
+from typing import Any, Callable, Optional
 
 import torch
 
@@ -24,8 +25,11 @@ from .functors import fmap
 from .gradient import _check_scalar
 from .optimise.plan import plan_for
 from .trainstep import TrainStep, _detached, refuse_unless_finite
+from ._types import Model
 
 __all__ = ["compile_step", "CompiledStep", "CompiledTrainStep"]
+
+_log = logging.getLogger("flux_torch")
 
 _WARMUP = 2     # steps of each kind run before timing (lazy set-up, first replays)
 _TRIALS = 8     # steps of each kind timed before choosing
@@ -43,6 +47,9 @@ class CompiledTrainStep(TrainStep):
     def __init__(self, plan, *, mode=None, verbose=False, dynamic=False):
         super().__init__(plan)
         self.verbose, self.compile_time, self.choice = verbose, None, None
+        # the compile time and the choice go to the "flux_torch" logger at INFO; verbose=True
+        # raises them to WARNING, which Python shows on stderr with no logging set up
+        self._level = logging.WARNING if verbose else logging.INFO
         self._shapes = None
         self._times = {"compiled": [], "eager": []}
         if mode is None and any(p.is_cuda for p in self.params):
@@ -168,8 +175,7 @@ class CompiledTrainStep(TrainStep):
         elapsed = time.perf_counter() - start
         if self.compile_time is None and kind == "compiled":
             self.compile_time = elapsed
-            if self.verbose:
-                print(f"compile_step: compiled in {elapsed:.1f} s", file=sys.stderr)
+            _log.log(self._level, "compile_step: compiled in %.1f s", elapsed)
             return
         if self.compile_time is None:
             return
@@ -177,8 +183,7 @@ class CompiledTrainStep(TrainStep):
         if min(len(t) for t in self._times.values()) >= _WARMUP + _TRIALS:
             fast, slow = (statistics.median(self._times[k][_WARMUP:]) for k in ("compiled", "eager"))
             self.choice = "compiled" if fast <= slow else "eager"
-            if self.verbose:
-                print(f"compile_step: {self.report()}", file=sys.stderr)
+            _log.log(self._level, "compile_step: %s", self.report())
 
     def report(self):
         """A line with the compile time, the median step times and the choice made."""
@@ -247,7 +252,8 @@ class CompiledStep:
         return f"CompiledStep({self.report()})"
 
 
-def compile_step(loss, model, opt_state, *, mode=None, verbose=False):
+def compile_step(loss: Callable[..., Any], model: Model, opt_state: Any, *, mode: Optional[str] = None,
+                 verbose: bool = False) -> CompiledStep:
     """A reusable compiled training step for hand-written loops.
 
     ``step = compile_step(loss, model, opt_state)`` then ``step(x, y)`` computes
@@ -258,7 +264,9 @@ def compile_step(loss, model, opt_state, *, mode=None, verbose=False):
     against the eager one and keep the faster (``step.choice``). A NaN or infinite
     loss raises ``FloatingPointError`` before the update. If ``torch.compile`` cannot
     compile the step, a ``RuntimeWarning`` says why and the eager step is used from then
-    on. ``mode`` is passed to ``torch.compile``.
+    on. ``mode`` is passed to ``torch.compile``. The compile time and the choice are
+    logged to the ``logging`` logger ``"flux_torch"``: at INFO level, or at WARNING with
+    ``verbose=True``, which Python shows on stderr when logging is not set up.
 
     >>> import flux_torch as Flux
     >>> model = Flux.Chain(Flux.Dense(2, 3, Flux.relu), Flux.Dense(3, 1))

@@ -8,10 +8,13 @@ contributes its rows one after the other (Julia's column-major ``vec`` of the sa
 Both directions are plain torch operations, so ``gradient``, ``torch.autograd`` and
 ``torch.func`` differentiate through them.
 """
+from typing import Tuple
+
 import torch
 
 from .devices import as_tensor
 from .functors import DefaultWalk, fleaves, fmap
+from ._types import Model
 
 __all__ = ["destructure", "Restructure"]
 
@@ -78,7 +81,7 @@ class Restructure:
         return f"Restructure({type(self.model).__name__}, ..., {self.length})"
 
 
-def destructure(model):
+def destructure(model: Model) -> Tuple[torch.Tensor, Restructure]:
     """All trainable parameters of ``model`` in one vector, and a :class:`Restructure` to
     rebuild the model from such a vector (``Flux.destructure``). Differentiable both ways.
 

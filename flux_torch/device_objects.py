@@ -13,6 +13,7 @@ work, with Flux's deprecation warnings (``flux_torch.v014.get_device`` without o
 True
 """
 import warnings
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -104,7 +105,7 @@ class AMDGPUDevice(CUDADevice):
 _KINDS = {"cpu": CPUDevice, "cuda": CUDADevice, "mps": MetalDevice, "xpu": oneAPIDevice}
 
 
-def cpu_device():
+def cpu_device() -> CPUDevice:
     """The CPU as a device object (``MLDataDevices.cpu_device``).
 
     >>> cpu_device()
@@ -113,7 +114,7 @@ def cpu_device():
     return CPUDevice()
 
 
-def gpu_device(device_id=None, *, force=False):
+def gpu_device(device_id: Optional[int] = None, *, force: bool = False) -> Device:
     """The accelerator as a device object (``MLDataDevices.gpu_device``): CUDA, else MPS.
 
     ``device_id`` counts from 0, as torch does (``gpu_device(1)`` is ``cuda:1``, the second
@@ -142,7 +143,7 @@ def gpu_device(device_id=None, *, force=False):
     return Device(torch.device(dev.type, device_id))
 
 
-def get_device_type(x):
+def get_device_type(x: Any) -> Optional[type]:
     """The class of device that ``x`` (a tensor, array or model) lives on
     (``MLDataDevices.get_device_type``): ``CPUDevice`` for numpy arrays and CPU tensors;
     ``None`` when ``x`` holds no array at all.
@@ -168,7 +169,7 @@ def _arrays(x):
     return [t for t in fleaves(x) if isinstance(t, (torch.Tensor, np.ndarray))]
 
 
-def get_device(*args, verbose=False):
+def get_device(*args: Any, verbose: bool = False) -> Device:
     """Flux v0.14's ``get_device()``, deprecated in v0.16 for :func:`gpu_device`, with its warning.
     ``get_device("CUDA", i)`` (0-based ``i``, as in Flux) is ``gpu_device(i)``; ``get_device("CPU")``
     the CPU.
@@ -207,7 +208,7 @@ def get_device_v014(backend=None, idx=0):
     return gpu_device(idx, force=True)
 
 
-def supported_gpu_backends():
+def supported_gpu_backends() -> Tuple[str, ...]:
     """The names of the GPU backends (``MLDataDevices.supported_gpu_backends``).
 
     >>> supported_gpu_backends()
@@ -216,7 +217,7 @@ def supported_gpu_backends():
     return ("CUDA", "AMDGPU", "Metal", "oneAPI")
 
 
-def supported_devices():
+def supported_devices() -> Tuple[str, ...]:
     """Flux's ``supported_devices()``, deprecated for :func:`supported_gpu_backends` (with its warning).
 
     >>> import warnings
@@ -231,7 +232,7 @@ def supported_devices():
     return supported_gpu_backends()
 
 
-def default_device_rng(device):
+def default_device_rng(device: Union[Device, torch.device, str]) -> torch.Generator:
     """A new random generator on ``device`` (``MLDataDevices.default_device_rng``).
 
     >>> default_device_rng(cpu_device()).device

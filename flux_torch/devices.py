@@ -12,8 +12,8 @@ import numpy as np
 import torch
 
 from ._show import inline
-from .functors import fmap
 from .functors.maps import fmap_converting
+from ._types import T
 
 __all__ = ["as_tensor", "match_input", "gpu", "cpu"]
 
@@ -138,7 +138,7 @@ def _convert(leaf, t):
     return leaf(t)
 
 
-def gpu(x):
+def gpu(x: T) -> T:
     """Move ``x`` to the accelerator (CUDA, else MPS), float64 becoming float32 (``Flux.gpu``).
 
     Works on tensors, numpy arrays, models, ``nn.Module``s, dicts, lists, tuples and
@@ -172,7 +172,7 @@ def _mover(dev):
     return move
 
 
-def cpu(x):
+def cpu(x: T) -> T:
     """Move ``x`` back to the CPU (``Flux.cpu``); numpy arrays are left alone.
 
     >>> cpu({"w": torch.ones(2)})["w"].device

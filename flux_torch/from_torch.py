@@ -12,7 +12,9 @@ Converted layers follow Flux's automatic train/test mode (training inside
 ``gradient``), not the torch module's ``.training`` flag.
 """
 import warnings
+from typing import Any
 
+import torch
 from torch import nn
 
 from . import activation as A
@@ -43,7 +45,7 @@ def _tuple(v, n):
     return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
-def swap_batch_time(x):
+def swap_batch_time(x: torch.Tensor) -> torch.Tensor:
     """``x.transpose(0, 1)``: batch-first sequences ``(N, T, ...)`` to Flux's time-first
     ``(T, N, ...)`` and back; used around a converted ``nn.LSTM(batch_first=True)``.
 
@@ -230,7 +232,7 @@ _CONVERTERS = {
 _CONVERTERS.update(dict.fromkeys(_FUNCTIONS, _function))
 
 
-def from_torch(module):
+def from_torch(module: torch.nn.Module) -> Any:
     """Convert a ``torch.nn`` module to flux_torch layers, copying its weights.
 
     ``nn.Sequential`` becomes a :class:`Chain` (named when its children have names),

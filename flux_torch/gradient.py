@@ -14,6 +14,7 @@ from collections import namedtuple
 import contextlib
 import inspect
 import numbers
+from typing import Any, Callable, Tuple
 
 import torch
 
@@ -177,7 +178,7 @@ def _call_implicit(f):
         raise
 
 
-def gradient(f, *args):
+def gradient(f: Callable[..., Any], *args: Any) -> Any:
     """The gradient of the scalar ``f(*args)`` with respect to each argument (``Zygote.gradient``).
 
     Returns a tuple with one entry per argument, of the argument's kind: a Python
@@ -212,7 +213,7 @@ def gradient(f, *args):
                 p.restore()
 
 
-def withgradient(f, *args):
+def withgradient(f: Callable[..., Any], *args: Any) -> WithGradient:
     """Both the value and the gradient: ``(val, grad)`` (``Zygote.withgradient``).
 
     When ``f`` returns a tuple, the gradient is of its first element and ``val``
@@ -274,7 +275,7 @@ def _all_numbers(prepared):
     return bool(prepared) and all(p.kind == "number" for p in prepared)
 
 
-def pullback(f, *args):
+def pullback(f: Callable[..., Any], *args: Any) -> Tuple[Any, Callable[..., Any]]:
     """``(y, back)`` where ``back(dy)`` gives the vector-Jacobian product per argument.
 
     ``back`` can be called more than once. With ``params(...)``, ``back`` returns a :class:`Grads`.
@@ -349,7 +350,7 @@ def _implicit_pullback(f, ps):
     return _detached(y, nested), back
 
 
-def ignore_derivatives(f):
+def ignore_derivatives(f: Any) -> Any:
     """Run ``f()`` without recording gradients, or cut a value out of the graph
     (``ChainRulesCore.ignore_derivatives``, ``Zygote.ignore``).
 

@@ -14,11 +14,13 @@ import inspect
 import math
 import numbers
 import warnings
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 
 from .devices import as_tensor
+from ._types import RNG, TensorLike
 
 __all__ = [
     "nfan", "glorot_uniform", "glorot_normal", "kaiming_uniform", "kaiming_normal",
@@ -82,7 +84,7 @@ def _rand(dims, rng, normal=False):
     return make(dims, generator=rng, dtype=torch.float32, device=device)
 
 
-def nfan(*dims):
+def nfan(*dims: int) -> Tuple[int, int]:
     """(fan_in, fan_out) of a parameter of the given torch-order shape.
 
     A vector ``(n,)`` counts as ``n × 1``; a matrix is ``(out, in)``; a conv
@@ -103,7 +105,8 @@ def nfan(*dims):
 
 
 @_initialiser
-def glorot_uniform(*dims, gain=1, rng=None):
+def glorot_uniform(*dims: Union[int, Sequence[int], torch.Generator], gain: float = 1,
+                   rng: RNG = None) -> torch.Tensor:
     """Uniform on [-x, x] with x = gain·sqrt(6 / (fan_in + fan_out)) (Xavier).
 
     >>> w = glorot_uniform(100, 100, rng=torch.Generator().manual_seed(0))
@@ -117,7 +120,8 @@ def glorot_uniform(*dims, gain=1, rng=None):
 
 
 @_initialiser
-def glorot_normal(*dims, gain=1, rng=None):
+def glorot_normal(*dims: Union[int, Sequence[int], torch.Generator], gain: float = 1,
+                  rng: RNG = None) -> torch.Tensor:
     """Normal with std gain·sqrt(2 / (fan_in + fan_out)) (Xavier).
 
     >>> round(glorot_normal(1000, 1000, rng=torch.Generator().manual_seed(0)).std().item(), 3)
@@ -127,7 +131,8 @@ def glorot_normal(*dims, gain=1, rng=None):
 
 
 @_initialiser
-def kaiming_uniform(*dims, gain=math.sqrt(2), rng=None):
+def kaiming_uniform(*dims: Union[int, Sequence[int], torch.Generator], gain: float = math.sqrt(2),
+                    rng: RNG = None) -> torch.Tensor:
     """Uniform on [-x, x] with x = gain·sqrt(3 / fan_in) (He).
 
     >>> w = kaiming_uniform(10, 100, rng=torch.Generator().manual_seed(0))
@@ -139,7 +144,8 @@ def kaiming_uniform(*dims, gain=math.sqrt(2), rng=None):
 
 
 @_initialiser
-def kaiming_normal(*dims, gain=math.sqrt(2), rng=None):
+def kaiming_normal(*dims: Union[int, Sequence[int], torch.Generator], gain: float = math.sqrt(2),
+                   rng: RNG = None) -> torch.Tensor:
     """Normal with std gain / sqrt(fan_in) (He).
 
     >>> round(kaiming_normal(1000, 10, rng=torch.Generator().manual_seed(0)).std().item(), 2)
@@ -149,7 +155,8 @@ def kaiming_normal(*dims, gain=math.sqrt(2), rng=None):
 
 
 @_initialiser
-def truncated_normal(*dims, mean=0, std=1, lo=-2, hi=2, rng=None):
+def truncated_normal(*dims: Union[int, Sequence[int], torch.Generator], mean: float = 0, std: float = 1,
+                     lo: float = -2, hi: float = 2, rng: RNG = None) -> torch.Tensor:
     """Normal(mean, std) truncated to [lo, hi], by the inverse CDF of uniform draws.
 
     >>> w = truncated_normal(10**5, rng=torch.Generator().manual_seed(0))
@@ -167,7 +174,8 @@ def truncated_normal(*dims, mean=0, std=1, lo=-2, hi=2, rng=None):
 
 
 @_initialiser
-def lecun_normal(*dims, gain=1, rng=None):
+def lecun_normal(*dims: Union[int, Sequence[int], torch.Generator], gain: float = 1,
+                 rng: RNG = None) -> torch.Tensor:
     """``truncated_normal`` with std gain·sqrt(1 / fan_in) (and Flux's fixed lo=-2, hi=2).
 
     >>> round(lecun_normal(1000, 1000, rng=torch.Generator().manual_seed(0)).std().item(), 3)
@@ -178,7 +186,8 @@ def lecun_normal(*dims, gain=1, rng=None):
 
 
 @_initialiser
-def orthogonal(*dims, gain=1, rng=None):
+def orthogonal(*dims: Union[int, Sequence[int], torch.Generator], gain: float = 1,
+               rng: RNG = None) -> torch.Tensor:
     """A (semi-)orthogonal matrix times gain: rows orthonormal if out ≤ in, else columns.
 
     For more than 2 sizes, ``W.reshape(dims[0], -1)`` is the semi-orthogonal matrix; one
@@ -198,7 +207,8 @@ def orthogonal(*dims, gain=1, rng=None):
 
 
 @_initialiser
-def sparse_init(*dims, sparsity=None, std=0.01, rng=None):
+def sparse_init(*dims: Union[int, Sequence[int], torch.Generator], sparsity: Optional[float] = None,
+                std: float = 0.01, rng: RNG = None) -> torch.Tensor:
     """A matrix whose every column has ceil(sparsity·rows) zeros, other entries Normal(0, std).
 
     >>> (sparse_init(10, 11, sparsity=0.9) == 0).sum(dim=0).tolist() == [9] * 11
@@ -217,7 +227,8 @@ def sparse_init(*dims, sparsity=None, std=0.01, rng=None):
 
 
 @_initialiser
-def identity_init(*dims, gain=1, shift=0, rng=None):
+def identity_init(*dims: Union[int, Sequence[int], torch.Generator], gain: float = 1,
+                  shift: Union[int, Sequence[int]] = 0, rng: RNG = None) -> torch.Tensor:
     """An identity map: zeros for 1 size, ``gain * I`` for a matrix, and for a conv
     kernel ``(out, in, k...)`` gain at the centre tap of W[i, i] (``rng`` is ignored).
     For an even kernel size the tap is the later of the two middle ones (index ``k // 2``):
@@ -245,7 +256,7 @@ def identity_init(*dims, gain=1, shift=0, rng=None):
     return w
 
 
-def zeros32(*dims, rng=None):
+def zeros32(*dims: Union[int, Sequence[int], torch.Generator], rng: RNG = None) -> torch.Tensor:
     """A float32 tensor of zeros (``rng`` is accepted and ignored).
 
     >>> zeros32(2, 3).shape, zeros32(2).dtype
@@ -254,7 +265,7 @@ def zeros32(*dims, rng=None):
     return torch.zeros(_sizes("zeros32", dims), dtype=torch.float32)
 
 
-def ones32(*dims, rng=None):
+def ones32(*dims: Union[int, Sequence[int], torch.Generator], rng: RNG = None) -> torch.Tensor:
     """A float32 tensor of ones (``rng`` is accepted and ignored).
 
     >>> ones32(2)
@@ -264,7 +275,7 @@ def ones32(*dims, rng=None):
 
 
 @_initialiser
-def rand32(*dims, rng=None):
+def rand32(*dims: Union[int, Sequence[int], torch.Generator], rng: RNG = None) -> torch.Tensor:
     """Uniform [0, 1) float32 numbers; ``rand32(rng)`` returns an initialiser.
 
     >>> g = torch.Generator().manual_seed(1)
@@ -275,7 +286,7 @@ def rand32(*dims, rng=None):
 
 
 @_initialiser
-def randn32(*dims, rng=None):
+def randn32(*dims: Union[int, Sequence[int], torch.Generator], rng: RNG = None) -> torch.Tensor:
     """Standard normal float32 numbers; ``randn32(rng)`` returns an initialiser.
 
     >>> randn32(4, 5).shape
@@ -284,7 +295,7 @@ def randn32(*dims, rng=None):
     return _rand(dims, rng, normal=True)
 
 
-def create_bias(weights, bias, *dims):
+def create_bias(weights: torch.Tensor, bias: Union[bool, TensorLike], *dims: int) -> Optional[torch.Tensor]:
     """The bias for a layer's ``bias=`` keyword: True → zeros of size ``dims`` with the
     weights' dtype and device; False → None (Flux's ``false``, no bias); an array →
     checked against ``dims`` and converted to the weights' dtype.

@@ -23,16 +23,18 @@ reported as such, and the optimiser rules are rebuilt by a parser that accepts o
 rule classes and literal values. Time and memory are bounded by the file's size.
 """
 import os
+from typing import Any
 
 from .checkpoint import framing
 from .checkpoint.decode import decode
 from .checkpoint.encode import FORMAT, MARK, NODES, snapshot
 from .checkpoint.files import atomic_write, destination, open_regular
+from ._types import PathLike
 
 __all__ = ["save", "load"]
 
 
-def save(path, x):
+def save(path: PathLike, x: Any) -> None:
     """Write ``x`` (a model, its :func:`~flux_torch.state.state`, an optimiser state tree from
     ``setup``, or a dict of these with numbers and strings) to the safetensors file ``path``.
 
@@ -70,7 +72,7 @@ def _damaged(path, why):
                       "save the model again, or use an older copy of the file")
 
 
-def load(path, device=None, *, map_location=None):
+def load(path: PathLike, device: Any = None, *, map_location: Any = None) -> Any:
     """Read a file written by :func:`save` back as a state; tensors on the CPU, or on ``device``.
 
     The result is the nested state, ready for :func:`~flux_torch.state.loadmodel_`;

@@ -24,6 +24,7 @@ from ._gradient_args import _is_numeric_list, is_number
 from .grads import Grads
 from .modes import differentiating
 from .params import Params
+from typing import Any, Callable, Tuple
 
 __all__ = ["jacobian", "withjacobian", "hessian", "hessian_reverse", "diaghessian"]
 
@@ -208,7 +209,7 @@ def _autograd_hessian(f, args, n):
 
 # ---------------------------------------------------------------- the public functions
 
-def withjacobian(f, *args):
+def withjacobian(f: Callable[..., Any], *args: Any) -> WithGradient:
     """The value and the Jacobian: ``(val, grad)`` (``Zygote.withjacobian``).
 
     ``val`` is the output flattened to a vector (Zygote's ``vec``), ``grad`` is what
@@ -225,7 +226,7 @@ def withjacobian(f, *args):
     return result if result is not None else _autograd_withjacobian(f, args)
 
 
-def jacobian(f, *args):
+def jacobian(f: Callable[..., Any], *args: Any) -> Tuple[Any, ...]:
     """The Jacobian of ``f(*args)`` with respect to each argument (``Zygote.jacobian``).
 
     For an argument ``x`` the result has shape ``(y.numel(), x.numel())`` (rows are
@@ -249,7 +250,7 @@ def _hessian(f, x, reverse):
     return h
 
 
-def hessian(f, x):
+def hessian(f: Callable[..., Any], x: Any) -> Any:
     """The Hessian of the scalar ``f(x)`` (``Zygote.hessian``, forward over reverse): a
     number for a number, an ``(x.numel(), x.numel())`` matrix for a tensor (row-major
     flattening).
@@ -263,7 +264,7 @@ def hessian(f, x):
     return _hessian(f, x, reverse=False)
 
 
-def hessian_reverse(f, x):
+def hessian_reverse(f: Callable[..., Any], x: Any) -> Any:
     """The same as :func:`hessian` (``Zygote.hessian_reverse``), reverse over reverse.
 
     >>> hessian_reverse(torch.sin, torch.pi / 2)
@@ -272,7 +273,7 @@ def hessian_reverse(f, x):
     return _hessian(f, x, reverse=True)
 
 
-def diaghessian(f, *args):
+def diaghessian(f: Callable[..., Any], *args: Any) -> Tuple[Any, ...]:
     """The diagonal of the Hessian for each argument (``Zygote.diaghessian``): of the
     argument's shape, ``h[i] = ∂²y/∂x[i]²``; a number for a number, ``None`` otherwise.
 

@@ -7,8 +7,10 @@ training. ``gradient`` and friends mark the region they differentiate with
 thread never puts another thread's inference in training mode.
 """
 import threading
+from typing import Union
 
 from .functors import AbstractWalk, execute, node_of
+from ._types import T
 
 __all__ = ["istraining", "testmode_", "trainmode_"]
 
@@ -41,7 +43,7 @@ class differentiating:
         return False
 
 
-def istraining():
+def istraining() -> bool:
     """True inside a ``gradient`` call of this thread (``NNlib.within_gradient``).
 
     >>> istraining()
@@ -58,7 +60,7 @@ def isactive(layer):
     return _local.depth > 0 if active is None else active
 
 
-def testmode_(model, mode=True):
+def testmode_(model: T, mode: Union[bool, str] = True) -> T:
     """Put every layer with an ``active`` field in test mode (``Flux.testmode!``).
 
     ``mode=False`` forces training mode instead and ``mode="auto"`` returns to the
@@ -75,7 +77,7 @@ def testmode_(model, mode=True):
     return _set_modes(model, "testmode_", mode, _active_for(mode, invert=True))
 
 
-def trainmode_(model, mode=True):
+def trainmode_(model: T, mode: Union[bool, str] = True) -> T:
     """Force training behaviour (``Flux.trainmode!``); ``mode="auto"`` restores automatic.
 
     >>> class Drop:

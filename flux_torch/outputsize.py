@@ -12,6 +12,7 @@ Shapes are batch first: Flux's ``outputsize(m, (28, 28, 1, 32))`` (WHCN) is
 in front.
 """
 import types
+from typing import Any, Optional, Tuple
 
 import torch
 
@@ -22,11 +23,13 @@ from ._show import Showable, inline
 from .layers import Bilinear, Chain, Dense, LayerNorm, MultiHeadAttention, Scale
 from .layers.recur import Recur
 from .layers.recurrence import GRU, LSTM, RNN, GRUv3, Recurrence
+from ._types import Model
 
 __all__ = ["outputsize", "autosize", "autosizefor", "LazyLayer", "striplazy"]
 
 
-def outputsize(model, input_shape, *more_shapes, padbatch=False, dtype=None):
+def outputsize(model: Model, input_shape: Tuple[int, ...], *more_shapes: Tuple[int, ...],
+               padbatch: bool = False, dtype: Optional[torch.dtype] = None) -> Any:
     """The shape of ``model(x)`` for an input ``x`` of shape ``input_shape``, computed without
     allocating data (``Flux.outputsize``): ``outputsize(m, tuple(x.shape)) == tuple(m(x).shape)``.
 
@@ -247,7 +250,7 @@ def striplazy(model):
     return fmap(strip, model)
 
 
-def autosize(input_shape, *layers, **kw):
+def autosize(input_shape: Tuple[int, ...], *layers: Any, **kw: Any) -> Any:
     """Build a model whose sizes are inferred from the input shape (Flux's ``@autosize``).
 
     Write each layer that needs a size as ``lambda _: Layer(...)``: ``_`` is the size of that

@@ -1,9 +1,12 @@
 """``Params``: the ordered, identity-keyed set of tensors of Flux's implicit style."""
+from typing import Any, List
+
 import numpy as np
 import torch
 
 from .functors import KeyPath
 from .functors.record import record_of
+from ._types import Model
 
 __all__ = ["Params", "params", "trainables"]
 
@@ -104,7 +107,7 @@ def _check_param(x, fname):
             f"convert it with x.float() (for example W = torch.tensor([2.0, 1.0]), not [2, 1])")
 
 
-def params(*xs):
+def params(*xs: Any) -> Params:
     """Collect the trainable floating tensors of tensors, containers and models (``Flux.params``).
 
     Order is the traversal order; a tensor that appears twice (tied weights) is kept once.
@@ -129,7 +132,7 @@ def params(*xs):
     return ps
 
 
-def trainables(x, path=False):
+def trainables(x: Model, path: bool = False) -> List[Any]:
     """The trainable floating tensors of ``x`` as a list (``Flux.trainables``, Flux >= 0.14.17);
     with ``path=True`` each comes with its :class:`KeyPath` (where it is first met).
 

@@ -13,6 +13,7 @@ import torch
 from .devices import _adapt
 from .functors import fmap, isleaf
 from .layers.normalise import BatchNorm, GroupNorm, InstanceNorm
+from ._types import T
 
 __all__ = ["f16", "f32", "f64", "bf16", "f16_v014", "bf16_v014"]
 
@@ -40,7 +41,7 @@ def _paramtype(dtype, np_dtype):
     return conv
 
 
-def f32(x):
+def f32(x: T) -> T:
     """Convert every floating tensor (and numpy array) in ``x`` to float32 (``Flux.f32``).
 
     >>> f32([torch.ones(1, dtype=torch.float64), torch.ones(1, dtype=torch.int64)])
@@ -49,7 +50,7 @@ def f32(x):
     return _adapt(x, _paramtype(torch.float32, np.float32))
 
 
-def f64(x):
+def f64(x: T) -> T:
     """Convert every floating tensor in ``x`` to float64 (``Flux.f64``).
 
     >>> f64(torch.ones(1)).dtype
@@ -58,7 +59,7 @@ def f64(x):
     return _adapt(x, _paramtype(torch.float64, np.float64))
 
 
-def f16(x):
+def f16(x: T) -> T:
     """Convert every floating tensor in ``x`` to float16 (``Flux.f16``), keeping ``BatchNorm``,
     ``InstanceNorm`` and ``GroupNorm`` in mixed precision (float32 statistics and affine
     parameters, half-precision data), as Flux v0.16 does.
@@ -72,7 +73,7 @@ def f16(x):
     return _half(x, torch.float16, np.float16)
 
 
-def bf16(x):
+def bf16(x: T) -> T:
     """Convert every floating tensor in ``x`` to bfloat16 (numpy arrays are left alone), keeping
     the normalisation layers in mixed precision as :func:`f16` does.
 

@@ -7,12 +7,14 @@ keyword is torch's 0-based ``dim``: the default ``dim=-1`` is Flux's default
 (Flux's ``dims=:``). Passing ``dims=`` raises a ``TypeError`` that says so.
 """
 import numbers
+from typing import Any, Optional
 
 import torch
 import torch.nn.functional as F
 
 from .devices import as_tensor
 from ._dims import reject_dims
+from ._types import TensorLike
 
 __all__ = ["softmax", "logsoftmax", "logsumexp"]
 
@@ -56,7 +58,7 @@ def _shifted(x, dims):
     return torch.where(hit, inf_part, torch.where(hit, torch.zeros_like(x), x) - safe)
 
 
-def softmax(x, dim=-1, **kwargs):
+def softmax(x: TensorLike, dim: int = -1, **kwargs: Any) -> torch.Tensor:
     """softmax(x, dim=-1): ``exp.(x) ./ sum(exp.(x), dims)``, computed stably.
 
     Each slice along ``dim`` becomes a probability distribution. The default
@@ -86,7 +88,7 @@ def softmax(x, dim=-1, **kwargs):
     return y
 
 
-def logsoftmax(x, dim=-1, **kwargs):
+def logsoftmax(x: TensorLike, dim: int = -1, **kwargs: Any) -> torch.Tensor:
     """logsoftmax(x, dim=-1) = x .- logsumexp(x, dim), i.e. log(softmax(x)) computed stably;
     ``+Inf`` entries as in :func:`softmax`.
 
@@ -106,7 +108,8 @@ def logsoftmax(x, dim=-1, **kwargs):
     return y
 
 
-def logsumexp(x, dim=None, keepdim=None, **kwargs):
+def logsumexp(x: TensorLike, dim: Optional[int] = None, keepdim: Optional[bool] = None,
+              **kwargs: Any) -> torch.Tensor:
     """logsumexp(x, dim=None) = log(sum(exp(x), dim)), computed stably.
 
     As in NNlib, the default ``dim=None`` (Flux's ``dims=:``) reduces over every

@@ -14,12 +14,14 @@ matching tensor of ``dst``, in place. ``state`` is ``fmapstructure``, which give
 plain containers.
 """
 import numbers
+from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
 
 from .functors import AbstractWalk, KeyPath, children, execute, fmapstructure, isleaf, node_of
 from .optimise.tree import Leaf
+from ._types import Model, T
 
 __all__ = ["state", "loadmodel_"]
 
@@ -27,7 +29,7 @@ _KEPT = (torch.Tensor, np.ndarray, numbers.Number, str, type(None), Leaf)
 _ARRAY = (torch.Tensor, np.ndarray)
 
 
-def state(x):
+def state(x: Model) -> Any:
     """The state of ``x`` in plain containers, to save or to :func:`loadmodel_` (``Flux.state``).
 
     A layer becomes a dict of its fields; tensors (trainable or not), numbers,
@@ -122,7 +124,7 @@ def _kids(node, keep, transient=()):
     return kids if keep is None else {k: v for k, v in kids.items() if keep(v)}
 
 
-def loadmodel_(dst, src, *, filter=None):
+def loadmodel_(dst: T, src: Any, *, filter: Optional[Callable[..., bool]] = None) -> T:
     """Copy every tensor of ``src`` (a model or a :func:`state`) into ``dst``, in place; return ``dst``.
 
     ``Flux.loadmodel!``: ``dst`` and ``src`` are walked together; their keys

@@ -21,6 +21,7 @@ from torch import nn
 from .functors import fleaves, fmap, fmap_with_path, isleaf
 from .modes import testmode_, trainmode_
 from ._show import show
+from ._types import Model
 
 __all__ = ["to_torch", "TorchView"]
 
@@ -195,7 +196,7 @@ class TorchView(nn.Module):
         return "TorchView(\n" + "\n".join("  " + line for line in lines) + "\n)"
 
 
-def to_torch(model):
+def to_torch(model: Model) -> TorchView:
     """A ``torch.nn.Module`` view of a flux_torch model, sharing its tensors (a :class:`TorchView`).
 
     ``view.parameters()`` are the model's trainable tensors (aliases of the same memory),

@@ -1,6 +1,7 @@
 """``train_``: one pass over the data, in Flux's explicit and implicit styles (``Flux.train!``)."""
 import sys
 import warnings
+from typing import Any, Callable, Optional, Sequence, Union
 
 from ._locks import lock_for
 from ._requires_grad import switch_off, switch_on
@@ -18,7 +19,9 @@ from .trainstep import TrainStep, check_finite, step_for
 __all__ = ["train_"]
 
 
-def train_(loss, model, data, opt=None, cb=None, *args, progress=None, compile=False):
+def train_(loss: Callable[..., Any], model: Any, data: Any, opt: Any = None,
+           cb: Optional[Union[Callable[[], Any], Sequence[Callable[[], Any]]]] = None, *args: Any,
+           progress: Optional[bool] = None, compile: bool = False) -> None:
     """Improve the parameters with ``loss`` over ``data`` once, in place (``Flux.train!``).
 
     Explicit style, ``train_(loss, model, data, opt_state)``: for each ``d`` in

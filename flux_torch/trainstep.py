@@ -13,6 +13,7 @@ A step lives in the plan it was made for, so it goes with the model or the state
 tree; it holds neither the model nor the loss.
 """
 import math
+from typing import Any, Callable, Tuple
 
 import torch
 
@@ -131,7 +132,7 @@ def step_for(model, opt_state, make=TrainStep):
     return step
 
 
-def trainstep_(loss, *args):
+def trainstep_(loss: Callable[..., Any], *args: Any) -> Any:
     """One optimisation step, in place: ``trainstep_(loss, [adtype,] model, batch, opt_state)``
     (Flux v0.16's ``trainstep!``). Returns the loss value.
 
@@ -145,7 +146,8 @@ def trainstep_(loss, *args):
     >>> from flux_torch.optimise import Descent
     >>> model = Dense(torch.tensor([[1.0]]), torch.tensor([0.0]))
     >>> state = setup(Descent(0.05), model)
-    >>> trainstep_(lambda m, x, y: ((m(x) - y) ** 2).mean(), model, (torch.tensor([[2.0]]), torch.tensor([[8.0]])), state)
+    >>> batch = (torch.tensor([[2.0]]), torch.tensor([[8.0]]))
+    >>> trainstep_(lambda m, x, y: ((m(x) - y) ** 2).mean(), model, batch, state)
     tensor(36.)
     >>> model.weight, model.bias
     (tensor([[2.2000]]), tensor([0.6000]))
@@ -153,7 +155,7 @@ def trainstep_(loss, *args):
     return _trainstep("trainstep_", loss, args, with_gradient=False)
 
 
-def trainstep_withgradient_(loss, *args):
+def trainstep_withgradient_(loss: Callable[..., Any], *args: Any) -> Tuple[Any, Any]:
     """:func:`trainstep_` that also returns the gradient of the model: ``(val, grad)``
     (Flux v0.16's ``trainstep_withgradient!``).
 

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from flux_torch.activation import (
-    celu, elu, gelu, gelu_erf, gelu_tanh, hardsigmoid, hardswish, hardtanh, hardσ,
-    identity, leakyrelu, lisht, logcosh, logsigmoid, logσ, mish, relu, relu6, selu,
+    celu, elu, gelu, gelu_erf, gelu_tanh, hardsigmoid, hardswish, hardσ,
+    identity, leakyrelu, logcosh, logsigmoid, logσ, mish, relu, selu,
     sigmoid, sigmoid_fast, softplus, softshrink, softsign, swish, tanh, tanh_fast,
     tanhshrink, thresholdrelu, trelu, σ,
 )

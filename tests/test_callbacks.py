@@ -23,7 +23,9 @@ WAIT = 0.35   # sleep past the timeout (Flux: 1.01)
 def test_throttle_default():
     a = []
     f = throttle(lambda: a.append(time.time()), T, leading=True, trailing=False)
-    f(); f(); f()
+    f()
+    f()
+    f()
     time.sleep(WAIT)
     assert len(a) == 1
 
@@ -69,7 +71,8 @@ def test_throttle_not_leading_not_trailing_runs_first_call_late():
     # with trailing=false later calls in the period are dropped.
     a = []
     f = throttle(lambda x: a.append(x), T, leading=False, trailing=False)
-    f(1); f(2)
+    f(1)
+    f(2)
     assert a == []
     time.sleep(WAIT)
     assert a == [1]

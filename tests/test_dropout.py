@@ -141,7 +141,8 @@ def test_dropout_errors():
         Dropout(-0.1)
     with pytest.raises(ValueError, match=r"AlphaDropout.*p = 2"):
         AlphaDropout(2)
-    with pytest.raises(TypeError, match=r"Dropout takes dim=, not Flux's `dims`.*Dropout\(p, dim=1\) on \(N, C, H, W\)"):
+    with pytest.raises(TypeError,
+                       match=r"Dropout takes dim=, not Flux's `dims`.*Dropout\(p, dim=1\) on \(N, C, H, W\)"):
         Dropout(0.5, dims=3)
     with pytest.raises(TypeError, match="torch.Generator"):
         Dropout(0.5, rng=42)

@@ -111,7 +111,8 @@ def test_binarycrossentropy():
 def test_label_smoothing():
     y = onehotbatch([1], [0, 1])
     assert torch.equal(label_smoothing(y, 0.2), t([[0.1, 0.9]]))
-    approx(label_smoothing(y, 0.2, dim=None), torch.stack([label_smoothing(v, 0.2, dim=None) for v in y.flatten()]).reshape(y.shape))
+    approx(label_smoothing(y, 0.2, dim=None),
+           torch.stack([label_smoothing(v, 0.2, dim=None) for v in y.flatten()]).reshape(y.shape))
     with pytest.raises(ValueError):
         label_smoothing(t([0.0, 0.0, 1.0, 0.0]), 1.2)
     with pytest.raises(ValueError):

@@ -242,7 +242,8 @@ def test_modules():
     assert modules[0] is m5 and modules[2] is m4 and modules[3] is m1
     assert modules[4] is m2 and modules[5] is m3
     cbrt = lambda x: torch.sign(x) * x.abs() ** (1 / 3)
-    assert len(Flux.modules(Parallel(Bilinear((2, 2), 2, cbrt), Dense(2, 2, torch.abs), Dense(2, 2, torch.square)))) == 5
+    par = Parallel(Bilinear((2, 2), 2, cbrt), Dense(2, 2, torch.abs), Dense(2, 2, torch.square))
+    assert len(Flux.modules(par)) == 5
     mod_rnn = Flux.modules(Chain(Dense(2, 3), BatchNorm(3), Flux.LSTM(3, 4)))
     assert len(mod_rnn) == 6 and isinstance(mod_rnn[-1], Flux.LSTMCell)
     mod_skip = Flux.modules(Chain(SkipConnection(Conv((3, 2), 4, 5, pad=6, stride=7), lambda a, b: a + b),

@@ -22,8 +22,8 @@ import types
 import pytest
 import torch
 
-from flux_torch.functors import (DefaultWalk, ObjectNode, children, fcollect, fmap, fmapstructure, functor, isleaf, leaf,
-                                 register_node, usecache)
+from flux_torch.functors import (DefaultWalk, ObjectNode, children, fcollect, fmap, fmapstructure, functor, isleaf,
+                                 leaf, register_node, usecache)
 
 T = torch.tensor
 PORTING = "deliberate, docs/porting.md (Functors): "

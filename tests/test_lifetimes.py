@@ -74,7 +74,7 @@ def test_each_entry_point_keeps_nothing(what):
         elif what == "implicit":
             rule = Flux.Descent(0.1)
             ps = Flux.params(model)
-            Flux.train_(lambda x, y: mse(model(x), y), ps, _data(), rule)
+            Flux.train_(lambda x, y: mse(model(x), y), ps, _data(), rule)  # noqa: F821  (runs before the del)
         elif what == "fmap":
             g = Flux.fmap(lambda t: t * 1 if isinstance(t, torch.Tensor) else t, model)
         elif what == "cpu":

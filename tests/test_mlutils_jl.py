@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import torch
 
-from flux_torch.data import (BatchView, DataLoader, batch, batchseq, chunk, eachobs, flatten,
+from flux_torch.data import (DataLoader, batch, batchseq, chunk, eachobs, flatten,
                              getobs, getobs_, group_counts, mapobs, normalise, numobs, shuffleobs,
                              splitobs, stack, unbatch, unsqueeze, unstack)
 from flux_torch.data.workers import _cpu_count, _nworkers

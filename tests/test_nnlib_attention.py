@@ -15,7 +15,7 @@ from flux_torch import dot_product_attention, make_causal_mask
 F64 = torch.float64
 
 
-@pytest.mark.parametrize("batch, nheads", itertools.product([(), (1,), (2,), (2, 1, 3)], [1, 3, 5]))
+@pytest.mark.parametrize("batch, nheads", list(itertools.product([(), (1,), (2,), (2, 1, 3)], [1, 3, 5])))
 def test_different_batchsizes(batch, nheads):
     n, lenq, lenkv = 15, 3, 4
     b = tuple(reversed(batch))

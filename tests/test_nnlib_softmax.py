@@ -4,7 +4,6 @@
 literal is transposed. ``∇softmax_data(dy, y)`` (the pullback) is the vector-Jacobian product
 torch.autograd computes; ``gradtest`` is ``torch.autograd.gradcheck``; ``hessian_dual`` is
 ``flux_torch.hessian``. The mutating ``softmax!``/``logsoftmax!`` have no flux_torch form."""
-import math
 
 import pytest
 import torch

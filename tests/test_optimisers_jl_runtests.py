@@ -423,7 +423,8 @@ def test_tied_named():
     assert m3["a"].x is m3["b"][0]["m"][2] and torch.equal(m3["a"].x, m3["c"]["y"])
 
 
-TRANSPOSE = "needs core change: a transposed view (Julia's transpose(mat)) kept tied to its parent by setup and update (functors)"
+TRANSPOSE = ("needs core change: a transposed view (Julia's transpose(mat)) kept tied to its parent by setup and "
+             "update (functors)")
 
 
 @pytest.mark.xfail(reason=TRANSPOSE, strict=True)

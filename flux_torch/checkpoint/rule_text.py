@@ -18,6 +18,7 @@ import threading
 from ..distributed.optimizer import DistributedOptimizer
 from ..optimise import adam, mixed_precision, modifiers, rules, schedules
 from ..optimise.rule import Rule
+from .._types import T
 
 __all__ = ["rule_from_text", "rule_text", "register_rule"]
 
@@ -59,7 +60,7 @@ def _lookup(name):
     return _builtins().get(name) or _registered.get(name)
 
 
-def register_rule(cls):
+def register_rule(cls: T) -> T:
     """Let :func:`~flux_torch.save` and :func:`~flux_torch.load` store rules of your own class
     ``cls`` by its name; returns ``cls``, so it also works as a class decorator.
 

@@ -11,6 +11,7 @@ Julia's ``rpad_constant(x, n, val; dims=d)`` is ``rpad_constant(x, n, val, dim=-
 tuple ``n`` is the smallest wanted shape, in torch order.
 """
 import numbers
+from typing import Any, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from ..devices import as_tensor
 from .._dims import reject_dims
+from .._types import TensorLike
 
 __all__ = ["batch", "unbatch", "batchseq", "rpad_constant"]
 
@@ -27,7 +29,7 @@ def _is_namedtuple(x):
     return isinstance(x, tuple) and hasattr(x, "_fields")
 
 
-def batch(xs):
+def batch(xs: Sequence[Any]) -> Any:
     """Stack the observations ``xs`` along a new first (batch) dimension.
 
     When the observations are tuples, named tuples or dicts, each field is
@@ -85,7 +87,7 @@ def _collated(collate, obs):
     return batch(obs) if collate is True else collate(obs)
 
 
-def unbatch(x):
+def unbatch(x: Any) -> List[Any]:
     """Split ``x`` along its first (batch) dimension into a list of
     observations: the inverse of :func:`batch`. The pieces are views of ``x``.
     A list is returned as it is (MLUtils' ``unbatch`` of a vector).
@@ -114,7 +116,7 @@ def _is_scalar(v):
         isinstance(v, torch.Tensor) and v.dim() == 0)
 
 
-def batchseq(seqs, val=0):
+def batchseq(seqs: Sequence[Any], val: Any = 0) -> List[Any]:
     """Turn ``N`` sequences into one sequence whose items are batches of ``N``:
     item ``t`` holds step ``t`` of every sequence, batched with :func:`batch` (shape
     ``(N, ...)`` for arrays). Short sequences are padded with ``val``. A sequence is
@@ -173,7 +175,8 @@ def _target(x, n, dim):
     return dict(zip(dims, ns))
 
 
-def rpad_constant(v, n, val=0, *, dim=None, **kwargs):
+def rpad_constant(v: TensorLike, n: Union[int, Sequence[int]], val: Any = 0, *, dim: Optional[int] = None,
+                  **kwargs: Any) -> torch.Tensor:
     """Pad ``v`` at the end of each dimension in ``dim`` (all by default) with the
     value ``val``, up to length ``n`` (an int for all of them, or one per
     dimension). Dimensions already at least that long are left alone.

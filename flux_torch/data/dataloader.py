@@ -9,6 +9,7 @@ either way.
 """
 import itertools
 import warnings
+from typing import Any
 
 import numpy as np
 import torch
@@ -223,7 +224,7 @@ class DataLoader:
         return f"DataLoader({', '.join(parts)})  # {len(self)} batches"
 
 
-def eachobs(data, batchsize=-1, **kwargs):
+def eachobs(data: Any, batchsize: int = -1, **kwargs: Any) -> DataLoader:
     """Iterate over the observations of ``data`` (``MLUtils.eachobs``): a ``DataLoader``
     whose ``batchsize`` defaults to ``-1``, i.e. single observations (their first dimension
     dropped); ``batchsize=10`` gives batches of 10. The other keywords are

@@ -9,11 +9,13 @@ given). As in Julia, a shape may stand in the second place:
 lists are accepted (``x`` is converted with ``as_tensor``).
 """
 import numbers
+from typing import Any, Optional, Union
 
 import torch
 
 from ..devices import as_tensor
 from .indices import _generator
+from .._types import RNG, Shape, TensorLike
 
 __all__ = ["ones_like", "zeros_like", "fill_like", "rand_like", "randn_like"]
 
@@ -42,7 +44,8 @@ def _spec(fname, x, dtype, shape):
     return x, (x.dtype if dtype is None else dtype), shape
 
 
-def ones_like(x, dtype=None, shape=None):
+def ones_like(x: TensorLike, dtype: Optional[Union[torch.dtype, Shape]] = None,
+              shape: Optional[Shape] = None) -> torch.Tensor:
     """A tensor of ones with ``x``'s dtype, shape and device, or the given ``dtype``
     and ``shape`` (``MLUtils.ones_like``).
 
@@ -56,7 +59,8 @@ def ones_like(x, dtype=None, shape=None):
     return torch.ones(shape, dtype=dtype, device=x.device)
 
 
-def zeros_like(x, dtype=None, shape=None):
+def zeros_like(x: TensorLike, dtype: Optional[Union[torch.dtype, Shape]] = None,
+               shape: Optional[Shape] = None) -> torch.Tensor:
     """A tensor of zeros with ``x``'s dtype, shape and device, or the given ``dtype``
     and ``shape`` (``MLUtils.zeros_like``).
 
@@ -68,7 +72,8 @@ def zeros_like(x, dtype=None, shape=None):
     return torch.zeros(shape, dtype=dtype, device=x.device)
 
 
-def fill_like(x, value, dtype=None, shape=None):
+def fill_like(x: TensorLike, value: Any, dtype: Optional[Union[torch.dtype, Shape]] = None,
+              shape: Optional[Shape] = None) -> torch.Tensor:
     """A tensor filled with ``value``, with ``x``'s dtype, shape and device, or the
     given ``dtype`` and ``shape`` (``MLUtils.fill_like``). A tensor ``value`` stays
     differentiable (its gradient is the sum of the output's), as in MLUtils.
@@ -101,7 +106,8 @@ def _random(fname, make, x, dtype, shape, rng):
     return make(shape, generator=rng, dtype=dtype, device=device).to(x.device)
 
 
-def rand_like(x, dtype=None, shape=None, *, rng=None):
+def rand_like(x: TensorLike, dtype: Optional[Union[torch.dtype, Shape]] = None, shape: Optional[Shape] = None,
+              *, rng: RNG = None) -> torch.Tensor:
     """Uniform random numbers in [0, 1) with ``x``'s dtype, shape and device, or the
     given ``dtype`` and ``shape`` (``MLUtils.rand_like``); ``rng`` is a
     ``torch.Generator`` or an int seed (Julia's leading ``rng`` argument).
@@ -113,7 +119,8 @@ def rand_like(x, dtype=None, shape=None, *, rng=None):
     return _random("rand_like", torch.rand, x, dtype, shape, rng)
 
 
-def randn_like(x, dtype=None, shape=None, *, rng=None):
+def randn_like(x: TensorLike, dtype: Optional[Union[torch.dtype, Shape]] = None,
+               shape: Optional[Shape] = None, *, rng: RNG = None) -> torch.Tensor:
     """Standard normal random numbers with ``x``'s dtype, shape and device, or the
     given ``dtype`` and ``shape`` (``MLUtils.randn_like``); ``rng`` as for
     :func:`rand_like`.

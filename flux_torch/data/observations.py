@@ -8,6 +8,8 @@ or any object with ``__len__`` and ``__getitem__``. flux_torch's lazy containers
 data function (views, transforms, splits, resampling, ``DataLoader``) reads data through
 the private ``_getobs``, which takes an int, a slice or an index tensor.
 """
+from typing import Any
+
 import numpy as np
 import torch
 import torch.utils.data as tud
@@ -85,7 +87,7 @@ def _getobs(data, idx):
     return [data[i] for i in ids]
 
 
-def numobs(data):
+def numobs(data: Any) -> int:
     """The number of observations of ``data`` (its first dimension; ``MLUtils.numobs``).
 
     Every array of a tuple or dict must hold the same number.
@@ -109,7 +111,7 @@ def _count_obs(data, fname):
     return found[0][1] if found else 0
 
 
-def getobs(data, idx=None):
+def getobs(data: Any, idx: Any = None) -> Any:
     """Observation(s) ``idx`` of ``data``: an int, a slice, or a range, list or tensor of
     0-based indices (``MLUtils.getobs``, 1-based there). Without ``idx``, all observations
     (a lazy container such as an ``ObsView`` or ``mapobs`` result is materialised). A slice
@@ -193,7 +195,7 @@ def _kind(x):
     return f"a {type(x).__name__} of {len(x)}" if isinstance(x, tuple) else type(x).__name__
 
 
-def getobs_(buffer, data, idx=None):
+def getobs_(buffer: Any, data: Any, idx: Any = None) -> Any:
     """Observations ``idx`` of ``data`` (all of them when ``idx`` is None) written into
     ``buffer`` in place, which is returned (``MLUtils.getobs!``, 1-based there).
 

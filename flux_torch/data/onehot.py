@@ -14,12 +14,14 @@ labels, and ``NaN`` matches ``NaN``; ``1`` and ``1.0`` are the same label.
 """
 import math
 import numbers
+from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..devices import as_tensor
+from .._types import TensorLike
 
 __all__ = ["onehot", "onehotbatch", "onecold"]
 
@@ -77,7 +79,8 @@ def _default_index(fname, table, labels, default):
     return i
 
 
-def onehot(x, labels, default=None, *, dtype=torch.float32):
+def onehot(x: Any, labels: Iterable[Any], default: Any = None, *,
+           dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """A vector of length ``len(labels)`` that is 1 at the (0-based) position
     of ``x`` in ``labels`` and 0 elsewhere.
 
@@ -118,7 +121,8 @@ def _numeric_indices(data, labels, d):
     return idx.reshape(data.shape)
 
 
-def onehotbatch(data, labels, default=None, *, dtype=torch.float32):
+def onehotbatch(data: Iterable[Any], labels: Iterable[Any], default: Any = None, *,
+                dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """One-hot encode every value of ``data``: shape ``(*data.shape, C)`` with
     ``C = len(labels)``, so ``N`` values give an ``(N, C)`` batch (Flux's
     ``C × N``, transposed). Row ``k`` is ``onehot(data[k], labels, default)``.
@@ -165,7 +169,7 @@ def _map_labels(ix, labels):
     return labels[ix]
 
 
-def onecold(y, labels=None):
+def onecold(y: TensorLike, labels: Optional[Sequence[Any]] = None) -> Any:
     """The inverse of :func:`onehot`/:func:`onehotbatch`, and a general
     argmax: the 0-based index of the largest entry along the last dimension,
     or the label at that index when ``labels`` are given.

@@ -7,11 +7,14 @@ Observations run along the first dimension (batch first) and indices are
 materialised with ``getobs`` where MLUtils returns lazy ``obsview``s. Random
 draws take ``rng=``: a ``torch.Generator`` or an int seed, as ``shuffleobs``.
 """
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
 import numpy as np
 import torch
 
 from .indices import _generator
 from .observations import _count_obs, _getobs, _numobs
+from .._types import DataRNG
 
 __all__ = ["randobs", "group_counts", "group_indices", "oversample", "undersample"]
 
@@ -57,7 +60,7 @@ def _groups(codes, nkeys):
     return list(torch.split(order, torch.bincount(codes, minlength=nkeys).tolist()))
 
 
-def group_counts(x):
+def group_counts(x: Iterable[Any]) -> Dict[Any, int]:
     """How many times each value of ``x`` occurs, as a dict value -> count
     (``MLUtils.group_counts``). Tensor and numpy values become Python numbers.
 
@@ -70,7 +73,7 @@ def group_counts(x):
     return dict(zip(keys, torch.bincount(codes, minlength=len(keys)).tolist()))
 
 
-def group_indices(classes):
+def group_indices(classes: Iterable[Any]) -> Dict[Any, List[int]]:
     """The 0-based positions of each distinct value of ``classes``, as a dict
     value -> list of indices (``MLUtils.group_indices``, 1-based there).
 
@@ -81,7 +84,7 @@ def group_indices(classes):
     return {k: g.tolist() for k, g in zip(keys, _groups(codes, len(keys)))}
 
 
-def randobs(data, n=None, *, rng=None):
+def randobs(data: Any, n: Optional[int] = None, *, rng: DataRNG = None) -> Any:
     """A random observation of ``data`` (its first dimension dropped), or a batch of
     ``n`` observations drawn with replacement (``MLUtils.randobs``).
 
@@ -130,7 +133,8 @@ def _classes(fname, data, classes, rng):
     return rng, dev, codes, [g.to(dev) for g in _groups(codes, len(keys))], resample
 
 
-def oversample(data, classes=None, *, fraction=1, shuffle=True, rng=None):
+def oversample(data: Any, classes: Any = None, *, fraction: float = 1, shuffle: bool = True,
+               rng: DataRNG = None) -> Tuple[Any, Any]:
     """Rebalance ``data`` by repeating observations until every class has at least
     ``round(fraction * largest class count)`` of them (``MLUtils.oversample``).
 
@@ -163,7 +167,8 @@ def oversample(data, classes=None, *, fraction=1, shuffle=True, rng=None):
     return resample(idx)
 
 
-def undersample(data, classes=None, *, shuffle=True, rng=None):
+def undersample(data: Any, classes: Any = None, *, shuffle: bool = True,
+                rng: DataRNG = None) -> Tuple[Any, Any]:
     """Rebalance ``data`` by keeping, of every class, as many observations as the
     smallest class has (``MLUtils.undersample``).
 

@@ -7,19 +7,21 @@ Julia's ``dims=d`` is ``dim=-d`` and Julia's last (observation) dimension is
 Array input (numpy, lists of numbers) is converted to a tensor.
 """
 import math
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 import torch
 
 from ..devices import as_tensor
 from .._dims import reject_dims
+from .._types import TensorLike
 
 __all__ = ["flatten", "unsqueeze", "stack", "unstack", "chunk"]
 
 _MISSING = object()
 
 
-def flatten(x):
+def flatten(x: TensorLike) -> torch.Tensor:
     """Keep the first (batch) dimension of ``x`` and flatten the rest: shape
     ``(N, prod(rest))``, like Flux's ``flatten`` (which keeps the last Julia
     dimension). A vector of length ``N`` becomes ``(N, 1)``, as in Flux.
@@ -40,7 +42,7 @@ def _unsqueeze_at(dim):
     return lambda x: unsqueeze(x, dim)
 
 
-def unsqueeze(x=_MISSING, dim=None, **kwargs):
+def unsqueeze(x: Any = _MISSING, dim: Optional[int] = None, **kwargs: Any) -> Any:
     """Insert a dimension of size 1 at position ``dim`` (``torch.unsqueeze``).
 
     Julia's ``unsqueeze(x, dims=d)`` is ``unsqueeze(x, -d)`` here. Called with
@@ -59,7 +61,7 @@ def unsqueeze(x=_MISSING, dim=None, **kwargs):
     return torch.unsqueeze(as_tensor(x), dim)
 
 
-def stack(xs, dim=0, **kwargs):
+def stack(xs: Sequence[TensorLike], dim: int = 0, **kwargs: Any) -> torch.Tensor:
     """Stack equally shaped arrays along a new dimension ``dim``
     (``torch.stack``). The default ``dim=0`` puts the new axis first, which is
     where Julia's ``stack`` puts it by default (last in Julia's order).
@@ -79,7 +81,7 @@ def stack(xs, dim=0, **kwargs):
     return torch.stack(xs, dim)
 
 
-def unstack(x, dim=0, **kwargs):
+def unstack(x: TensorLike, dim: int = 0, **kwargs: Any) -> List[torch.Tensor]:
     """Split ``x`` along ``dim`` into a list of tensors with that dimension
     removed: the inverse of :func:`stack`. The pieces are views of ``x``
     (``torch.unbind``); Julia's ``unstack`` copies.
@@ -110,7 +112,8 @@ def _slice_seq(x, sizes):
     return out
 
 
-def chunk(x, n=None, *, size=None, dim=0, npartitions=None, **kwargs):
+def chunk(x: TensorLike, n: Optional[int] = None, *, size: Optional[int] = None, dim: int = 0,
+          npartitions: Optional[int] = None, **kwargs: Any) -> List[torch.Tensor]:
     """Split ``x`` along ``dim`` (default 0, the batch dimension, as MLUtils
     splits its last) into ``n`` parts of equal length except possibly the last,
     or into parts of length ``size`` (an int, or a list of lengths summing to

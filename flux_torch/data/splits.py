@@ -9,6 +9,7 @@ lazy sequence of ``(train, validation)`` pairs of ``obsview``s (``kfolds``). Ran
 take ``rng=``: a ``torch.Generator``, a ``numpy.random.Generator`` or an int seed.
 """
 import operator
+from typing import Any, Iterable, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -17,6 +18,7 @@ from .indices import _generator, _randperm
 from .observations import _count_obs, _getobs, _numobs, _summary, numobs
 from .resampling import group_indices
 from .views import obsview
+from .._types import DataRNG
 
 __all__ = ["shuffleobs", "splitobs", "kfolds", "leavepout"]
 
@@ -32,7 +34,7 @@ def _is_count(data):
     return isinstance(data, (int, np.integer)) and not isinstance(data, (bool, np.bool_))
 
 
-def shuffleobs(data, rng=None):
+def shuffleobs(data: Any, rng: DataRNG = None) -> Any:
     """``data`` with its observations in a random order (``MLUtils.shuffleobs``); every
     array of a tuple or dict is permuted alike.
 
@@ -80,7 +82,8 @@ def _labels(fname, labels, n, perm):
         labels[i] for i in perm.tolist()]
 
 
-def splitobs(data, at=0.7, shuffle=False, rng=None, stratified=None):
+def splitobs(data: Any, at: Union[float, int, Sequence[float]] = 0.7, shuffle: bool = False,
+             rng: DataRNG = None, stratified: Any = None) -> Tuple[Any, ...]:
     """Split ``data`` into consecutive parts (``MLUtils.splitobs``). ``at`` is the fraction of
     the first part, or a number of observations, or a tuple of them for more parts; the last
     part takes the rest. A part holds ``round(at * n)`` observations, as in MLUtils.
@@ -167,7 +170,8 @@ class _Folds:
         return f"{self.label}  # {len(self)} folds of {numobs(self.data)} observations"
 
 
-def kfolds(data, k=5, *, shuffle=False, stratified=None, rng=None):
+def kfolds(data: Any, k: int = 5, *, shuffle: bool = False, stratified: Any = None,
+           rng: DataRNG = None) -> Iterable[Tuple[Any, Any]]:
     """The ``k`` train/validation repartitions of ``data`` (``MLUtils.kfolds``): each
     observation is in the validation part of exactly one fold. Folds are consecutive blocks
     (the first ``n % k`` one larger) unless ``shuffle=True`` assigns observations at random
@@ -214,7 +218,7 @@ def _p_to_k(n, p, fname):
     return n // p
 
 
-def leavepout(data, p=1):
+def leavepout(data: Any, p: int = 1) -> Iterable[Tuple[Any, Any]]:
     """Folds whose validation parts hold about ``p`` observations each (``MLUtils.leavepout``):
     ``kfolds`` with ``k = n // p``, so a part holds ``p`` or more observations when ``p`` does
     not divide ``n``. ``p=1`` is leave-one-out. An int ``n`` gives index lists, as ``kfolds``.

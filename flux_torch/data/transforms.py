@@ -2,6 +2,8 @@
 ``joinobs``), batch first and 0-based. The results are data containers: ``len``/``numobs``,
 ``c[i]``/``getobs(c, i)``, iteration, ``DataLoader``, ``obsview`` all work on them.
 """
+from typing import Any, Callable, Optional, Union
+
 import numpy as np
 import torch
 
@@ -88,7 +90,7 @@ class _NamedMappedData(MappedData):
         return f"mapobs({{{fs}}}, {_summary(self.data)})"
 
 
-def mapobs(f, data, batched="auto"):
+def mapobs(f: Callable[..., Any], data: Any, batched: Union[str, bool] = "auto") -> Any:
     """Lazily apply ``f`` to the observations of ``data`` (``MLUtils.mapobs``): ``f`` runs when
     observations are fetched. ``batched`` says what ``f`` receives: ``"auto"`` (the default)
     calls ``f(getobs(data, i))`` for one observation and ``f(getobs(data, idxs))`` for a batch;
@@ -132,7 +134,7 @@ def _truth(fname, v):
                         f"returned {type(v).__name__} of shape {tuple(v.shape)}") from None
 
 
-def filterobs(f, data, iterfn=None):
+def filterobs(f: Callable[[Any], bool], data: Any, iterfn: Optional[Callable[..., Any]] = None) -> Any:
     """The observations ``x`` of ``data`` for which ``f(x)`` is true, as an ``obsview``
     (``MLUtils.filterobs``). ``iterfn(data)``, if given, yields the observations to test
     (instead of ``getobs(data, i)`` for each ``i``).
@@ -154,7 +156,7 @@ def _key(k):
     return k
 
 
-def groupobs(f, data):
+def groupobs(f: Callable[[Any], Any], data: Any) -> Any:
     """Split ``data`` into a dict ``{f(x): obsview of the observations x with that key}``
     (``MLUtils.groupobs``), keys in order of first appearance. A one-element tensor or
     numpy key is taken by its Python value (tensors would hash by identity).
@@ -203,7 +205,7 @@ class JoinedData(_DataContainer):
         return f"joinobs({', '.join(_summary(d) for d in self.datas)})  # {len(self)} observations"
 
 
-def joinobs(*datas):
+def joinobs(*datas: Any) -> Any:
     """Concatenate the observations of the containers ``datas`` lazily
     (``MLUtils.joinobs``); joining a joined container flattens it.
 

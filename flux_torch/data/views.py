@@ -12,6 +12,7 @@ The lazy containers here and in :mod:`.transforms` are data containers themselve
 """
 import operator
 import warnings
+from typing import Any
 
 import numpy as np
 import torch
@@ -107,7 +108,7 @@ class ObsView(_DataContainer):
         return f"ObsView({_summary(self.data)}, {ix})  # {n} observation{'' if n == 1 else 's'}"
 
 
-def obsview(data, indices=None):
+def obsview(data: Any, indices: Any = None) -> Any:
     """A lazy view of observations ``indices`` (0-based; all by default) of ``data``
     (``MLUtils.obsview``). A tuple, named tuple or dict gives the same container of views,
     as MLUtils does for tuples. A tensor or numpy array gives an array: a view of it for a
@@ -232,7 +233,7 @@ class BatchView(_DataContainer):
                 f"partial={self.partial})  # {self.count} batches")
 
 
-def batchsize(x):
+def batchsize(x: Any) -> int:
     """The fixed number of observations per batch of a :class:`BatchView` (or a
     ``DataLoader``) (``MLUtils.batchsize``).
 

@@ -61,7 +61,8 @@ def fits(rec, root):
         old = rec.objs[j]
         env[f"o{j}"] = old
         if type(old) in SCALARS:
-            lines.append(f"        if v{j} is not o{j} and not (type(v{j}) is type(o{j}) and v{j} == o{j}): return False")
+            lines.append(f"        if v{j} is not o{j} and not (type(v{j}) is type(o{j}) and v{j} == o{j}): "
+                         f"return False")
         else:
             lines.append(f"        if v{j} is not o{j}: return False")
     for slot, kind, n in rec.sizes:
@@ -142,7 +143,7 @@ def mapper(rec, root, mode):
     a loose slot (not recorded inside) is mapped by ``run``, the general walk."""
     env = {"new": object.__new__}
     lines = ["def mapped(v0, f, run):"]
-    value, first = {0: "v0"}, {}
+    value = {0: "v0"}
     for j in range(1, len(rec.objs)):
         env[f"o{j}"] = rec.objs[j]
         value[j] = f"o{j}"

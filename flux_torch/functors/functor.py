@@ -9,6 +9,7 @@ and give it value equality (Julia's ``==`` on structs: same type, fields identic
 """
 import dataclasses
 import inspect
+from typing import Any, Optional, Sequence
 
 from .._pytree import register as register_pytree
 from .egal import give_value_equality
@@ -17,7 +18,7 @@ from .nodes import OBJECT, ObjectNode, lookup, node_of, register_leaf, register_
 __all__ = ["functor", "leaf", "isleaf", "isfunctor", "children", "rebuild", "trainable"]
 
 
-def functor(cls=None, *fields, trainable=None):
+def functor(cls: Any = None, *fields: str, trainable: Optional[Sequence[str]] = None) -> Any:
     """Opt a class into the traversal (``Flux.@functor``), or take an object apart (``Functors.functor``).
 
     As a decorator, ``@functor`` makes every attribute of an instance a child, in
@@ -166,7 +167,7 @@ def isfunctor(x):
     return node_of(type(x)) is not None
 
 
-def isleaf(x):
+def isleaf(x: Any) -> bool:
     """True when ``x`` has no children (``Functors.isleaf``): tensors, numbers, functions, the
     empty tuple, an object with no attributes.
 
@@ -182,7 +183,7 @@ def isleaf(x):
     return node is OBJECT and not x.__dict__
 
 
-def children(x):
+def children(x: Any) -> Any:
     """The children of ``x`` as a dict ``{key: child}`` (empty for a leaf).
 
     >>> children((10, 20))
@@ -206,7 +207,7 @@ def rebuild(x, values):
     return node.rebuild(x, tuple(values))
 
 
-def trainable(x):
+def trainable(x: Any) -> Any:
     """The trainable children of ``x`` as a dict (``Flux.trainable``).
 
     A class picks its subset with a ``trainable(self)`` method or ``@layer(trainable=...)``;

@@ -13,6 +13,8 @@ KeyPath('layers', 0, 'weight')
 >>> KeyPath("a", kp, 4) == ("a", "layers", 0, "weight", 4)
 True
 """
+from typing import Any
+
 from .nodes import node_of
 
 __all__ = ["KeyPath", "keypathstr", "getkeypath", "haskeypath", "setkeypath_"]
@@ -75,7 +77,7 @@ def _get(x, key):
     return x[key]
 
 
-def getkeypath(x, kp):
+def getkeypath(x: Any, kp: KeyPath) -> Any:
     """The value of ``x`` at the path ``kp`` (``Functors.getkeypath``).
 
     >>> x = {"a": 3, "b": {"c": 4, "d": [5, 6, 7]}}
@@ -87,7 +89,7 @@ def getkeypath(x, kp):
     return x
 
 
-def haskeypath(x, kp):
+def haskeypath(x: Any, kp: KeyPath) -> bool:
     """True when ``x`` has a value at the path ``kp`` (``Functors.haskeypath``).
 
     >>> x = {"a": 3, "b": {"c": 4, "d": [5, 6, 7]}}

@@ -8,6 +8,7 @@ twice mapped once. ``fmapstructure`` gives plain containers instead, ``fcollect`
 it is what ``gpu``, ``state`` and ``setup`` pay.
 """
 import warnings
+from typing import Any, Callable, List, Optional
 
 import torch
 
@@ -32,7 +33,8 @@ def _cache_of(cache):
     return {} if cache is _FRESH else cache
 
 
-def fmap(f, x, *ys, exclude=None, walk=None, cache=_FRESH, prune=NoKeyword):
+def fmap(f: Callable[..., Any], x: Any, *ys: Any, exclude: Optional[Callable[[Any], bool]] = None,
+         walk: Any = None, cache: Any = _FRESH, prune: Any = NoKeyword) -> Any:
     """Apply ``f`` to every leaf of ``x`` (and the matching leaves of ``ys``) and rebuild (``Functors.fmap``).
 
     Every node is rebuilt in its own type without calling ``__init__``. A tensor or layer
@@ -77,7 +79,9 @@ def fmap_converting(f, x):
     return _fused(f, x, (), {}, NoKeyword, None, keep_unchanged=True, mode="convert")
 
 
-def fmapstructure(f, x, *ys, keep_types=False, exclude=None, cache=_FRESH, prune=NoKeyword):
+def fmapstructure(f: Callable[..., Any], x: Any, *ys: Any, keep_types: bool = False,
+                  exclude: Optional[Callable[[Any], bool]] = None, cache: Any = _FRESH,
+                  prune: Any = NoKeyword) -> Any:
     """Like :func:`fmap`, but the result is made of plain containers (``Functors.fmapstructure``):
     lists and tuples stay lists and tuples, layers, dicts, ``nn.Module``, dataclasses and
     namedtuples become dicts of their children.
@@ -100,7 +104,8 @@ def fmapstructure(f, x, *ys, keep_types=False, exclude=None, cache=_FRESH, prune
     return execute(composed, x, *ys)
 
 
-def fmap_with_path(f, x, *ys, exclude=None, walk=None, cache=_FRESH, prune=NoKeyword):
+def fmap_with_path(f: Callable[..., Any], x: Any, *ys: Any, exclude: Optional[Callable[[Any], bool]] = None,
+                   walk: Any = None, cache: Any = _FRESH, prune: Any = NoKeyword) -> Any:
     """Like :func:`fmap`, with ``f(kp, leaf, *ys_leaves)`` given the leaf's :class:`KeyPath`
     (``Functors.fmap_with_path``); ``exclude(kp, node)`` likewise; ``walk`` takes
     ``(recurse, kp, x, *ys)``.
@@ -115,7 +120,9 @@ def fmap_with_path(f, x, *ys, exclude=None, walk=None, cache=_FRESH, prune=NoKey
     return _with_path(DefaultWalkWithPath() if walk is None else walk, f, x, ys, exclude, cache, prune)
 
 
-def fmapstructure_with_path(f, x, *ys, keep_types=False, exclude=None, cache=_FRESH, prune=NoKeyword):
+def fmapstructure_with_path(f: Callable[..., Any], x: Any, *ys: Any, keep_types: bool = False,
+                            exclude: Optional[Callable[[Any], bool]] = None, cache: Any = _FRESH,
+                            prune: Any = NoKeyword) -> Any:
     """:func:`fmap_with_path` with the plain result of :func:`fmapstructure`
     (``Functors.fmapstructure_with_path``).
 
@@ -225,7 +232,8 @@ def _fused_run(f, cache, prune, structural, keep_unchanged):
 _UNKNOWN = object()
 
 
-def fcollect(x, exclude=None, trainable_only=False):
+def fcollect(x: Any, exclude: Optional[Callable[[Any], bool]] = None,
+             trainable_only: bool = False) -> List[Any]:
     """Every node and leaf of ``x``, ``x`` first, depth first; a mutable object once (``Functors.fcollect``).
 
     Where ``exclude(node)`` is true, the node and what is below it are left out.
@@ -239,7 +247,8 @@ def fcollect(x, exclude=None, trainable_only=False):
     return walk.output
 
 
-def fleaves(x, exclude=None, trainable_only=False):
+def fleaves(x: Any, exclude: Optional[Callable[[Any], bool]] = None,
+            trainable_only: bool = False) -> List[Any]:
     """The leaves of ``x`` in walk order, a mutable object once (``Functors.fleaves``).
 
     ``exclude(node)`` replaces :func:`isleaf` as the test of what is a leaf;
@@ -265,7 +274,7 @@ def leaflike(x):
     return False
 
 
-def modules(x):
+def modules(x: Any) -> List[Any]:
     """All the non-leaf nodes (layers, containers) inside ``x``, ``x`` first (``Flux.modules``).
 
     Tuples of numbers or of tensors count as leaves, as in Flux.

@@ -298,7 +298,7 @@ def register_node(cls, node, *, replace=False):
     (('a',), (1,))
     >>> register_node(Pair, ObjectNode())
     Traceback (most recent call last):
-    ValueError: register_node: Pair is already registered (as ObjectNode(fields=('a',), trainable=None)); pass replace=True to change it
+    ValueError: register_node: Pair is already registered (as ObjectNode(...)); pass replace=True to change it
     """
     if not isinstance(cls, type):
         raise TypeError(f"register_node expects a class, but got {cls!r}")

@@ -9,6 +9,7 @@ torch's own layout (``nn.MultiheadAttention(..., batch_first=True)`` with
 """
 import math
 import numbers
+from typing import Any, Callable, Optional, Tuple
 
 import torch
 
@@ -20,11 +21,12 @@ from ..init import glorot_uniform
 from ..softmax import softmax
 from .basic import Dense
 from .dropout import Dropout
+from .._types import TensorLike
 
 __all__ = ["MultiHeadAttention", "dot_product_attention", "make_causal_mask"]
 
 
-def make_causal_mask(x, dim=-2, **kwargs):
+def make_causal_mask(x: TensorLike, dim: int = -2, **kwargs: Any) -> torch.Tensor:
     """A square boolean mask letting position ``i`` attend to positions ``j <= i``
     (``NNlib.make_causal_mask``), of side ``x.shape[dim]``, on ``x``'s device.
 
@@ -47,7 +49,10 @@ def _split_heads(x, nheads):
     return x.unflatten(-1, (nheads, -1)).transpose(-2, -3)
 
 
-def dot_product_attention(q, k, v, bias=None, *, fdrop=None, mask=None, nheads=1):
+def dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                          bias: Optional[torch.Tensor] = None, *,
+                          fdrop: Optional[Callable[[torch.Tensor], torch.Tensor]] = None, mask: Any = None,
+                          nheads: int = 1) -> Tuple[torch.Tensor, torch.Tensor]:
     """Multi-head scaled dot-product attention (``NNlib.dot_product_attention``).
 
     ``q`` is ``(..., q_len, qk_dim)``, ``k`` ``(..., kv_len, qk_dim)``, ``v``

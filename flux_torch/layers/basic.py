@@ -1,4 +1,6 @@
 """The basic layers: ``Dense``, ``Chain`` and function composition."""
+from typing import Any, Callable, Tuple
+
 import torch
 import torch.nn.functional as F
 
@@ -230,7 +232,7 @@ def named_layer(owner, name):
     raise AttributeError(f"{type(owner).__name__!r} object has no attribute {name!r}")
 
 
-def activations(c, x):
+def activations(c: Chain, x: Any) -> Tuple[Any, ...]:
     """The output of every layer of the Chain ``c`` on input ``x``, as a tuple (``Flux.activations``).
 
     >>> [tuple(a.shape) for a in activations(Chain(Dense(3, 2), Dense(2, 1)), torch.rand(3))]
@@ -257,7 +259,7 @@ class ComposedFunction(Showable):
         return f"compose({inline(self.outer)}, {inline(self.inner)})"
 
 
-def compose(*fs):
+def compose(*fs: Callable[..., Any]) -> ComposedFunction:
     """Function composition, Julia's ``∘``: ``compose(f, g)(x) == f(g(x))``.
 
     >>> m = compose(Dense(5, 2), Dense(10, 5, σ))

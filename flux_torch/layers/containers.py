@@ -17,6 +17,7 @@ from ..devices import as_tensor
 from ..functors import functor
 from .._show import Showable, inline
 from .basic import NamedLayers, index_layers, named_layer
+from .._types import TensorLike
 
 __all__ = ["SkipConnection", "Parallel", "PairwiseFusion", "Maxout", "vcat", "hcat"]   # + ParallelV014
 
@@ -25,7 +26,7 @@ def _tensors(xs, at_least):
     return [at_least(x if isinstance(x, torch.Tensor) else as_tensor(x)) for x in xs]
 
 
-def vcat(*xs):
+def vcat(*xs: TensorLike) -> torch.Tensor:
     """Julia's ``vcat`` for batch-first data: concatenate along the feature dim ``dim=-1``.
 
     ``Parallel(vcat, ...)`` in Flux stacks the branches' features; numbers count as length-1
@@ -41,7 +42,7 @@ def vcat(*xs):
     return torch.cat(_tensors(xs, torch.atleast_1d), dim=-1)
 
 
-def hcat(*xs):
+def hcat(*xs: TensorLike) -> torch.Tensor:
     """Julia's ``hcat`` for batch-first data: concatenate along ``dim=-2``.
 
     A vector of length ``n`` counts as a ``(1, n)`` row (Julia's column), so ``hcat`` of

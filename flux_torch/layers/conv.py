@@ -8,6 +8,8 @@ torch's. They differ only in how Flux-exported weights load: a Flux ``Conv``
 weight ``w`` equals a ``CrossCor`` weight with every spatial dim reversed, and
 :func:`from_flux_weight` does this conversion (and the reversal of dim order).
 """
+from typing import Any, Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -18,6 +20,7 @@ from ..activation import identity
 from ..init import create_bias, glorot_uniform
 from ._conv_args import (SamePad, calc_padding, collapse_dilation, conv_args, conv_options, expand,
                          guarded_call, init_weight, torch_arg, torch_padding)
+from .._types import Shape, TensorLike
 
 __all__ = ["Conv", "CrossCor", "DepthwiseConv", "SamePad", "from_flux_weight"]
 
@@ -157,7 +160,8 @@ class CrossCor(Showable):
         return f"CrossCor({tuple(w.shape[2:])}, {w.shape[1]}, {w.shape[0]}{conv_options(self)})"
 
 
-def DepthwiseConv(k, *args, stride=1, pad=0, dilation=1, bias=True, init=glorot_uniform, **kw):
+def DepthwiseConv(k: Shape, *args: Any, stride: Shape = 1, pad: Any = 0, dilation: Shape = 1,
+                  bias: Any = True, init: Callable[..., torch.Tensor] = glorot_uniform, **kw: Any) -> Conv:
     """A depthwise convolution: a :class:`Conv` with ``groups = in`` (``Flux.DepthwiseConv``).
 
     ``DepthwiseConv(kernel, in, out, σ)`` needs ``out`` a multiple of ``in``.
@@ -183,7 +187,7 @@ def DepthwiseConv(k, *args, stride=1, pad=0, dilation=1, bias=True, init=glorot_
     return Conv(w.reshape(w.shape[0] * groups, 1, *w.shape[2:]), σ, groups=groups, **opts)
 
 
-def from_flux_weight(w, layer=Conv, *, julia_size=True):
+def from_flux_weight(w: TensorLike, layer: type = Conv, *, julia_size: bool = True) -> torch.Tensor:
     """Convert a convolution weight exported from Flux to this package's layout.
 
     ``w`` has Julia's size ``(k..., in, out)`` (``(k..., out, in)`` for ConvTranspose),

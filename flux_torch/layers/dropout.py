@@ -5,6 +5,7 @@ Both act only in training mode: inside a ``gradient`` call, or when forced by
 Outside training they return their input unchanged.
 """
 import numbers
+from typing import Any, Optional
 
 import torch
 import torch.nn.functional as F
@@ -14,6 +15,7 @@ from .._dims import reject_dims
 from ..functors import functor
 from ..modes import isactive
 from .._show import Showable
+from .._types import RNG
 
 __all__ = ["Dropout", "AlphaDropout", "dropout", "dropout_"]
 
@@ -142,7 +144,7 @@ def _dropout(x, p, dim, rng, where):
     return x * (keep.to(x.real.dtype if x.is_complex() else x.dtype) * (1 / (1 - p)))
 
 
-def dropout(*args, dim=None, rng=None, **kw):
+def dropout(*args: Any, dim: Optional[int] = None, rng: RNG = None, **kw: Any) -> torch.Tensor:
     """``dropout([rng], x, p, dim=None)``: zero each element of ``x`` with probability ``p``
     and scale the rest by ``1/(1-p)``, always (NNlib's ``dropout``; the ``Dropout`` layer
     calls it only in training).
@@ -174,7 +176,7 @@ def dropout(*args, dim=None, rng=None, **kw):
     return _dropout(x, p, _check_dim(dim), _check_rng("dropout", rng), lambda: "dropout")
 
 
-def dropout_(*args, dim=None, rng=None):
+def dropout_(*args: Any, dim: Optional[int] = None, rng: RNG = None) -> torch.Tensor:
     """``dropout_([rng], y, x, p, dim=None)`` writes ``dropout(x, p, dim=dim)`` into ``y`` and
     returns ``y`` (NNlib's ``dropout!``); a ``torch.Generator`` may come first, as Julia's ``rng``.
 

@@ -12,6 +12,8 @@ Pair(
   Dense(3, 1),                          # 4 parameters
 )                   # Total: 4 arrays, 13 parameters, 52 bytes.
 """
+from typing import Any, Optional, Sequence
+
 from .._show import set_show
 from ..functors import functor
 
@@ -21,7 +23,8 @@ _SHOWS = {"expand": "expand", ":expand": "expand", "noexpand": "noexpand", ":noe
           "ignore": "ignore", ":ignore": "ignore"}
 
 
-def layer(cls=None, *fields, trainable=None, show="expand"):
+def layer(cls: Any = None, *fields: str, trainable: Optional[Sequence[str]] = None,
+          show: str = "expand") -> Any:
     """``Flux.@layer``: :func:`functor`, with ``trainable=`` naming the trainable fields, and Flux's
     printing. ``@layer`` (or ``@layer("expand")``, Flux's ``@layer :expand``) prints the layer as
     Flux prints ``Chain``, its trainable children one per line with their parameter counts;

@@ -7,6 +7,7 @@ convention, which is also torch's: ``μ = (1 - momentum) μ + momentum * mean`` 
 the running variance uses the corrected (``m/(m-1)``) batch variance.
 """
 import unicodedata
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -367,7 +368,7 @@ def _layernorm_error(layer, x):
     return msg
 
 
-def hasaffine(layer):
+def hasaffine(layer: Any) -> bool:
     """Whether a normalisation layer has a trainable shift and scale (``Flux.hasaffine``).
 
     >>> hasaffine(BatchNorm(3)), hasaffine(InstanceNorm(3))

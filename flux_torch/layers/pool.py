@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from ..functors import functor
 from .._show import Showable
-from ._conv_args import (SamePad, calc_padding, expand, float_input, input_error, int_tuple,
+from ._conv_args import (calc_padding, expand, float_input, input_error, int_tuple,
                          pad_pairs, torch_arg, tuple_string)
 
 __all__ = ["MaxPool", "MeanPool", "GlobalMaxPool", "GlobalMeanPool", "AdaptiveMaxPool",

@@ -20,6 +20,7 @@ from .cells import _Cell as _CellV014
 from .recur import Recur, reset_ as reset_v014
 from ._step_cell import _StepCell
 from .recurrent_cells import GRUCell, GRUv3Cell, LSTMCell, RNNCell, initialstates
+from .._types import Model
 
 __all__ = ["Recurrence", "RNN", "LSTM", "GRU", "GRUv3", "reset_"]
 
@@ -194,7 +195,7 @@ class GRUv3(_Layer):
     _cell_type = GRUv3Cell
 
 
-def reset_(m):
+def reset_(m: Model) -> None:
     """``Flux.reset!`` in Flux v0.16: deprecated, and a no-op, since v0.16's layers keep no state.
     It warns as Flux does (a ``DeprecationWarning``) and returns ``m``. Should ``m`` hold
     v0.14's stateful ``Recur`` layers (``flux_torch.v014``, or ``from_torch`` of an ``nn.LSTM``),

@@ -16,6 +16,8 @@ Gate order: LSTM input, forget, cell, output (torch's i, f, g, o); GRU reset, up
 candidate (torch's r, z, n). On CPU the cells with a torch twin run torch's fused kernels
 (``torch.lstm_cell``, ``torch.lstm`` ..., with ``b_hh = 0``), elsewhere the formulas below.
 """
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 
@@ -29,7 +31,7 @@ from .cells import _pair
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "GRUv3Cell", "initialstates"]
 
 
-def initialstates(m):
+def initialstates(m: Any) -> Any:
     """The state a recurrent cell or layer starts from (``Flux.initialstates``): zeros of shape
     ``(out,)``, a pair ``(h, c)`` of them for an LSTM. Not trainable; a custom cell used with
     :class:`Recurrence` defines an ``initialstates(self)`` method.

@@ -5,10 +5,13 @@ Flux v0.16 (NNlib) adds ``eps`` to the variance, ``(x - μ) / sqrt(σ² + eps)``
 deviation, ``(x - μ) / (σ + eps)``. :func:`normalise` is v0.16's (``flux_torch``),
 :func:`normalise_v014` is v0.14's (``flux_torch.v014``). Both use the uncorrected variance.
 """
+from typing import Any
+
 import torch
 
 from ..devices import as_tensor
 from .._dims import reject_dims
+from .._types import TensorLike
 
 __all__ = ["normalise", "normalise_v014"]
 
@@ -28,7 +31,7 @@ def _args(name, x, eps, kwargs):
     return x, float(eps)
 
 
-def normalise(x, dim=0, eps=1e-5, **kwargs):
+def normalise(x: TensorLike, dim: int = 0, eps: float = 1e-5, **kwargs: Any) -> torch.Tensor:
     """Normalise ``x`` to mean 0 and standard deviation 1 over ``dim``:
     ``(x - mean) / sqrt(var + eps)`` with the uncorrected variance (``NNlib.normalise``,
     Flux v0.16; ``flux_torch.v014.normalise`` is v0.14's ``(x - mean) / (std + eps)``).

@@ -21,6 +21,7 @@ from .conv import Conv, CrossCor
 from .conv_transpose import ConvTranspose
 from .embedding import Embedding, EmbeddingBag
 from .misc import Scale
+from .._types import T
 
 __all__ = ["WeightNorm", "reparametrize", "remove_weight_norms"]
 
@@ -120,7 +121,7 @@ def reparametrize(wn):
     return rebuild(wn.layer, [w if k == wn.which else c for k, c in fields.items()])
 
 
-def remove_weight_norms(model):
+def remove_weight_norms(model: T) -> T:
     """``model`` with every :class:`WeightNorm` replaced by its reparametrised layer
     (``Flux.remove_weight_norms``): the weights become plain ``g * v / ‖v‖`` tensors.
 

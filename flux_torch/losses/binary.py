@@ -3,12 +3,15 @@
 ``hinge_loss``, ``squared_hinge_loss`` (labels in {-1, 1}) and
 ``siamese_contrastive_loss`` (pair labels: 1 dissimilar, 0 similar), reduced by ``agg``.
 """
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 
 from flux_torch.losses._checks import aggregator, default_eps, pick, prepare
 from flux_torch.losses._fused import operands, reduction
 from flux_torch.losses.xlog import xlogy
+from .._types import Agg, TensorLike
 
 __all__ = [
     "binarycrossentropy", "logitbinarycrossentropy", "binary_focal_loss",
@@ -16,7 +19,8 @@ __all__ = [
 ]
 
 
-def binarycrossentropy(ŷ, y, /, *, agg=torch.mean, eps=None, ϵ=None, epsilon=None):
+def binarycrossentropy(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean, eps: Optional[float] = None,
+                       ϵ: Optional[float] = None, epsilon: Optional[float] = None) -> torch.Tensor:
     """Binary cross entropy, ``agg(-xlogy(y, ŷ + ϵ) - xlogy(1 - y, 1 - ŷ + ϵ))``.
 
     ``ŷ`` holds probabilities (a ``σ`` output); prefer
@@ -33,7 +37,7 @@ def binarycrossentropy(ŷ, y, /, *, agg=torch.mean, eps=None, ϵ=None, epsilon=N
     return aggregator("binarycrossentropy", agg)(-xlogy(y, ŷ + e) - xlogy(1 - y, 1 - ŷ + e))
 
 
-def logitbinarycrossentropy(ŷ, y, /, *, agg=torch.mean):
+def logitbinarycrossentropy(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean) -> torch.Tensor:
     """Binary cross entropy from logits, ``agg((1 - y) * ŷ - logσ(ŷ))``: equal to
     ``binarycrossentropy(σ(ŷ), y)`` but numerically stable.
 
@@ -54,7 +58,9 @@ def logitbinarycrossentropy(ŷ, y, /, *, agg=torch.mean):
     return red((1 - y) * ŷ - F.logsigmoid(ŷ))
 
 
-def binary_focal_loss(ŷ, y, /, *, agg=torch.mean, gamma=None, γ=None, eps=None, ϵ=None, epsilon=None):
+def binary_focal_loss(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean,
+                      gamma: Optional[float] = None, γ: Optional[float] = None, eps: Optional[float] = None,
+                      ϵ: Optional[float] = None, epsilon: Optional[float] = None) -> torch.Tensor:
     """Binary focal loss (Lin et al. 2017): with ``ŷ' = ŷ + ϵ`` and
     ``p = y ŷ' + (1 - y)(1 - ŷ')``, the loss is ``agg(-(1 - p)^γ log(p))``.
 
@@ -74,7 +80,7 @@ def binary_focal_loss(ŷ, y, /, *, agg=torch.mean, gamma=None, γ=None, eps=None
     return aggregator("binary_focal_loss", agg)((1 - p_t) ** g * -torch.log(p_t))
 
 
-def hinge_loss(ŷ, y, /, *, agg=torch.mean):
+def hinge_loss(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean) -> torch.Tensor:
     """Hinge loss for labels ``y`` in {-1, 1}: ``agg(max(0, 1 - ŷ * y))``, as used
     by support vector machines. See also :func:`squared_hinge_loss`.
 
@@ -85,7 +91,7 @@ def hinge_loss(ŷ, y, /, *, agg=torch.mean):
     return aggregator("hinge_loss", agg)(torch.clamp(1 - ŷ * y, min=0))
 
 
-def squared_hinge_loss(ŷ, y, /, *, agg=torch.mean):
+def squared_hinge_loss(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean) -> torch.Tensor:
     """Squared hinge loss for labels ``y`` in {-1, 1}: ``agg(max(0, 1 - ŷ * y)^2)``.
 
     >>> squared_hinge_loss([0.1, 0.3, 1.0, 1.5], [1, -1, 1, 1])
@@ -95,7 +101,8 @@ def squared_hinge_loss(ŷ, y, /, *, agg=torch.mean):
     return aggregator("squared_hinge_loss", agg)(torch.clamp(1 - ŷ * y, min=0) ** 2)
 
 
-def siamese_contrastive_loss(ŷ, y, /, *, agg=torch.mean, margin=1):
+def siamese_contrastive_loss(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean,
+                             margin: float = 1) -> torch.Tensor:
     """Contrastive loss for Siamese networks (Hadsell, Chopra and LeCun 2006),
     ``agg((1 - y) ŷ² + y max(0, margin - ŷ)²)``, where ``ŷ`` is the distance
     between the two members of a pair and ``y`` is 1 for a dissimilar pair, 0

@@ -7,6 +7,7 @@ its dimension, so ``agg=lambda x: x`` gives per-sample losses of shape ``(N, 1)`
 and the default ``agg=torch.mean`` averages over the batch.
 """
 import numbers
+from typing import Any, Optional
 
 import torch
 import torch.nn.functional as F
@@ -16,11 +17,14 @@ from flux_torch._dims import reject_dims
 from flux_torch.losses._checks import aggregator, default_eps, pick, prepare, reject_kwargs
 from flux_torch.losses._fused import class_dim, operands, reduction
 from flux_torch.losses.xlog import xlogx, xlogy
+from .._types import Agg, TensorLike
 
 __all__ = ["crossentropy", "logitcrossentropy", "kldivergence", "focal_loss", "label_smoothing"]
 
 
-def crossentropy(ŷ, y, /, *, dim=-1, agg=torch.mean, eps=None, ϵ=None, epsilon=None, **kwargs):
+def crossentropy(ŷ: TensorLike, y: TensorLike, /, *, dim: int = -1, agg: Agg = torch.mean,
+                 eps: Optional[float] = None, ϵ: Optional[float] = None, epsilon: Optional[float] = None,
+                 **kwargs: Any) -> torch.Tensor:
     """Cross entropy between probability distributions along ``dim``:
     ``agg(-sum(xlogy(y, ŷ + ϵ), dim, keepdim=True))``.
 
@@ -48,7 +52,8 @@ def _logsoftmax(x, dim):
     return x - torch.logsumexp(x, dim, keepdim=True)
 
 
-def logitcrossentropy(ŷ, y, /, *, dim=-1, agg=torch.mean, **kwargs):
+def logitcrossentropy(ŷ: TensorLike, y: TensorLike, /, *, dim: int = -1, agg: Agg = torch.mean,
+                      **kwargs: Any) -> torch.Tensor:
     """Cross entropy from logits: ``agg(-sum(y * logsoftmax(ŷ, dim), dim, keepdim=True))``,
     equal to ``crossentropy(softmax(ŷ), y)`` but numerically stable.
 
@@ -84,7 +89,9 @@ def _cross_entropy(ŷ, y, d, red):
     return red(F.cross_entropy(ŷ, y, reduction="none").unsqueeze(d))
 
 
-def kldivergence(ŷ, y, /, *, dim=-1, agg=torch.mean, eps=None, ϵ=None, epsilon=None, **kwargs):
+def kldivergence(ŷ: TensorLike, y: TensorLike, /, *, dim: int = -1, agg: Agg = torch.mean,
+                 eps: Optional[float] = None, ϵ: Optional[float] = None, epsilon: Optional[float] = None,
+                 **kwargs: Any) -> torch.Tensor:
     """Kullback-Leibler divergence of ``ŷ`` from ``y`` along ``dim``: the entropy
     term ``agg(sum(xlogx(y), dim))`` plus ``crossentropy(ŷ, y, dim=dim, agg=agg, eps=eps)``.
 
@@ -119,8 +126,9 @@ def kldivergence(ŷ, y, /, *, dim=-1, agg=torch.mean, eps=None, ϵ=None, epsilon
     return entropy + crossentropy(ŷ, y, dim=dim, agg=red, eps=e)
 
 
-def focal_loss(ŷ, y, /, *, dim=-1, agg=torch.mean, gamma=None, γ=None,
-               eps=None, ϵ=None, epsilon=None, **kwargs):
+def focal_loss(ŷ: TensorLike, y: TensorLike, /, *, dim: int = -1, agg: Agg = torch.mean,
+               gamma: Optional[float] = None, γ: Optional[float] = None, eps: Optional[float] = None,
+               ϵ: Optional[float] = None, epsilon: Optional[float] = None, **kwargs: Any) -> torch.Tensor:
     """Focal loss for imbalanced multi-class problems (Lin et al. 2017):
     ``agg(sum(-y * (1 - ŷ')^γ * log(ŷ'), dim, keepdim=True))`` with ``ŷ' = ŷ + ϵ``.
 
@@ -141,7 +149,8 @@ def focal_loss(ŷ, y, /, *, dim=-1, agg=torch.mean, gamma=None, γ=None,
     return aggregator("focal_loss", agg)((-y * (1 - p) ** g * torch.log(p)).sum(dim, keepdim=True))
 
 
-def label_smoothing(y, /, α=None, *, alpha=None, dim=-1, **kwargs):
+def label_smoothing(y: TensorLike, /, α: Optional[float] = None, *, alpha: Optional[float] = None,
+                    dim: int = -1, **kwargs: Any) -> torch.Tensor:
     """Smoothed labels: ``y * (1 - α) + α / y.shape[dim]`` for one-hot labels
     along ``dim``, or ``y * (1 - α) + α / 2`` with ``dim=None`` for binary labels
     held in single numbers (Flux's ``dims=0``). ``α`` (also ``alpha``) must lie

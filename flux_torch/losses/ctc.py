@@ -1,15 +1,18 @@
 """``ctc_loss``: the connectionist temporal classification loss of one sequence
 (NNlib's ``ctc_loss``, reached in Flux as ``Flux.ctc_loss`` and ``Flux.Losses.ctc_loss``)."""
+from typing import Any, Sequence
+
 import torch
 import torch.nn.functional as F
 
 from flux_torch.devices import as_tensor
 from flux_torch._dims import reject_dims
+from .._types import TensorLike
 
 __all__ = ["ctc_loss"]
 
 
-def ctc_loss(ŷ, y, **kwargs):
+def ctc_loss(ŷ: TensorLike, y: Sequence[int], **kwargs: Any) -> torch.Tensor:
     """The CTC loss (negative log-likelihood) of the label sequence ``y`` under the
     per-step class scores ``ŷ``, summed over the sequence.
 

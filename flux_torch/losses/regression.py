@@ -5,6 +5,7 @@
 ``sum``), or ``lambda x: x`` for the unreduced elementwise loss.
 """
 import numbers
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -12,6 +13,7 @@ import torch.nn.functional as F
 from flux_torch.losses._checks import aggregator, default_eps, pick, prepare
 from flux_torch.losses._fused import operands, reduction
 from flux_torch.losses.xlog import xlogy
+from .._types import Agg, TensorLike
 
 __all__ = ["mae", "mse", "msle", "huber_loss", "poisson_loss"]
 
@@ -32,7 +34,7 @@ def _fused(ŷ, y, agg):
     return None
 
 
-def mae(ŷ, y, /, *, agg=torch.mean):
+def mae(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean) -> torch.Tensor:
     """Mean absolute error, ``agg(abs(ŷ - y))``.
 
     >>> import numpy as np
@@ -46,7 +48,7 @@ def mae(ŷ, y, /, *, agg=torch.mean):
     return aggregator("mae", agg)(torch.abs(ŷ - y))
 
 
-def mse(ŷ, y, /, *, agg=torch.mean):
+def mse(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean) -> torch.Tensor:
     """Mean squared error, ``agg(abs2(ŷ - y))`` (``abs2`` is ``|z|²``, so complex
     inputs work).
 
@@ -67,7 +69,8 @@ def mse(ŷ, y, /, *, agg=torch.mean):
     return aggregator("mse", agg)(sq)
 
 
-def msle(ŷ, y, /, *, agg=torch.mean, eps=None, ϵ=None, epsilon=None):
+def msle(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean, eps: Optional[float] = None,
+         ϵ: Optional[float] = None, epsilon: Optional[float] = None) -> torch.Tensor:
     """Mean squared logarithmic error, ``agg(log((ŷ + ϵ) / (y + ϵ))^2)``.
 
     ``eps`` (also ``ϵ``, ``epsilon``) defaults to the machine epsilon of
@@ -83,7 +86,8 @@ def msle(ŷ, y, /, *, agg=torch.mean, eps=None, ϵ=None, epsilon=None):
     return aggregator("msle", agg)(torch.log((ŷ + e) / (y + e)) ** 2)
 
 
-def huber_loss(ŷ, y, /, *, agg=torch.mean, delta=None, δ=None):
+def huber_loss(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean, delta: Optional[float] = None,
+               δ: Optional[float] = None) -> torch.Tensor:
     """Huber loss: ``0.5 |ŷ - y|²`` where ``|ŷ - y| < δ``, else
     ``δ (|ŷ - y| - 0.5 δ)``, reduced by ``agg``. ``delta`` (also ``δ``)
     defaults to 1. For floating tensors of one shape and dtype and a number
@@ -111,7 +115,7 @@ def huber_loss(ŷ, y, /, *, agg=torch.mean, delta=None, δ=None):
     return aggregator("huber_loss", agg)(loss)
 
 
-def poisson_loss(ŷ, y, /, *, agg=torch.mean):
+def poisson_loss(ŷ: TensorLike, y: TensorLike, /, *, agg: Agg = torch.mean) -> torch.Tensor:
     """Poisson loss, ``agg(ŷ - xlogy(y, ŷ))``: how far the predicted rate ``ŷ``
     is from the Poisson-distributed counts ``y``.
 

@@ -2,14 +2,17 @@
 ``tversky_loss``. As in Flux they sum over every element of the batch (no
 ``agg`` keyword) and return a single number.
 """
+from typing import Optional
+
 import torch
 
 from flux_torch.losses._checks import pick, prepare
+from .._types import TensorLike
 
 __all__ = ["dice_coeff_loss", "tversky_loss"]
 
 
-def dice_coeff_loss(ŷ, y, /, *, smooth=1):
+def dice_coeff_loss(ŷ: TensorLike, y: TensorLike, /, *, smooth: float = 1) -> torch.Tensor:
     """Loss from the Dice coefficient (as in V-Net), a smoothed F1 score:
     ``1 - (2 sum(y ŷ) + smooth) / (sum(y²) + sum(ŷ²) + smooth)``.
 
@@ -21,7 +24,8 @@ def dice_coeff_loss(ŷ, y, /, *, smooth=1):
     return 1 - (2 * torch.sum(y * ŷ) + smooth) / (torch.sum(y * y) + torch.sum(ŷ * ŷ) + smooth)
 
 
-def tversky_loss(ŷ, y, /, *, beta=None, β=None):
+def tversky_loss(ŷ: TensorLike, y: TensorLike, /, *, beta: Optional[float] = None,
+                 β: Optional[float] = None) -> torch.Tensor:
     """Tversky loss (Salehi et al. 2017) for imbalanced segmentation:
     ``1 - (sum(y ŷ) + 1) / (sum(y ŷ + β (1 - y) ŷ + (1 - β) y (1 - ŷ)) + 1)``.
 

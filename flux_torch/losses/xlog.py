@@ -7,6 +7,7 @@ import numbers
 import torch
 
 from flux_torch.devices import as_tensor
+from .._types import TensorLike
 
 __all__ = ["xlogx", "xlogy"]
 
@@ -18,7 +19,7 @@ def _float(x):
     return x if x.is_floating_point() else x.to(torch.get_default_dtype())
 
 
-def xlogx(x):
+def xlogx(x: TensorLike) -> torch.Tensor:
     """Return ``x * log(x)`` elementwise, and exactly zero where ``x == 0``.
 
     The gradient is ``log(x) + 1`` for ``x > 0`` and zero (not NaN) at ``x == 0``.
@@ -33,7 +34,7 @@ def xlogx(x):
     return x * torch.log(torch.where(zero, torch.ones_like(x), x))
 
 
-def xlogy(x, y):
+def xlogy(x: TensorLike, y: TensorLike) -> torch.Tensor:
     """Return ``x * log(y)`` elementwise, and exactly zero where ``x == 0``
     (even where ``y`` is zero or NaN, as in Flux).
 

@@ -266,7 +266,7 @@ class OptimiserChain(Rule):
 OptimiserChain.__signature__ = inspect.Signature(
     [inspect.Parameter("opts", inspect.Parameter.VAR_POSITIONAL)])
 
-def Optimiser(*opts):
+def Optimiser(*opts: Rule) -> OptimiserChain:
     """``Optimiser(rules...)``: Flux v0.14's name for :class:`OptimiserChain`. As in Flux
     v0.16 it warns that it has been removed, and returns ``OptimiserChain(rules...)``."""
     warnings.warn("Optimiser(...) has been removed (Flux v0.15), please call OptimiserChain(...)",
@@ -274,7 +274,7 @@ def Optimiser(*opts):
     return OptimiserChain(*opts)
 
 
-def ClipValue(thresh):
+def ClipValue(thresh: float) -> ClipGrad:
     """``ClipValue(thresh)``: Flux v0.14's name for :class:`ClipGrad`. As in Flux v0.16 it
     warns that it has been removed, and returns ``ClipGrad(thresh)``."""
     warnings.warn("ClipValue(...) has been removed (Flux v0.15), please call ClipGrad(...)",

@@ -8,10 +8,13 @@ is the state of ``model.layers[0]``. A tensor that appears twice (tied weights)
 gets one ``Leaf`` object at both places, so it is updated once.
 """
 import warnings
+from typing import Any, Optional
 
 import torch
 
 from ..functors import CachedWalk, ExcludeWalk, StructuralWalk, execute, fleaves, isleaf
+from .._types import Model
+from .rule import Rule
 
 __all__ = ["Leaf", "setup", "adjust_", "freeze_", "thaw_"]
 
@@ -88,7 +91,7 @@ def check_rule(rule, fname):
                     f"but got {type(rule).__name__}")
 
 
-def setup(rule, model):
+def setup(rule: Rule, model: Model) -> Any:
     """Build the optimiser state tree for ``model`` (``Flux.setup`` / ``Optimisers.setup``).
 
     Call it once before training; pass the result to :func:`update_` or
@@ -139,7 +142,7 @@ def leaves(tree, fname):
     return out
 
 
-def adjust_(tree, eta=None, **kw):
+def adjust_(tree: Any, eta: Optional[float] = None, **kw: Any) -> None:
     """Change the rule's hyper-parameters everywhere in a state tree, in place (``Flux.adjust!``).
 
     ``adjust_(opt_state, 0.01)`` sets the learning rate; keywords change other
@@ -169,7 +172,7 @@ def adjust_(tree, eta=None, **kw):
         leaf.rule = hit[1]
 
 
-def freeze_(tree):
+def freeze_(tree: Any) -> None:
     """Stop the updates of every parameter under this part of a state tree (``Flux.freeze!``).
 
     Undone by :func:`thaw_`. Apply it to the part of the state tree that
@@ -185,7 +188,7 @@ def freeze_(tree):
         leaf.frozen = True
 
 
-def thaw_(tree):
+def thaw_(tree: Any) -> None:
     """Undo :func:`freeze_` on this part of a state tree (``Flux.thaw!``).
 
     >>> from flux_torch.optimise import Descent

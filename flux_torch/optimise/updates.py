@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import inspect
 import warnings
 import weakref
+from typing import Any, Optional, Tuple
 
 import torch
 
@@ -41,7 +42,7 @@ _INVALID = ("Invalid input to update_.\n"
 _NO_GRAD = object()
 
 
-def update_(opt, model, grad=_NO_GRAD, *higher):
+def update_(opt: Any, model: Any, grad: Any = _NO_GRAD, *higher: Any) -> Optional[Tuple[Any, Any]]:
     """Update the parameters of ``model`` (and the optimiser state) in place with ``grad``.
 
     Explicit style (``Flux.update!(opt_state, model, grad)``): ``opt`` is the state

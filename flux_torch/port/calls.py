@@ -331,7 +331,7 @@ def _call(callee, args, cx, bcast, pre):
 
 def _apply(name, fcode, args, cx, bcast, pre):
     """A call of a resolved library function (runtime, Flux or a package)."""
-    is_flux = fcode.startswith("Flux.") or not ("." in fcode)
+    is_flux = fcode.startswith("Flux.") or "." not in fcode
     base = name.rstrip("!")
     if is_flux and not fcode.startswith("jl.") and (name in _LAYER_PAIRS or name in _KERNEL_FIRST
                                                     or name in ("Upsample", "Dropout", "LayerNorm")):

@@ -56,7 +56,7 @@ class Context:
         self.modules: dict = {}
         self.includes: list = []              # files the script includes (their names count as defined)
         self.current_struct = None
-        self.raw_fields = False               # True while a field is passed to Flux as itself               # module aliases (const F = Flux)
+        self.raw_fields = False               # True while a field is passed to Flux as itself
 
     def _namespace(self):
         self.flux_module = "flux_torch"

@@ -57,7 +57,6 @@ def macro_statement(n, cx, returns=False) -> list:
     if name in ("@.", "@__dot__") and len(args) == 1 and args[0].type == "assignment":
         kids = [c for c in args[0].children if c.is_named]
         target, value = kids[0], kids[-1]           # @. x = f(y) assigns in place, as x .= f.(y)
-        from .statements import _target
         if target.type == "index_expression":
             from .indexing import setindex
             return setindex(target, ex(value, cx), cx)

@@ -138,7 +138,8 @@ deg2rad = _elementwise(torch.deg2rad, math.radians)
 rad2deg = _elementwise(torch.rad2deg, math.degrees)
 
 
-sign = _elementwise(torch.sign, lambda x: (x > 0) - (x < 0) if not isinstance(x, builtins.float) else float((x > 0) - (x < 0)))
+sign = _elementwise(torch.sign,
+                    lambda x: (x > 0) - (x < 0) if not isinstance(x, builtins.float) else float((x > 0) - (x < 0)))
 
 
 signbit = _elementwise(torch.signbit, lambda x: math.copysign(1, x) < 0)

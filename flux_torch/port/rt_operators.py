@@ -10,7 +10,8 @@ import math
 
 import torch
 
-__all__ = ["ComposedFunction", "forwarddiff", "add", "sub", "truediv", "pow", "lt", "gt", "le", "ge", "and_", "or_", "not_", "bnot",
+__all__ = ["ComposedFunction", "forwarddiff", "add", "sub", "truediv", "pow", "lt", "gt", "le", "ge", "and_", "or_",
+           "not_", "bnot",
            "in_", "compose", "lshift", "rshift", "rational", "hypot", "xor", "gcd", "lcm",
            "factorial", "binomial", "notin", "evalpoly", "pipe"]
 

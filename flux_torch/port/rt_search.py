@@ -57,7 +57,8 @@ def findall(f, x=None):
 
 
 def findfirst(f, x=None):
-    items = list(tensor(f).reshape(-1).tolist()) if x is None else (x.tolist() if isinstance(x, torch.Tensor) else list(x))
+    items = (list(tensor(f).reshape(-1).tolist()) if x is None
+             else (x.tolist() if isinstance(x, torch.Tensor) else list(x)))
     for i, v in enumerate(items, start=1):
         if (v if x is None else f(v)):
             return i

@@ -118,7 +118,8 @@ def _expression_statement(n, cx, returns):
         left, right = named(n)[0], named(n)[-1]
         while right.type == "parenthesized_expression" and len(named(right)) == 1:
             right = named(right)[0]
-        if right.type in ("assignment", "compound_assignment_expression") or right.type in ("return_statement", "break_statement", "continue_statement") or (
+        if right.type in ("assignment", "compound_assignment_expression") or right.type in (
+                "return_statement", "break_statement", "continue_statement") or (
                 right.type == "call_expression" and text(named(right)[0]) in ("error", "throw")):
             cond = ex(left, cx)
             test = cond if text(named(n)[1]) == "&&" else f"not ({cond})"

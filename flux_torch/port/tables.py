@@ -74,7 +74,8 @@ PACKAGES = {
     "Test": {"@test": "", "@testset": ""},
     "DataFrames": {}, "CSV": {}, "Plots": {}, "Images": _IMAGES, "ImageCore": _IMAGES,
     "ImageInTerminal": {}, "ImageShow": {}, "ImageMagick": {}, "BSON": {"@save": None, "@load": None},
-    "TensorBoardLogger": {}, "Metalhead": {}, "Distributions": {"Uniform": "jl.Uniform", "Normal": "jl.Normal"}, "Colors": {},
+    "TensorBoardLogger": {}, "Metalhead": {}, "Distributions": {"Uniform": "jl.Uniform", "Normal": "jl.Normal"},
+    "Colors": {},
     "PyPlot": {}, "Makie": {}, "CairoMakie": {}, "GLMakie": {},
     "Interact": {}, "ReinforcementLearning": {}, "OpenAIGym": {}, "Gym": {}, "CSVFiles": {},
     "HTTP": {}, "Downloads": {"download": "jl.download"}, "ZipFile": {}, "WAV": {},
@@ -84,7 +85,8 @@ PACKAGES = {
     "DrWatson": {"struct2dict": "jl.struct2dict", "@dict": None, "savename": None,
                  "datadir": None, "projectdir": None, "@quickactivate": None},
     "DataStructures": {"CircularBuffer": "jl.CircularBuffer"},
-    "TOML": {"parsefile": "jl.toml_parsefile", "parse": "jl.toml_parse"}, "DiffEqFlux": {}, "DifferentialEquations": {}, "Optim": {},
+    "TOML": {"parsefile": "jl.toml_parsefile", "parse": "jl.toml_parse"}, "DiffEqFlux": {}, "DifferentialEquations": {},
+    "Optim": {},
     "ParameterSchedulers": {}, "Serialization": {}, "Markdown": {}, "InteractiveUtils": {},
     "Transformers": {}, "MLJ": {}, "Tracker": {}, "ForwardDiff": {}, "Reexport": {},
 }
@@ -129,7 +131,8 @@ LAYOUT_FIELDS = {"weight": ("Dense", "Bilinear"),
                  "Wh": ("RNNCell", "LSTMCell", "GRUCell", "GRUv3Cell")}
 
 # packages whose `using` brings nothing a translation needs
-IGNORED_PACKAGES = {"ImageInTerminal", "ImageShow", "ImageMagick", "Images", "ImageCore", "Base", "Core", "Main", "Pkg", "Reexport", "InteractiveUtils",
+IGNORED_PACKAGES = {"ImageInTerminal", "ImageShow", "ImageMagick", "Images", "ImageCore", "Base", "Core", "Main", "Pkg",
+                    "Reexport", "InteractiveUtils",
                     "Markdown", "Logging", "Printf", "Test", "Dates", "Parameters",
                     "ProgressMeter", "ProgressLogging", "Juno", "BenchmarkTools", "cuDNN",
                     "TimerOutputs", "Random", "Statistics", "LinearAlgebra", "StatsBase",
