@@ -151,7 +151,10 @@ def throw(e):
 
 
 def check(cond):
-    assert cond
+    """Julia's ``@assert cond`` without a message: an ``AssertionError`` when ``cond`` is false
+    (raised, not ``assert``, so that ``python -O`` keeps the check)."""
+    if not cond:
+        raise AssertionError("assertion failed")
     return None
 
 
