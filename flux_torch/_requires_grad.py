@@ -6,6 +6,10 @@ once (threads; nested calls): each tensor counts the calls that switched it on, 
 only the last one to finish switches it off, so no call sees a flag changed under it.
 A tensor whose flag the user set stays as it is.
 
+A training step switches the same few tensors on and off every batch, and usually no
+other call is running: then the one running call holds its list as a whole (no count
+per tensor), and a second call that starts meanwhile turns that list into counts first.
+
 >>> w = torch.zeros(2)
 >>> held = switch_on([w]); again = switch_on([w])
 >>> switch_off(held); w.requires_grad
@@ -19,14 +23,23 @@ __all__ = ["switch_on", "switch_off"]
 
 _lock = threading.Lock()
 _count = {}      # id(tensor) -> how many running calls switched it on
+_whole = []      # [the list switched on by the only running call], or []: no count kept for it
 
 
 def switch_on(tensors):
     """Switch ``requires_grad`` on for ``tensors`` (those that need it); returns what to pass to
     :func:`switch_off` when the call ends."""
-    held = []
-    append = held.append
     with _lock:
+        if not _count and not _whole:       # no other call running: hold the list as a whole
+            held = [t for t in tensors if not t.requires_grad]
+            for t in held:
+                t.requires_grad = True
+            if held:
+                _whole.append(held)
+            return held
+        _to_counts()
+        held = []
+        append = held.append
         count = _count
         for t in tensors:
             k = id(t)
@@ -36,10 +49,18 @@ def switch_on(tensors):
             elif t.requires_grad:          # the user's own flag (or a tensor in a graph): left alone
                 continue
             else:
-                t.requires_grad_(True)
+                t.requires_grad = True
                 count[k] = 1
             append(t)
     return held
+
+
+def _to_counts():
+    """The list held as a whole becomes counts, as another call starts (under the lock)."""
+    if _whole:
+        count = _count
+        for t in _whole.pop():
+            count[id(t)] = count.get(id(t), 0) + 1
 
 
 def switch_off(held):
@@ -47,6 +68,11 @@ def switch_off(held):
     if not held:
         return
     with _lock:
+        if _whole and _whole[0] is held:
+            _whole.clear()
+            for t in held:
+                t.requires_grad = False
+            return
         count = _count
         for t in held:
             k = id(t)
@@ -55,4 +81,4 @@ def switch_off(held):
                 count[k] = n
             else:
                 del count[k]
-                t.requires_grad_(False)
+                t.requires_grad = False

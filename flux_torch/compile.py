@@ -21,6 +21,8 @@ from typing import Any, Callable, Optional
 import torch
 
 from ._locks import lock_for
+from ._requires_grad import switch_off, switch_on
+from . import modes
 from .functors import fmap
 from .gradient import _check_scalar
 from .optimise.plan import plan_for
@@ -114,6 +116,16 @@ class CompiledTrainStep(TrainStep):
             rest = [t.clone() if isinstance(t, torch.Tensor) else t for t in rest]
         return out, rest
 
+    def _run(self, fn, *args):
+        local = modes._local       # Dropout and BatchNorm act as inside a gradient call
+        held = switch_on(self.params)
+        local.depth += 1
+        try:
+            return fn(*args)
+        finally:
+            local.depth -= 1
+            switch_off(held)
+
     def _same_shapes(self, batch):
         shapes = [b.shape if isinstance(b, torch.Tensor) else None for b in batch]
         if self._shapes is None:
@@ -152,7 +164,7 @@ class CompiledTrainStep(TrainStep):
             else:
                 self._update(rest)
         else:
-            out, grads = self._run(self._loss_and_grads, loss, model, *batch)
+            out, grads = self.gradients(loss, model, batch)
             refuse_unless_finite(out, index, rec, model, saved)
             self._update(grads)
         self._time(kind, start, out[0] if isinstance(out, tuple) else out)

@@ -76,6 +76,8 @@ def _tensors_gradient(f, args, first):
 
 def _check_scalar(y):
     """The differentiable scalar of an output, or ``None`` when it is constant."""
+    if type(y) is torch.Tensor and not y.dim() and not y.is_complex():    # the usual case
+        return y if y.requires_grad else None
     if isinstance(y, complex) or isinstance(y, torch.Tensor) and y.is_complex():
         raise ValueError("Output is complex, so the gradient is not defined. "
                          "Differentiate a real number made from it, e.g. abs(y) ** 2 or y.real")

@@ -12,6 +12,7 @@ state) is put back. :class:`~flux_torch.compile.CompiledStep` adds compilation.
 A step lives in the plan it was made for, so it goes with the model or the state
 tree; it holds neither the model nor the loss.
 """
+from functools import partial
 import math
 from typing import Any, Callable, Tuple
 
@@ -35,44 +36,53 @@ class TrainStep:
     def __init__(self, plan):
         self.plan = plan
         self.params = [it[0] for it in plan.items]
+        self._one = (None, None)     # (groups, the update when one rule takes every parameter)
 
-    def _loss_and_grads(self, loss, model, *batch):
-        out = loss(model, *batch)
-        val = _check_scalar(_first(out))
-        if val is None:       # the loss does not depend on the parameters
-            return _detached(out), (None,) * len(self.params)
-        grads = torch.autograd.grad(val, self.params, allow_unused=True)
-        return _detached(out), grads
-
-    def _run(self, fn, *args, held=False):
-        local = modes._local       # Dropout and BatchNorm act as inside a gradient call
-        held = None if held else switch_on(self.params)   # (or the caller switched them on)
+    def gradients(self, loss, model, batch, held=False):
+        """``(loss(model, *batch) detached, its gradient with respect to :attr:`params`)``, run
+        as inside a gradient call (Dropout and BatchNorm act as in training); ``held`` says that
+        the parameters' ``requires_grad`` is already on (``train_`` without callbacks)."""
+        params = self.params
+        on = None if held else switch_on(params)
+        local = modes._local
         local.depth += 1
         try:
-            return fn(*args)
+            out = loss(model, *batch)
+            val = _check_scalar(_first(out))
+            grads = ((None,) * len(params) if val is None
+                     else torch.autograd.grad(val, params, allow_unused=True))
         finally:
             local.depth -= 1
-            if held is not None:
-                switch_off(held)
+            if on:
+                switch_off(on)
+        return _detached(out), grads
 
     def step(self, loss, model, batch, index=None, held=False):
         """One step on the tuple ``batch``; ``index`` names the batch in a NaN error; ``held``
         says that the parameters' ``requires_grad`` is already on (``train_`` without callbacks)."""
-        saved = self.plan.record.save_loose(model)
-        out, grads = self._run(self._loss_and_grads, loss, model, *batch, held=held)
-        refuse_unless_finite(out, index, self.plan.record, model, saved)
+        rec = self.plan.record
+        saved = rec.save_loose(model) if rec.loose else None
+        out, grads = self.gradients(loss, model, batch, held)
+        if not _finite(out):
+            refuse_unless_finite(out, index, rec, model, saved)
         self._update(grads)
         return out
 
     def _update(self, grads):
         groups = self.plan.groups()
-        if len(groups) == 1 and len(groups[0][2]) == len(grads):    # one rule, nothing frozen
+        known, one = self._one
+        if known is not groups:
+            one = None
+            if len(groups) == 1 and len(groups[0][2]) == len(self.params):   # one rule, nothing frozen
+                rule, states, ps, _, bufs = groups[0][:5]
+                one = partial(_step_one, rule, states, ps)
+            self._one = groups, one
+        if one is not None:
             for g in grads:
                 if g is None:
                     break
             else:       # every parameter has a gradient
-                rule, states, ps, _, bufs = groups[0][:5]
-                _step_one(rule, states, ps, grads, bufs)
+                one(grads, groups[0][4])
                 return
         todo = []
         for rule, states, ps, idx, bufs, _, _ in groups:
@@ -180,8 +190,8 @@ def _trainstep(name, loss, args, with_gradient):
     with lock_for(model):
         step = step_for(model, opt_state)
         rec = step.plan.record
-        saved = rec.save_loose(model)
-        out, grads = step._run(step._loss_and_grads, loss, model, *batch)
+        saved = rec.save_loose(model) if rec.loose else None
+        out, grads = step.gradients(loss, model, batch)
         if _finite(out):
             step._update(grads)
         else:           # Flux skips the update; here the forward pass's changes go too

@@ -34,6 +34,42 @@ __all__ = ["Adam", "RAdam", "AdaMax", "AMSGrad", "NAdam", "AdamW", "OAdam", "Ada
            "ADAM", "RADAM", "NADAM", "ADAMW", "OADAM"]
 
 
+def _per_leaf(bt, f):
+    """``f(b)`` of each leaf's bias-correction powers ``b``: one number when all leaves share
+    them (the usual case), else the list. In a compiled step (``optimise/graph.py``) the powers
+    are 0-d tensors and the list is kept as it is."""
+    first = bt[0]
+    if isinstance(first[0], torch.Tensor):
+        return [f(b) for b in bt]
+    for b in bt:
+        if b != first:
+            return scalar([f(b) for b in bt])
+    return f(first)
+
+
+def _sqrt(x):
+    """``√x`` of a number (``math.sqrt``, as the eager step has always rounded it) or a tensor."""
+    return x.sqrt() if isinstance(x, torch.Tensor) else math.sqrt(x)
+
+
+def _tensors(values):
+    """True when ``values`` (a number or a list from :func:`_per_leaf`) holds 0-d tensors."""
+    return isinstance(values, list) and isinstance(values[0], torch.Tensor)
+
+
+def _step_(xs, m, den, step):
+    """``x -= step * m / den`` for each ``x``, in place (one ``torch._foreach_addcdiv_``, as
+    torch.optim does it); ``step`` one number or one per ``x``."""
+    if _tensors(step):          # in a compiled step, where addcdiv takes no tensor scalars
+        upd = torch._foreach_div(m, den)
+        torch._foreach_mul_(upd, step)
+        torch._foreach_sub_(xs, upd)
+    elif isinstance(step, list):
+        torch._foreach_addcdiv_(xs, m, den, [-s for s in step])
+    else:
+        torch._foreach_addcdiv_(xs, m, den, value=-step)
+
+
 class _AdamLike(Rule):
     _spec = (("eta", 0.001, nonneg), ("beta", (0.9, 0.999), betas), ("epsilon", 1e-8, nonneg))
 
@@ -49,9 +85,11 @@ class _AdamLike(Rule):
         return m, v
 
     def _advance(self, states, k=2):
+        b1, b2 = self.beta
         for s in states:
-            s[k][0] *= self.beta[0]
-            s[k][1] *= self.beta[1]
+            bt = s[k]
+            bt[0] *= b1
+            bt[1] *= b2
 
     def _eps(self, v):
         """ϵ for the parameters whose second moments are ``v`` (Optimisers.jl's ``_eps``)."""
@@ -59,20 +97,23 @@ class _AdamLike(Rule):
 
     def _den(self, v, bt, scale=None):
         """Adam's update as ``step * m / den``, with ``den = √(v/(1-β2ᵗ)) + ϵ`` and
-        ``step = η*scale/(1-β1ᵗ)`` (per parameter), which is
+        ``step = η*scale/(1-β1ᵗ)`` (one number, or one per parameter), which is
         ``η*scale * m/(1-β1ᵗ) / (√(v/(1-β2ᵗ)) + ϵ)`` in Optimisers.jl's order of operations
         (and torch.optim's), so that float16 rounds as it does there."""
         den = torch._foreach_sqrt(v)
-        torch._foreach_div_(den, scalar([math.sqrt(1 - b[1]) for b in bt]))
+        torch._foreach_div_(den, _per_leaf(bt, lambda b: _sqrt(1 - b[1])))
         torch._foreach_add_(den, self._eps(v))
-        scale = scale or [1.0] * len(bt)
-        return den, [self.eta * c / (1 - b[0]) for c, b in zip(scale, bt)]
+        if scale is None:
+            eta = self.eta
+            return den, _per_leaf(bt, lambda b: eta / (1 - b[0]))
+        step = [self.eta * c / (1 - b[0]) for c, b in zip(scale, bt)]
+        return den, step if _tensors(step) else scalar(step)
 
     def _adam(self, m, v, bt, scale=None):
         """``η*scale * m/(1-β1ᵗ) / (√(v/(1-β2ᵗ)) + ϵ)`` as new tensors."""
         den, step = self._den(v, bt, scale)
         upd = torch._foreach_div(m, den)
-        torch._foreach_mul_(upd, scalar(step))
+        torch._foreach_mul_(upd, step)
         return upd
 
 
@@ -93,11 +134,13 @@ class Adam(_AdamLike):
         self._advance(states)
         return upd
 
+    apply_writes_dx = False
+
     def apply_(self, states, xs, dxs):
         if dxs:
             m, v = self._moments(states, dxs)
             den, step = self._den(v, [s[2] for s in states])
-            torch._foreach_addcdiv_(xs, m, den, scalar([-s for s in step]))
+            _step_(xs, m, den, step)
             self._advance(states)
 
 
@@ -118,6 +161,17 @@ class RAdam(_AdamLike):
         m, v = self._moments(states, dxs)
         b2 = self.beta[1]
         rho_inf = 2 / (1 - b2) - 1
+        if isinstance(states[0][2][2], torch.Tensor):
+            out = self._rectified(m, v, [s[2] for s in states], rho_inf)
+        else:
+            out = self._switched(states, m, v, len(dxs), rho_inf)
+        self._advance(states)
+        for s in states:
+            s[2][2] += 1
+        return out
+
+    def _switched(self, states, m, v, n, rho_inf):
+        """The update of each parameter, rectified Adam's or momentum's as ``ρ > 4`` or not."""
         rect, plain = [], []
         for i, s in enumerate(states):
             b1t, b2t, t = s[2]
@@ -127,7 +181,7 @@ class RAdam(_AdamLike):
                                           / ((rho_inf - 4) * (rho_inf - 2) * rho))))
             else:
                 plain.append(i)
-        out = [None] * len(dxs)
+        out = [None] * n
         if rect:
             idx = [i for i, _ in rect]
             upd = self._adam([m[i] for i in idx], [v[i] for i in idx],
@@ -139,9 +193,19 @@ class RAdam(_AdamLike):
                                      scalar([self.eta / (1 - states[i][2][0]) for i in plain]))
             for i, u in zip(plain, upd):
                 out[i] = u
-        self._advance(states)
-        for s in states:
-            s[2][2] += 1
+        return out
+
+    def _rectified(self, m, v, bt, rho_inf):
+        """:meth:`_switched` with the step counts and powers as 0-d tensors (in a compiled step):
+        both updates, the one that applies chosen by ``torch.where``."""
+        den, step = self._den(v, bt)
+        upd = torch._foreach_div(m, den)
+        out = []
+        for u, mi, b, s in zip(upd, m, bt, step):
+            b1t, b2t, t = b
+            rho = rho_inf - 2 * t * b2t / (1 - b2t)
+            r = ((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)).clamp(min=0).sqrt()
+            out.append(torch.where(rho > 4, u * (s * r), mi * s))
         return out
 
 
@@ -163,7 +227,8 @@ class AdaMax(_AdamLike):
         torch._foreach_maximum_(u, dxs)
         den = torch._foreach_add(u, eps(u, self.epsilon))
         upd = torch._foreach_div(m, den)
-        torch._foreach_mul_(upd, scalar([self.eta / (1 - s[2][0]) for s in states]))
+        eta = self.eta
+        torch._foreach_mul_(upd, _per_leaf([s[2] for s in states], lambda b: eta / (1 - b[0])))
         self._advance(states)
         return upd
 
@@ -207,11 +272,11 @@ class NAdam(_AdamLike):
         m, v = self._moments(states, dxs)
         b1, b2 = self.beta
         bt = [s[2] for s in states]
-        mom = torch._foreach_mul(m, scalar([b1 / (1 - b1 * b[0]) for b in bt]))
-        torch._foreach_mul_(dxs, scalar([(1 - b1) / (1 - b[0]) for b in bt]))
+        mom = torch._foreach_mul(m, _per_leaf(bt, lambda b: b1 / (1 - b1 * b[0])))
+        torch._foreach_mul_(dxs, _per_leaf(bt, lambda b: (1 - b1) / (1 - b[0])))
         torch._foreach_add_(dxs, mom)
         den = torch._foreach_sqrt(v)
-        torch._foreach_mul_(den, scalar([math.sqrt(b2 / (1 - b[1])) for b in bt]))
+        torch._foreach_mul_(den, _per_leaf(bt, lambda b: _sqrt(b2 / (1 - b[1]))))
         torch._foreach_add_(den, eps(v, self.epsilon))
         torch._foreach_div_(dxs, den)
         torch._foreach_mul_(dxs, self.eta)
@@ -335,13 +400,15 @@ class AdamW(_AdamLike):
     def _eps(self, v):
         return self.epsilon     # Optimisers.jl's AdamW converts ϵ without _eps's float16 floor
 
+    apply_writes_dx = False
+
     def apply_(self, states, xs, dxs):
         if dxs:     # x(1 - decay) - step*m/den, as torch.optim.AdamW does it
             m, v = self._moments(states, dxs)
             den, step = self._den(v, [s[2] for s in states])
             if self.lambda_:
                 torch._foreach_mul_(xs, 1 - self._decay())
-            torch._foreach_addcdiv_(xs, m, den, scalar([-s for s in step]))
+            _step_(xs, m, den, step)
             self._advance(states)
 
 

@@ -39,6 +39,8 @@ class WeightDecay(Rule):
             torch._foreach_add_(dxs, xs, alpha=self.lambda_)
         return dxs
 
+    apply_writes_dx = False
+
     def apply_(self, states, xs, dxs):
         if dxs:   # x - (dx + λx), as torch.optim.AdamW does it: x(1-λ) - dx
             if self.lambda_:

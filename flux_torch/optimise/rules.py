@@ -84,6 +84,8 @@ class Momentum(Rule):
         torch._foreach_copy_(dxs, self._velocity(states, dxs))
         return dxs
 
+    apply_writes_dx = False
+
     def apply_(self, states, xs, dxs):
         if dxs:
             torch._foreach_sub_(xs, self._velocity(states, dxs))
@@ -124,6 +126,8 @@ class _RootScaled(Rule):
         torch._foreach_div_(dxs, self._den(states, dxs))
         torch._foreach_mul_(dxs, self.eta)
         return dxs
+
+    apply_writes_dx = False
 
     def apply_(self, states, xs, dxs):
         if dxs:

@@ -275,6 +275,9 @@ def _step_one(rule, states, ps, gs, dxs):
         if rule.apply_writes_dx:
             torch._foreach_copy_(dxs, gs)
             gs = dxs
+        else:       # the rule only reads the gradient: convert only those of another dtype or device
+            gs = [g if g.dtype == d.dtype and g.device == d.device else d.copy_(g)
+                  for g, d in zip(gs, dxs)]
         rule.apply_(states, ps, gs)
     finally:
         _set_grad_enabled(grad_was)
