@@ -1,32 +1,35 @@
-"""``compile_step``: a training step whose forward and backward are compiled once.
+"""``compile_step``: a training step compiled once, forward, backward and update together.
 
-The loss and its gradient with respect to every trainable tensor are traced by
-``torch.compile`` into one graph (forward and backward together); the update is
-the optimiser's fused ``_foreach`` code, run eagerly on the gradients it returns.
-On CUDA the compiled graph is replayed as a CUDA graph (``mode="reduce-overhead"``)
-while the batch shapes stay those of the first batch; a batch of another shape
-(the odd-sized last one) takes the eager step instead of recompiling.
+The loss, its gradient with respect to every trainable tensor and the optimiser's update
+are traced by ``torch.compile`` into one graph. The update inside the graph is each rule's
+own code run on copies (``optimise/graph.py``): the graph returns the new parameters and
+optimiser state, which are copied in only once the loss has been found finite, so a
+refused step changes nothing. A rule whose code is not known to trace (``AccumGrad``, a
+rule class of the user's own) runs its update eagerly on the gradients the graph returns.
+On CUDA the graph is replayed as a CUDA graph (``mode="reduce-overhead"``) while the batch
+shapes stay those of the first batch; a batch of another shape (the odd-sized last one)
+takes the eager step instead of compiling again.
 
-A compiled step is never silently slower than eager: the first few steps
-alternate between the compiled and the eager step and time both, and the
-faster one is kept. Either way the results are the same up to float rounding.
+A compiled step is never silently slower than eager: the first few steps alternate
+between the compiled and the eager step and time both, and the faster one is kept.
+Either way the results are the same up to float rounding.
 """
 import logging
 import statistics
 import time
 import warnings
-import weakref
 from typing import Any, Callable, Optional
 
 import torch
 
+from ._compiled_fn import compiled_step_fn
 from ._locks import lock_for
 from ._requires_grad import switch_off, switch_on
 from . import modes
-from .functors import fmap
-from .gradient import _check_scalar
+from .optimise.graph import GraphUpdate
 from .optimise.plan import plan_for
-from .trainstep import TrainStep, _detached, refuse_unless_finite
+from .functors import fmap
+from .trainstep import TrainStep, refuse_unless_finite
 from ._types import Model
 
 __all__ = ["compile_step", "CompiledStep", "CompiledTrainStep"]
@@ -37,8 +40,25 @@ _WARMUP = 2     # steps of each kind run before timing (lazy set-up, first repla
 _TRIALS = 8     # steps of each kind timed before choosing
 
 
+class _Compiled:
+    """One compiled step: for one loss (its code and closure cells) and one grouping of the
+    plan's leaves by rule; ``update`` is None when the update runs eagerly."""
+
+    __slots__ = ("key", "groups", "fn", "update", "ran")
+
+    def __init__(self, key, groups, fn, update):
+        self.key, self.groups, self.fn, self.update, self.ran = key, groups, fn, update, False
+
+
+def _key(loss):
+    """What identifies a loss across epochs: its code and closure cells (a new lambda with the
+    same code and cells is the same loss, and is not compiled again)."""
+    cells = getattr(loss, "__closure__", None)
+    return getattr(loss, "__code__", loss), (tuple(map(id, cells)) if cells else ())
+
+
 class CompiledTrainStep(TrainStep):
-    """A :class:`TrainStep` whose loss and gradient are compiled by ``torch.compile``.
+    """A :class:`TrainStep` compiled by ``torch.compile``: loss, gradient and update in one graph.
 
     It lives in the optimiser plan (so ``train_(compile=True)`` compiles once for many
     epochs) and holds the model only weakly; ``compile_time`` is the seconds the first
@@ -58,73 +78,22 @@ class CompiledTrainStep(TrainStep):
             mode = "reduce-overhead"
         self._cudagraphs = mode == "reduce-overhead"
         self._options = dict(mode=mode, dynamic=dynamic, fullgraph=False)
-        self._fns = {}      # the loss's code and closure cells -> (groups, compiled fn, fused)
+        self._fns = {}          # _key(loss) -> _Compiled
+        self._last = None       # the _Compiled used last
 
-    def _compiled_fn(self, loss, model):
-        """The compiled function for this loss and the current rule groups, made when they change.
-
-        It closes over the loss, the model (weakly), the parameters and (for a stateless rule
-        that updates everything, e.g. Descent) the rule, so its guards are few and a new lambda
-        for the same loss in the next epoch does not recompile. With such a rule the
-        update joins the graph and the new values come out; a NaN loss still changes
-        nothing, as they are copied in only after the check.
-        """
-        groups = self.plan.groups()
-        key = (getattr(loss, "__code__", loss),
-               tuple(id(c) for c in (getattr(loss, "__closure__", None) or ())))
+    def _compiled(self, loss, model):
+        """The compiled step for this loss and the plan's current grouping, made when either changes."""
+        groups, key = self.plan.groups(), _key(loss)
+        last = self._last
+        if last is not None and last.groups is groups and last.key == key:
+            return last
         hit = self._fns.get(key)
-        if hit is not None and hit[0] is groups:
-            return hit[1], hit[2]
-        params = self.params
-        model_ref = _ref(model)
-        fused = len(groups) == 1 and all(st == () for st in groups[0][1])
-
-        def loss_and_grads(*batch):
-            out = loss(model_ref(), *batch)
-            val = _check_scalar(out[0] if isinstance(out, tuple) else out)
-            grads = ((None,) * len(params) if val is None
-                     else torch.autograd.grad(val, params, allow_unused=True))
-            return _detached(out), grads
-
-        def loss_and_new(*batch):
-            out, grads = loss_and_grads(*batch)
-            with torch.no_grad():
-                gs = [torch.zeros_like(p) if grads[i] is None else grads[i] for p, i in zip(ps, idx)]
-                new = torch._foreach_sub(ps, rule.apply(states, ps, gs))
-            return out, new
-
-        if fused:
-            rule, states, ps, idx = groups[0][:4]
-        fn = torch.compile(_fresh_code(loss_and_new if fused else loss_and_grads), **self._options)
-        self._fns[key] = (groups, fn, fused)
-        return fn, fused
-
-    def _compiled_call(self, fn, batch):
-        # torch.autograd.grad is traced only with this switch; set and restored around the
-        # call (config.patch costs ~40 µs a call, more than a small model's whole step)
-        config = torch._dynamo.config
-        old = config.trace_autograd_ops
-        config.trace_autograd_ops = True
-        try:
-            if self._cudagraphs:
-                torch.compiler.cudagraph_mark_step_begin()
-            out, rest = self._run(fn, *batch)
-        finally:
-            config.trace_autograd_ops = old
-        if self._cudagraphs:        # outputs live in the graph's memory until the next replay
-            out = fmap(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, out)
-            rest = [t.clone() if isinstance(t, torch.Tensor) else t for t in rest]
-        return out, rest
-
-    def _run(self, fn, *args):
-        local = modes._local       # Dropout and BatchNorm act as inside a gradient call
-        held = switch_on(self.params)
-        local.depth += 1
-        try:
-            return fn(*args)
-        finally:
-            local.depth -= 1
-            switch_off(held)
+        if hit is None or hit.groups is not groups:
+            update = GraphUpdate.of(groups)
+            fn = compiled_step_fn(loss, model, self.params, update)
+            hit = self._fns[key] = _Compiled(key, groups, torch.compile(fn, **self._options), update)
+        self._last = hit
+        return hit
 
     def _same_shapes(self, batch):
         shapes = [b.shape if isinstance(b, torch.Tensor) else None for b in batch]
@@ -134,40 +103,64 @@ class CompiledTrainStep(TrainStep):
 
     def step(self, loss, model, batch, index=None):
         """One step on the tuple ``batch``; ``index`` names the batch in a NaN error."""
-        kind = "eager"
-        if self._same_shapes(batch) and self.choice != "eager":
-            if self.compile_time is None or self.choice == "compiled":
-                kind = "compiled"
-            else:      # still choosing: alternate
-                done = self._times
-                kind = "compiled" if len(done["compiled"]) <= len(done["eager"]) else "eager"
+        choice = self.choice
+        if choice == "eager" or not self._same_shapes(batch):
+            return TrainStep.step(self, loss, model, batch, index)
+        if choice == "compiled":
+            return self._compiled_step(loss, model, batch, index)
+        done = self._times      # still choosing: alternate, and time both
+        kind = ("compiled" if self.compile_time is None or len(done["compiled"]) <= len(done["eager"])
+                else "eager")
         start = time.perf_counter()
-        rec = self.plan.record
-        saved = rec.save_loose(model)
-        if kind == "compiled":
-            try:
-                fn, fused = self._compiled_fn(loss, model)
-                out, rest = self._compiled_call(fn, batch)
-            except Exception as err:     # noqa: BLE001 (a compiler's failure has no one type)
-                if self.compile_time is not None:
-                    raise
-                # the first call failed and changed nothing: an error of the loss itself comes
-                # back from the eager step; if that step works, the compiler was the trouble
-                rec.restore_loose(model, saved)
-                self._shapes = None         # not the shapes to compile for, if it was the batch
-                out = TrainStep.step(self, loss, model, batch, index)
-                self._give_up(err)
-                return out
-            refuse_unless_finite(out, index, rec, model, saved)
-            if fused:        # the new parameter values (no graph: params are plain again)
-                torch._foreach_copy_(self.plan.groups()[0][2], rest)
-            else:
-                self._update(rest)
+        if kind == "eager":
+            out = TrainStep.step(self, loss, model, batch, index)
         else:
-            out, grads = self.gradients(loss, model, batch)
-            refuse_unless_finite(out, index, rec, model, saved)
-            self._update(grads)
+            out = self._compiled_step(loss, model, batch, index)
+            if self.choice == "eager":      # it could not be compiled
+                return out
         self._time(kind, start, out[0] if isinstance(out, tuple) else out)
+        return out
+
+    def _compiled_step(self, loss, model, batch, index):
+        rec = self.plan.record
+        saved = rec.save_loose(model) if rec.loose else None
+        entry = self._compiled(loss, model)
+        update = entry.update
+        numbers = None if update is None else update.numbers()
+        params = self.params
+        on = switch_on(params)
+        local = modes._local        # Dropout and BatchNorm act as inside a gradient call
+        local.depth += 1
+        try:
+            if self._cudagraphs:
+                torch.compiler.cudagraph_mark_step_begin()
+            out, new, head = entry.fn(batch, numbers)
+        except Exception as err:     # noqa: BLE001 (a compiler's failure has no one type)
+            if entry.ran:
+                raise
+            # its first call failed and changed nothing: an error of the loss itself comes back
+            # from the eager step; if that step works, the compiler was the trouble
+            if saved is not None:
+                rec.restore_loose(model, saved)
+            self._shapes = None         # not the shapes to compile for, if it was the batch
+            out = TrainStep.step(self, loss, model, batch, index)
+            self._give_up(err)
+            return out
+        finally:
+            local.depth -= 1
+            switch_off(on)
+        entry.ran = True
+        if self._cudagraphs:        # outputs live in the graph's memory until the next replay
+            out = fmap(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, out)
+        if update is None or head is None:      # the update runs eagerly (or there is none)
+            if not _finite_value(out):
+                _refuse(out, index, rec, model, saved)
+            self._update(new if new is not None else (None,) * len(params))
+            return out
+        values = head.tolist()
+        if not _isfinite(values[-1]):
+            _refuse(out, index, rec, model, saved)
+        update.commit(new, values, None if self._cudagraphs else head[:-1])
         return out
 
     def _give_up(self, err):
@@ -182,7 +175,7 @@ class CompiledTrainStep(TrainStep):
     def _time(self, kind, start, val):
         if self.choice is not None:
             return
-        if val.is_cuda:
+        if isinstance(val, torch.Tensor) and val.is_cuda:
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - start
         if self.compile_time is None and kind == "compiled":
@@ -208,19 +201,20 @@ class CompiledTrainStep(TrainStep):
         return ", ".join(parts)
 
 
-def _ref(model):
-    """A weak reference to ``model`` (a plain container, which takes none, is held)."""
-    try:
-        return weakref.ref(model)
-    except TypeError:
-        return lambda: model
+def _isfinite(v):
+    return v - v == 0      # False for NaN and ±Inf, without a call
 
 
-def _fresh_code(fn):
-    """``fn`` with a code object of its own, so torch.compile's cache of one model's step is not
-    shared with (and does not fill up with) the steps of other models."""
-    fn.__code__ = fn.__code__.replace()
-    return fn
+def _finite_value(out):
+    val = out[0] if isinstance(out, tuple) else next(iter(out.values())) if isinstance(out, dict) and out else out
+    v = val.item() if isinstance(val, torch.Tensor) else val
+    return _isfinite(v)
+
+
+def _refuse(out, index, rec, model, saved):
+    """A NaN or infinite loss: put back what the forward pass changed (when anything was saved),
+    and raise."""
+    refuse_unless_finite(out, index, rec, model, saved)
 
 
 class CompiledStep:
@@ -242,11 +236,13 @@ class CompiledStep:
 
     def step(self, batch, index=None):
         """One step on the tuple ``batch``; ``index`` names the batch in a NaN error."""
-        with lock_for(self.model):
-            plan = plan_for(self.opt_state, self.model)
-            if plan is not self._inner.plan:        # the model changed: compile for the new one
-                self._inner = CompiledTrainStep(plan, **self._options)
-            return self._inner.step(self.loss, self.model, batch, index)
+        model = self.model
+        with lock_for(model):
+            plan = plan_for(self.opt_state, model)
+            inner = self._inner
+            if plan is not inner.plan:        # the model changed: compile for the new one
+                inner = self._inner = CompiledTrainStep(plan, **self._options)
+            return inner.step(self.loss, model, batch, index)
 
     @property
     def compile_time(self):
@@ -270,14 +266,15 @@ def compile_step(loss: Callable[..., Any], model: Model, opt_state: Any, *, mode
 
     ``step = compile_step(loss, model, opt_state)`` then ``step(x, y)`` computes
     ``loss(model, x, y)``, its gradient and the update of ``update_(opt_state, model,
-    grad)``, in place, and returns the loss. The forward and backward pass are
-    compiled together by ``torch.compile`` (CUDA graphs on a GPU); the first call
-    compiles (``step.compile_time``), and the first steps time the compiled step
-    against the eager one and keep the faster (``step.choice``). A NaN or infinite
-    loss raises ``FloatingPointError`` before the update. If ``torch.compile`` cannot
-    compile the step, a ``RuntimeWarning`` says why and the eager step is used from then
-    on. ``mode`` is passed to ``torch.compile``. The compile time and the choice are
-    logged to the ``logging`` logger ``"flux_torch"``: at INFO level, or at WARNING with
+    grad)``, in place, and returns the loss. The forward pass, the backward pass and the
+    optimiser's update (for every built-in rule but ``AccumGrad``) are compiled together
+    by ``torch.compile`` (CUDA graphs on a GPU); the first call compiles
+    (``step.compile_time``), and the first steps time the compiled step against the eager
+    one and keep the faster (``step.choice``). A NaN or infinite loss raises
+    ``FloatingPointError`` before anything changes. If ``torch.compile`` cannot compile
+    the step, a ``RuntimeWarning`` says why and the eager step is used from then on.
+    ``mode`` is passed to ``torch.compile``. The compile time and the choice are logged to
+    the ``logging`` logger ``"flux_torch"``: at INFO level, or at WARNING with
     ``verbose=True``, which Python shows on stderr when logging is not set up.
 
     >>> import flux_torch as Flux

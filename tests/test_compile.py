@@ -159,12 +159,15 @@ def test_a_new_loss_lambda_each_epoch_does_not_recompile():
     model = Chain(Dense(3, 4, relu), Dense(4, 1))
     state = Flux.setup(Flux.Descent(0.1), model)
     data = [(torch.rand(8, 3), torch.rand(8, 1))] * 3
-    built = []
+    built, frames = [], []
+    counters = torch._dynamo.utils.counters
     for _ in range(3):
         Flux.train_(lambda m, x, y: ((m(x) - y) ** 2).mean(), model, data, state, compile=True)
         step = step_for(model, state, CompiledTrainStep)
-        built.append([fn for _, fn, _ in step._fns.values()])
+        built.append([entry.fn for entry in step._fns.values()])
+        frames.append(counters["stats"]["unique_graphs"])
     assert len(built[0]) == 1 and built[0][0] is built[1][0] is built[2][0]
+    assert frames[0] == frames[1] == frames[2]          # dynamo traced nothing after the first epoch
 
 
 def test_a_step_that_cannot_compile_warns_and_trains_eagerly(monkeypatch):

@@ -1,0 +1,67 @@
+"""The function a compiled training step hands to ``torch.compile``.
+
+:func:`compiled_step_fn` makes ``step(batch, numbers)``: the loss, its gradient with respect
+to the model's trainable tensors and, given a :class:`~flux_torch.optimise.graph.GraphUpdate`,
+the new parameters and optimiser state. It holds the model weakly and gets its own code
+object, so that torch.compile's cache of one model's step is not shared with (and does not
+fill up with) the steps of other models.
+
+The gradient is :func:`_grads`, which dynamo puts into the graph as one call
+(``torch._dynamo.allow_in_graph``) and AOT autograd then traces through: forward and backward
+end up in one graph without dynamo's ``trace_autograd_ops`` switch, which is read whenever a
+graph is traced (any call may trace again, when a guard fails) and costs several µs a call to
+set and put back.
+"""
+import weakref
+
+import torch
+
+from .gradient import _check_scalar, _first
+from .trainstep import _detached
+
+__all__ = ["compiled_step_fn"]
+
+
+def compiled_step_fn(loss, model, params, update):
+    """``step(batch, numbers) -> (loss value, new values or gradients, head)``.
+
+    With ``update`` (a :class:`~flux_torch.optimise.graph.GraphUpdate`), the second entry is
+    the new parameters and state tensors and ``head`` the states' new numbers followed by the
+    loss as float64 (one vector: one read of the device); without, the second entry is the
+    gradients and the update is the caller's. A loss that does not depend on the parameters
+    gives ``(value, None, None)``."""
+    model_ref = _ref(model)
+    apply, tensors, rules = (None, None, None) if update is None else (update.fn, update.tensors,
+                                                                       update.rules)
+
+    def step(batch, numbers):
+        out = loss(model_ref(), *batch)
+        val = _check_scalar(_first(out))
+        if val is None:
+            return _detached(out), None, None
+        grads = _grads(val, params)
+        if apply is None:
+            return _detached(out), grads, None
+        with torch.no_grad():
+            new, nums = apply(grads, numbers, params, tensors, rules)
+            head = val.detach().reshape(1).to(torch.float64)
+            if nums is not None:
+                head = torch.cat([nums, head])
+        return _detached(out), new, head
+
+    step.__code__ = step.__code__.replace()
+    return step
+
+
+def _ref(model):
+    """A weak reference to ``model`` (a plain container, which takes none, is held)."""
+    try:
+        return weakref.ref(model)
+    except TypeError:
+        return lambda: model
+
+
+@torch._dynamo.allow_in_graph
+def _grads(val, params):
+    """``torch.autograd.grad(val, params)``, ``None`` for a parameter ``val`` does not use."""
+    return torch.autograd.grad(val, params, allow_unused=True)
