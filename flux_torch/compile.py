@@ -5,7 +5,10 @@ are traced by ``torch.compile`` into one graph. The update inside the graph is e
 own code run on copies (``optimise/graph.py``): the graph returns the new parameters and
 optimiser state, which are copied in only once the loss has been found finite, so a
 refused step changes nothing. A rule whose code is not known to trace (``AccumGrad``, a
-rule class of the user's own) runs its update eagerly on the gradients the graph returns.
+rule class of the user's own) runs its update eagerly on the gradients the graph returns,
+and so does every rule once the rules change after the first compilation (``adjust_`` in
+a learning-rate schedule, ``freeze_``): a graph with the update in it would be compiled
+again for each new value, a graph of the gradients never is.
 On CUDA the graph is replayed as a CUDA graph (``mode="reduce-overhead"``) while the batch
 shapes stay those of the first batch; a batch of another shape (the odd-sized last one)
 takes the eager step instead of compiling again.
@@ -88,10 +91,17 @@ class CompiledTrainStep(TrainStep):
         if last is not None and last.groups is groups and last.key == key:
             return last
         hit = self._fns.get(key)
-        if hit is None or hit.groups is not groups:
+        if hit is None:
             update = GraphUpdate.of(groups)
             fn = compiled_step_fn(loss, model, self.params, update)
             hit = self._fns[key] = _Compiled(key, groups, torch.compile(fn, **self._options), update)
+        elif hit.groups is not groups:
+            # the rules changed (adjust_ with a schedule, freeze_): a graph with the update in it
+            # would be compiled again for each new value, so from now on the graph gives the
+            # gradients, which need no new graph, and the update runs eagerly
+            fn = hit.fn if hit.update is None else torch.compile(
+                compiled_step_fn(loss, model, self.params, None), **self._options)
+            hit = self._fns[key] = _Compiled(key, groups, fn, None)
         self._last = hit
         return hit
 

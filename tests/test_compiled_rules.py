@@ -132,3 +132,26 @@ def test_an_eager_rule_still_trains_as_eagerly():
     assert step._inner._last.update is None
     for p, q in zip(Flux.params(a), Flux.params(b)):
         torch.testing.assert_close(p, q, atol=1e-6, rtol=1e-6)
+
+
+def test_a_learning_rate_schedule_does_not_compile_a_graph_per_value():
+    """adjust_ every step (a schedule): one more graph at most, then no compilation, and the
+    steps still equal the eager ones."""
+    a, b = twins()
+    sa, sb = Flux.setup(O.Adam(0.01), a), Flux.setup(O.Adam(0.01), b)
+    step = Flux.compile_step(mse, a, sa)
+    x, y = torch.rand(8, 3), torch.rand(8, 2)
+    counters = torch._dynamo.utils.counters
+    step(x, y)
+    Flux.update_(sb, b, Flux.gradient(lambda m: mse(m, x, y), b)[0])
+    graphs = counters["stats"]["unique_graphs"]
+    for i in range(1, 10):
+        for s in (sa, sb):
+            Flux.adjust_(s, 0.01 / (1 + i))
+        step(x, y)
+        Flux.update_(sb, b, Flux.gradient(lambda m: mse(m, x, y), b)[0])
+    assert counters["stats"]["unique_graphs"] <= graphs + 1
+    for p, q in zip(Flux.params(a), Flux.params(b)):
+        torch.testing.assert_close(p, q, atol=1e-6, rtol=1e-6)
+    states_equal(sa, sb, 1e-6)
+    assert repr(sa.layers[1].bias.rule) == repr(O.Adam(0.001))
