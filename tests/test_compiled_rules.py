@@ -29,6 +29,7 @@ RULES = {
     "AdaBelief": lambda: O.AdaBelief(0.01),
     "Lion": lambda: O.Lion(0.001),
     "AdamW": lambda: O.AdamW(0.01, (0.9, 0.999), 0.1),
+    "MixedPrecision": lambda: O.MixedPrecision(torch.float64, O.Adam(0.01)),
     "chain": lambda: O.OptimiserChain(O.ClipGrad(0.5), O.WeightDecay(0.01), O.SignDecay(0.001),
                                       O.ClipNorm(1.0, throw=False), O.Adam(0.01)),
 }
