@@ -28,96 +28,14 @@ import math
 
 import torch
 
+from flux_torch.optimise.adam_moments import AdamLike, per_leaf, root, step_
 from flux_torch.optimise.rule import Rule, abs2, betas, eps, flag, nonneg, scalar
 
 __all__ = ["Adam", "RAdam", "AdaMax", "AMSGrad", "NAdam", "AdamW", "OAdam", "AdaBelief", "Lion",
            "ADAM", "RADAM", "NADAM", "ADAMW", "OADAM"]
 
 
-def _per_leaf(bt, f):
-    """``f(b)`` of each leaf's bias-correction powers ``b``: one number when all leaves share
-    them (the usual case), else the list. In a compiled step (``optimise/graph.py``) the powers
-    are 0-d tensors and the list is kept as it is."""
-    first = bt[0]
-    if isinstance(first[0], torch.Tensor):
-        return [f(b) for b in bt]
-    for b in bt:
-        if b != first:
-            return scalar([f(b) for b in bt])
-    return f(first)
-
-
-def _sqrt(x):
-    """``√x`` of a number (``math.sqrt``, as the eager step has always rounded it) or a tensor."""
-    return x.sqrt() if isinstance(x, torch.Tensor) else math.sqrt(x)
-
-
-def _tensors(values):
-    """True when ``values`` (a number or a list from :func:`_per_leaf`) holds 0-d tensors."""
-    return isinstance(values, list) and isinstance(values[0], torch.Tensor)
-
-
-def _step_(xs, m, den, step):
-    """``x -= step * m / den`` for each ``x``, in place (one ``torch._foreach_addcdiv_``, as
-    torch.optim does it); ``step`` one number or one per ``x``."""
-    if _tensors(step):          # in a compiled step, where addcdiv takes no tensor scalars
-        upd = torch._foreach_div(m, den)
-        torch._foreach_mul_(upd, step)
-        torch._foreach_sub_(xs, upd)
-    elif isinstance(step, list):
-        torch._foreach_addcdiv_(xs, m, den, [-s for s in step])
-    else:
-        torch._foreach_addcdiv_(xs, m, den, value=-step)
-
-
-class _AdamLike(Rule):
-    _spec = (("eta", 0.001, nonneg), ("beta", (0.9, 0.999), betas), ("epsilon", 1e-8, nonneg))
-
-    def init(self, x):
-        return (torch.zeros_like(x), torch.zeros_like(x), list(self.beta))
-
-    def _moments(self, states, dxs):
-        m, v = [s[0] for s in states], [s[1] for s in states]
-        b1, b2 = self.beta
-        torch._foreach_lerp_(m, dxs, 1 - b1)
-        torch._foreach_mul_(v, b2)
-        torch._foreach_addcmul_(v, dxs, abs2(dxs), value=1 - b2)
-        return m, v
-
-    def _advance(self, states, k=2):
-        b1, b2 = self.beta
-        for s in states:
-            bt = s[k]
-            bt[0] *= b1
-            bt[1] *= b2
-
-    def _eps(self, v):
-        """ϵ for the parameters whose second moments are ``v`` (Optimisers.jl's ``_eps``)."""
-        return eps(v, self.epsilon)
-
-    def _den(self, v, bt, scale=None):
-        """Adam's update as ``step * m / den``, with ``den = √(v/(1-β2ᵗ)) + ϵ`` and
-        ``step = η*scale/(1-β1ᵗ)`` (one number, or one per parameter), which is
-        ``η*scale * m/(1-β1ᵗ) / (√(v/(1-β2ᵗ)) + ϵ)`` in Optimisers.jl's order of operations
-        (and torch.optim's), so that float16 rounds as it does there."""
-        den = torch._foreach_sqrt(v)
-        torch._foreach_div_(den, _per_leaf(bt, lambda b: _sqrt(1 - b[1])))
-        torch._foreach_add_(den, self._eps(v))
-        if scale is None:
-            eta = self.eta
-            return den, _per_leaf(bt, lambda b: eta / (1 - b[0]))
-        step = [self.eta * c / (1 - b[0]) for c, b in zip(scale, bt)]
-        return den, step if _tensors(step) else scalar(step)
-
-    def _adam(self, m, v, bt, scale=None):
-        """``η*scale * m/(1-β1ᵗ) / (√(v/(1-β2ᵗ)) + ϵ)`` as new tensors."""
-        den, step = self._den(v, bt, scale)
-        upd = torch._foreach_div(m, den)
-        torch._foreach_mul_(upd, step)
-        return upd
-
-
-class Adam(_AdamLike):
+class Adam(AdamLike):
     """``Adam(η=0.001, β=(0.9, 0.999), ϵ=1e-8)``: the Adam optimiser.
 
     >>> rule = Adam()
@@ -140,11 +58,11 @@ class Adam(_AdamLike):
         if dxs:
             m, v = self._moments(states, dxs)
             den, step = self._den(v, [s[2] for s in states])
-            _step_(xs, m, den, step)
+            step_(xs, m, den, step)
             self._advance(states)
 
 
-class RAdam(_AdamLike):
+class RAdam(AdamLike):
     """``RAdam(η=0.001, β=(0.9, 0.999), ϵ=1e-8)``: rectified Adam. While the variance
     estimate is unreliable (``ρ ≤ 4``) it takes momentum steps ``η*m/(1-β1ᵗ)``.
 
@@ -209,7 +127,7 @@ class RAdam(_AdamLike):
         return out
 
 
-class AdaMax(_AdamLike):
+class AdaMax(AdamLike):
     """``AdaMax(η=0.001, β=(0.9, 0.999), ϵ=1e-8)``: Adam with the ∞-norm,
     ``u = max(β2*u, |dx|)`` and update ``η/(1-β1ᵗ) * m/(u + ϵ)``.
 
@@ -228,12 +146,12 @@ class AdaMax(_AdamLike):
         den = torch._foreach_add(u, eps(u, self.epsilon))
         upd = torch._foreach_div(m, den)
         eta = self.eta
-        torch._foreach_mul_(upd, _per_leaf([s[2] for s in states], lambda b: eta / (1 - b[0])))
+        torch._foreach_mul_(upd, per_leaf([s[2] for s in states], lambda b: eta / (1 - b[0])))
         self._advance(states)
         return upd
 
 
-class AMSGrad(_AdamLike):
+class AMSGrad(AdamLike):
     """``AMSGrad(η=0.001, β=(0.9, 0.999), ϵ=1e-8)``: Adam with the running maximum
     ``v̂`` of the second moment and no bias correction; all three moments start at ϵ.
 
@@ -258,7 +176,7 @@ class AMSGrad(_AdamLike):
         return upd
 
 
-class NAdam(_AdamLike):
+class NAdam(AdamLike):
     """``NAdam(η=0.001, β=(0.9, 0.999), ϵ=1e-8)``: Adam with Nesterov momentum.
 
     >>> rule = NAdam()
@@ -272,11 +190,11 @@ class NAdam(_AdamLike):
         m, v = self._moments(states, dxs)
         b1, b2 = self.beta
         bt = [s[2] for s in states]
-        mom = torch._foreach_mul(m, _per_leaf(bt, lambda b: b1 / (1 - b1 * b[0])))
-        torch._foreach_mul_(dxs, _per_leaf(bt, lambda b: (1 - b1) / (1 - b[0])))
+        mom = torch._foreach_mul(m, per_leaf(bt, lambda b: b1 / (1 - b1 * b[0])))
+        torch._foreach_mul_(dxs, per_leaf(bt, lambda b: (1 - b1) / (1 - b[0])))
         torch._foreach_add_(dxs, mom)
         den = torch._foreach_sqrt(v)
-        torch._foreach_mul_(den, _per_leaf(bt, lambda b: _sqrt(b2 / (1 - b[1]))))
+        torch._foreach_mul_(den, per_leaf(bt, lambda b: root(b2 / (1 - b[1]))))
         torch._foreach_add_(den, eps(v, self.epsilon))
         torch._foreach_div_(dxs, den)
         torch._foreach_mul_(dxs, self.eta)
@@ -284,7 +202,7 @@ class NAdam(_AdamLike):
         return dxs
 
 
-class OAdam(_AdamLike):
+class OAdam(AdamLike):
     """``OAdam(η=0.001, β=(0.5, 0.9), ϵ=1e-8)``: optimistic Adam, for adversarial
     training: the update is ``2*term - term_old`` with ``term`` Adam's update.
 
@@ -311,7 +229,7 @@ class OAdam(_AdamLike):
         return dxs
 
 
-class AdaBelief(_AdamLike):
+class AdaBelief(AdamLike):
     """``AdaBelief(η=0.001, β=(0.9, 0.999), ϵ=1e-16)``: Adam with the variance of
     ``dx`` about its running mean, ``s = β2*s + (1-β2)*(dx-m)² + ϵ``, in place of the
     second moment.
@@ -364,7 +282,7 @@ class Lion(Rule):
         return dxs
 
 
-class AdamW(_AdamLike):
+class AdamW(AdamLike):
     """``AdamW(η=0.001, β=(0.9, 0.999), λ=0, ϵ=1e-8; couple=True)``: Adam with weight
     decay. Its update is Adam's at learning rate 1, ``adam``, then
     ``η*(adam + λ*x)`` (``couple=True``, as ``torch.optim.AdamW``) or ``η*adam + λ*x``
@@ -408,7 +326,7 @@ class AdamW(_AdamLike):
             den, step = self._den(v, [s[2] for s in states])
             if self.lambda_:
                 torch._foreach_mul_(xs, 1 - self._decay())
-            _step_(xs, m, den, step)
+            step_(xs, m, den, step)
             self._advance(states)
 
 

@@ -64,11 +64,11 @@ def _clauses(node, cx):
 
 def _binding(b, cx):
     from .loops import iterable
-    from .statements import _target
+    from .assignments import target_code
     parts = [c for c in named(b) if c.type != "operator"]
     target, it = parts[0], parts[-1]
     code = iterable(it, cx)
-    tgt = cx.pyname(text(target)) if target.type == "identifier" else _target(target, cx)
+    tgt = cx.pyname(text(target)) if target.type == "identifier" else target_code(target, cx)
     return f"for {tgt} in {code}"
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from . import runtime
 from .expressions import CALL, ex, literal_int, operand
 from .parse import named, text
+from .reflow import reflow
 
 __all__ = ["call", "apply_value", "Args"]
 
@@ -251,40 +252,6 @@ def call(node, cx) -> str:
     if arglist is not None and arglist.start_point[0] != arglist.end_point[0] and len(code) > 90:
         return reflow(code)
     return code
-
-
-def reflow(code: str) -> str:
-    """A long call written over several lines in Julia: one argument per line.
-
-    >>> print(reflow("Chain(Dense(2, 3), Dense(3, 1, relu))"))
-    Chain(
-        Dense(2, 3),
-        Dense(3, 1, relu),
-    )
-    """
-    if not code.endswith(")") or "(" not in code:
-        return code
-    head, body = code[:code.index("(")], code[code.index("(") + 1:-1]
-    parts, depth, quote, cur = [], 0, None, ""
-    for ch in body:
-        if quote:
-            quote = None if ch == quote and not cur.endswith("\\") else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        if ch == "," and depth == 0 and not quote:
-            parts.append(cur.strip())
-            cur = ""
-            continue
-        cur += ch
-    if depth != 0 or quote or not head or not head.replace(".", "").replace("_", "a").isidentifier():
-        return code
-    parts.append(cur.strip())
-    lines = "".join(f"\n    {p.replace(chr(10), chr(10) + '    ')}," for p in parts if p)
-    return f"{head}({lines}\n)"
 
 
 def _user_call(fcode, args, cx, bcast, pre):

@@ -149,8 +149,8 @@ def body_function(name, params, body_nodes, cx, decorators=(), expr_body=None) -
         head = declarations(scope, cx) + _late_defaults(params)
         for p in params:
             if p.destructure is not None:
-                from .statements import _target
-                head.append(f"{_target(p.destructure, cx)} = {p.name}")
+                from .assignments import target_code
+                head.append(f"{target_code(p.destructure, cx)} = {p.name}")
         if expr_body is not None:
             from .statements import one
             lines = one(expr_body, cx, returns=True)
@@ -289,3 +289,11 @@ def do_function(do_clause, cx) -> str:
     if len(body) == 1 and _is_expression(body[0]):
         return _function_value("do", params, body[0], cx)
     return _hoist("do", params, body, cx)
+
+
+def return_defined(lines):
+    """A function whose last statement defines a function returns it, as in Julia."""
+    for ln in lines:
+        if ln.startswith("def "):
+            return [f"return {ln[4:].split('(')[0]}"]
+    return []

@@ -12,7 +12,8 @@ from __future__ import annotations
 from .context import Untranslatable
 from .expressions import ADD, ex, literal_int, operand
 from .parse import named, text
-from .statements import _target, block, header, indent
+from .assignments import target_code
+from .statements import block, header, indent
 
 __all__ = ["for_statement", "iterable", "capped", "range_call"]
 
@@ -85,10 +86,10 @@ def for_statement(n, cx) -> list:
                 raise Untranslatable("a for binding that is not `x in xs`")
             target, it = parts
             code = iterable(it, cx)
-            target_code = _target(target, cx)
+            tcode = target_code(target, cx)
             if it.type == "range_expression" and target.type == "identifier":
-                cx.scope.ints.add(target_code)
-            heads.append(f"for {target_code} in {capped(code, cx, name=text(target))}:")
+                cx.scope.ints.add(tcode)
+            heads.append(f"for {tcode} in {capped(code, cx, name=text(target))}:")
         return heads
     todo, heads = header(n, heads_of, cx)
     if isinstance(heads, str):

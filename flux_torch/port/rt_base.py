@@ -15,7 +15,8 @@ import itertools
 
 import torch
 
-from .rt_arrays import JRange, tensor, vect
+from .rt_arrays import tensor, vect
+from .rt_ranges import JRange
 
 __all__ = ["push_", "pushfirst_", "append_", "pop_", "popfirst_", "insert_", "deleteat_", "empty_",
            "first", "last", "only", "map", "map_", "filter", "reduce", "foldl", "foldr",

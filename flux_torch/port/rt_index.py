@@ -13,7 +13,8 @@ import numbers
 
 import torch
 
-from .rt_arrays import JRange, length, size
+from .rt_arrays import length, size
+from .rt_ranges import JRange
 from .rt_layout import julia_layout
 from .rt_types import Colon
 

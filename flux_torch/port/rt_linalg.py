@@ -14,7 +14,8 @@ import numbers
 
 import torch
 
-from .rt_arrays import JRange, _numeric, tensor
+from .rt_arrays import _numeric, tensor
+from .rt_ranges import JRange
 
 __all__ = ["permutedims", "transpose", "adjoint", "mul", "eq", "ne", "egal", "isapprox",
            "not_isapprox", "kron", "ldiv", "dot", "norm", "diag", "I", "triu", "tril", "inv",

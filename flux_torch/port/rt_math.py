@@ -13,7 +13,8 @@ import math
 
 import torch
 
-from .rt_arrays import JRange, tensor, vect
+from .rt_arrays import tensor, vect
+from .rt_ranges import JRange
 
 __all__ = ["exp", "log", "log2", "log10", "log1p", "expm1", "sqrt", "abs", "abs2", "tanh", "sinh",
            "cosh", "sin", "cos", "tan", "asin", "acos", "atan", "sign", "exp2", "floor", "ceil",

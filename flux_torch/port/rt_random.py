@@ -13,7 +13,8 @@ import random
 
 import torch
 
-from .rt_arrays import JRange, tensor, vect
+from .rt_arrays import tensor, vect
+from .rt_ranges import JRange
 
 __all__ = ["seed_", "shuffle", "shuffle_", "randperm", "rand", "randn", "sample", "wsample",
            "MersenneTwister", "default_rng", "randsubseq", "bitrand", "countmap", "statmode",

@@ -15,7 +15,8 @@ import numbers
 
 import torch
 
-from .rt_arrays import JRange, tensor, vect
+from .rt_arrays import tensor, vect
+from .rt_ranges import JRange
 
 __all__ = ["sum", "prod", "maximum", "minimum", "mean", "std", "var", "median", "extrema", "any",
            "all", "broadcast", "cor", "cov", "quantile", "mapreduce", "cumprod"]

@@ -10,7 +10,7 @@ functions, structs and methods. It never imports the Julia parser.
 ((3, 4), -1)
 """
 from . import (rt_arrays, rt_base, rt_data, rt_index, rt_io, rt_layout, rt_linalg, rt_math,
-               rt_operators, rt_random, rt_reduce, rt_search, rt_strings, rt_types)
+               rt_operators, rt_random, rt_ranges, rt_reduce, rt_search, rt_strings, rt_types)
 from .rt_arrays import *  # noqa: F401,F403
 from .rt_base import *  # noqa: F401,F403
 from .rt_data import *  # noqa: F401,F403
@@ -21,6 +21,7 @@ from .rt_linalg import *  # noqa: F401,F403
 from .rt_math import *  # noqa: F401,F403
 from .rt_operators import *  # noqa: F401,F403
 from .rt_random import *  # noqa: F401,F403
+from .rt_ranges import *  # noqa: F401,F403
 from .rt_reduce import *  # noqa: F401,F403
 from .rt_search import *  # noqa: F401,F403
 from .rt_strings import *  # noqa: F401,F403
@@ -28,4 +29,4 @@ from .rt_types import *  # noqa: F401,F403
 
 __all__ = sorted(set().union(*(m.__all__ for m in (
     rt_arrays, rt_base, rt_data, rt_index, rt_io, rt_layout, rt_linalg, rt_math, rt_operators,
-    rt_random, rt_reduce, rt_search, rt_strings, rt_types))))
+    rt_random, rt_ranges, rt_reduce, rt_search, rt_strings, rt_types))))

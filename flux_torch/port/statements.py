@@ -11,16 +11,15 @@ for i in range(1, 4):
 from __future__ import annotations
 
 from .context import Untranslatable
-from .expressions import ADD, MUL, POW, ex, operand
+from .assignments import assign, assignment, compound
+from .expressions import ex
 from .parse import named, text
 
 __all__ = ["block", "statement", "todo_lines", "INDENT"]
 
 INDENT = "    "
 _COMMENTS = ("line_comment", "block_comment")
-_COMPOUND_OPS = {"+": ("+", ADD), "-": ("-", ADD), "/": ("/", MUL), "^": ("**", POW),
-                 "*": ("*", MUL), "|": ("|", 7), "&": ("&", 9), "÷": (None, 0), "%": (None, 0)}
-_RUNTIME_OPS = {"*": "mul", "÷": "div", "%": "rem"}
+
 
 
 def todo_lines(node, reason, cx) -> list:
@@ -130,115 +129,6 @@ def _expression_statement(n, cx, returns):
     return [code]
 
 
-def _assignment(n, cx, returns):
-    kids = [c for c in n.children if c.type not in _COMMENTS]
-    target, op, value = kids[0], text(kids[1]), kids[-1]
-    if target.type in ("call_expression", "where_expression") or (
-            target.type == "typed_expression" and named(target)[0].type == "call_expression"):
-        from .functions import short_definition
-        lines = short_definition(n, cx)
-        return lines + (_return_defined(lines) if returns else [])
-    if op != "=":
-        return _compound(n, cx, returns)
-    if value.type == "assignment":                      # a = b = 0
-        inner = _assignment(value, cx, False)
-        last = inner[-1]
-        code = f"{_target(target, cx)} = {last}" if target.type != "index_expression" else None
-        if code is None:
-            raise Untranslatable("a chained assignment into an index")
-        return inner[:-1] + [code]
-    if value.type == "macrocall_expression" and target.type == "identifier":
-        from .macros import _args, animate, macro_name
-        if macro_name(value) == "@animate" and [a.type for a in _args(value)] == ["for_statement"]:
-            return animate(value, _target(target, cx), cx)
-    value_code = ex(value, cx)
-    if value.type == "open_tuple":                      # x, y = a, b
-        value_code = value_code[1:-1].rstrip(",")
-    lines = _assign(target, value_code, cx)
-    _note_ints(target, value, cx)
-    if returns:
-        lines.append(f"return {_target(target, cx)}")
-    return lines
-
-
-def _note_ints(target, value, cx):
-    from .expressions import _known_int
-    if target.type == "identifier":
-        py = cx.pyname(text(target))
-        if _known_int(value, cx) or (value.type == "call_expression" and text(named(value)[0]) in (
-                "length", "size", "div", "floor", "ceil", "round", "Int", "ndims", "sum") and
-                text(named(value)[0]) in ("length", "size", "ndims", "div")):
-            cx.scope.ints.add(py)
-        else:
-            cx.scope.ints.discard(py)
-
-
-def _target(node, cx):
-    if node.type == "identifier":
-        py = cx.pyname(text(node))
-        cx.scope.locals.add(py) if cx.scope.kind == "function" else None
-        return py
-    if node.type == "typed_expression":
-        return _target(named(node)[0], cx)
-    if node.type in ("open_tuple", "tuple_expression", "parenthesized_expression"):
-        items = [c for c in named(node) if c.type not in _COMMENTS]
-        if node.type == "tuple_expression" and text(node).lstrip("( ").startswith(";"):
-            raise Untranslatable("destructuring by field names (; a, b) = x")
-        inner = ", ".join(_target(c, cx) for c in items)
-        return inner if node.type == "open_tuple" else f"({inner}{',' if len(items) == 1 else ''})"
-    if node.type == "splat_expression":
-        return "*" + _target(named(node)[0], cx)
-    if node.type == "field_expression":
-        raw, cx.raw_fields = cx.raw_fields, True       # m.weight = w rebinds the field itself
-        try:
-            return ex(node, cx)
-        finally:
-            cx.raw_fields = raw
-    if node.type == "index_expression":
-        code = ex(node, cx)
-        if not code.startswith("jl."):
-            return code
-    raise Untranslatable(f"an assignment to a {node.type.replace('_', ' ')}")
-
-
-def _assign(target, value_code, cx):
-    if target.type == "index_expression":
-        from .indexing import setindex
-        return setindex(target, value_code, cx)
-    return [f"{_target(target, cx)} = {value_code}"]
-
-
-def _compound(n, cx, returns):
-    kids = [c for c in n.children if c.type not in _COMMENTS]
-    target, op, value = kids[0], text(kids[1]), kids[-1]
-    val = ex(value, cx)
-    if op == ".=":
-        if target.type == "index_expression":
-            from .indexing import setindex
-            return setindex(target, val, cx)
-        return [f"{ex(target, cx)}[...] = {val}"]
-    dotted = op.startswith(".")
-    base = op.lstrip(".")[:-1]
-    if base not in _COMPOUND_OPS:
-        raise Untranslatable(f"the assignment operator {op}")
-    pyop, prec = _COMPOUND_OPS[base]
-    if target.type == "index_expression":
-        if pyop is None:
-            raise Untranslatable(f"{op} into an index")
-        from .indexing import setindex
-        return setindex(target, val, cx, op=f"{pyop}=")
-    if dotted and pyop:
-        return [f"{ex(target, cx)} {pyop}= {val}"]       # in place, as Julia's .+= is
-    if base in _RUNTIME_OPS:
-        new = f"jl.{_RUNTIME_OPS[base]}({ex(target, cx)}, {val})"
-    else:
-        new = f"{operand(target, cx, prec)} {pyop} {operand(value, cx, prec, right=True)}"
-    lines = _assign(target, new, cx)
-    if returns and target.type in ("identifier", "field_expression"):
-        lines.append(f"return {ex(target, cx)}")
-    return lines
-
-
 def _for(n, cx, returns):
     from .loops import for_statement
     return for_statement(n, cx)
@@ -309,7 +199,7 @@ def _let(n, cx, returns):
         if c.type == "let_binding":
             kids = [k for k in c.children if k.is_named]
             if len(kids) >= 3 or (len(kids) == 2 and kids[1].type != "operator"):
-                lines += _assign(kids[0], ex(kids[-1], cx), cx)
+                lines += assign(kids[0], ex(kids[-1], cx), cx)
         elif c.type == "identifier" and not body and c.start_point[0] == n.start_point[0]:
             continue
         else:
@@ -349,17 +239,9 @@ def _using(n, cx, returns):
 
 
 def _function(n, cx, returns):
-    from .functions import definition
+    from .functions import definition, return_defined
     lines = definition(n, cx)
-    return lines + (_return_defined(lines) if returns else [])
-
-
-def _return_defined(lines):
-    """A function whose last statement defines a function returns it, as in Julia."""
-    for ln in lines:
-        if ln.startswith("def "):
-            return [f"return {ln[4:].split('(')[0]}"]
-    return []
+    return lines + (return_defined(lines) if returns else [])
 
 
 def _struct(n, cx, returns):
@@ -388,7 +270,7 @@ def _unsupported(what):
 
 
 _STATEMENTS = {
-    "assignment": _assignment, "compound_assignment_expression": _compound,
+    "assignment": assignment, "compound_assignment_expression": compound,
     "for_statement": _for, "while_statement": _while, "if_statement": _if,
     "try_statement": _try, "let_statement": _let, "compound_statement": _begin,
     "const_statement": _const, "return_statement": _return, "global_statement": _global,
