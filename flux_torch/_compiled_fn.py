@@ -12,6 +12,7 @@ end up in one graph without dynamo's ``trace_autograd_ops`` switch, which is rea
 graph is traced (any call may trace again, when a guard fails) and costs several µs a call to
 set and put back.
 """
+import functools
 import weakref
 
 import torch
@@ -31,6 +32,7 @@ def compiled_step_fn(loss, model, params, update):
     gradients and the update is the caller's. A loss that does not depend on the parameters
     gives ``(value, None, None)``."""
     model_ref = _ref(model)
+    grads_of = _grads_in_graph()
     apply, tensors, rules = (None, None, None) if update is None else (update.fn, update.tensors,
                                                                        update.rules)
 
@@ -39,7 +41,7 @@ def compiled_step_fn(loss, model, params, update):
         val = _check_scalar(_first(out))
         if val is None:
             return _detached(out), None, None
-        grads = _grads(val, params)
+        grads = grads_of(val, params)
         if apply is None:
             return _detached(out), grads, None
         with torch.no_grad():
@@ -61,7 +63,14 @@ def _ref(model):
         return lambda: model
 
 
-@torch._dynamo.allow_in_graph
 def _grads(val, params):
     """``torch.autograd.grad(val, params)``, ``None`` for a parameter ``val`` does not use."""
     return torch.autograd.grad(val, params, allow_unused=True)
+
+
+@functools.cache
+def _grads_in_graph():
+    """:func:`_grads` marked for dynamo to put into the graph as one call, on the first
+    compiled step (importing ``torch._dynamo`` at ``import flux_torch`` would add most of a
+    second to every start-up)."""
+    return torch._dynamo.allow_in_graph(_grads)

@@ -18,6 +18,7 @@ between the compiled and the eager step and time both, and the faster one is kep
 Either way the results are the same up to float rounding.
 """
 import logging
+import math
 import statistics
 import time
 import warnings
@@ -32,7 +33,7 @@ from . import modes
 from .optimise.graph import GraphUpdate
 from .optimise.plan import plan_for
 from .functors import fmap
-from .trainstep import TrainStep, refuse_unless_finite
+from .trainstep import TrainStep, finite, refuse_unless_finite
 from ._types import Model
 
 __all__ = ["compile_step", "CompiledStep", "CompiledTrainStep"]
@@ -163,13 +164,13 @@ class CompiledTrainStep(TrainStep):
         if self._cudagraphs:        # outputs live in the graph's memory until the next replay
             out = fmap(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, out)
         if update is None or head is None:      # the update runs eagerly (or there is none)
-            if not _finite_value(out):
-                _refuse(out, index, rec, model, saved)
+            if not finite(out):
+                refuse_unless_finite(out, index, rec, model, saved)
             self._update(new if new is not None else (None,) * len(params))
             return out
         values = head.tolist()
-        if not _isfinite(values[-1]):
-            _refuse(out, index, rec, model, saved)
+        if not math.isfinite(values[-1]):
+            refuse_unless_finite(out, index, rec, model, saved)
         update.commit(new, values, None if self._cudagraphs else head[:-1])
         return out
 
@@ -209,22 +210,6 @@ class CompiledTrainStep(TrainStep):
         if self.choice:
             parts.append(f"using the {self.choice} step")
         return ", ".join(parts)
-
-
-def _isfinite(v):
-    return v - v == 0      # False for NaN and ±Inf, without a call
-
-
-def _finite_value(out):
-    val = out[0] if isinstance(out, tuple) else next(iter(out.values())) if isinstance(out, dict) and out else out
-    v = val.item() if isinstance(val, torch.Tensor) else val
-    return _isfinite(v)
-
-
-def _refuse(out, index, rec, model, saved):
-    """A NaN or infinite loss: put back what the forward pass changed (when anything was saved),
-    and raise."""
-    refuse_unless_finite(out, index, rec, model, saved)
 
 
 class CompiledStep:

@@ -63,7 +63,7 @@ class TrainStep:
         rec = self.plan.record
         saved = rec.save_loose(model) if rec.loose else None
         out, grads = self.gradients(loss, model, batch, held)
-        if not _finite(out):
+        if not finite(out):
             refuse_unless_finite(out, index, rec, model, saved)
         self._update(grads)
         return out
@@ -107,7 +107,9 @@ def _detached(out):
     return out
 
 
-def _finite(val):
+def finite(val):
+    """Whether the loss of ``val`` (a loss, or a tuple or dict whose first entry is the loss)
+    is finite."""
     val = _first(val)
     return math.isfinite(val.item() if isinstance(val, torch.Tensor) else val)
 
@@ -192,7 +194,7 @@ def _trainstep(name, loss, args, with_gradient):
         rec = step.plan.record
         saved = rec.save_loose(model) if rec.loose else None
         out, grads = step.gradients(loss, model, batch)
-        if _finite(out):
+        if finite(out):
             step._update(grads)
         else:           # Flux skips the update; here the forward pass's changes go too
             rec.restore_loose(model, saved)

@@ -198,3 +198,14 @@ def test_an_error_in_the_loss_is_raised_not_hidden():
         step(torch.rand(8, 5), torch.rand(8, 1))        # no warning about compiling either
     step(torch.rand(8, 3), torch.rand(8, 1))            # a good batch then compiles
     assert step.compile_time is not None
+
+
+def test_import_flux_torch_does_not_load_the_compiler():
+    """torch._dynamo costs most of a second to import: it loads with the first compiled step,
+    not with ``import flux_torch``."""
+    import subprocess
+    import sys
+    code = "import sys, flux_torch; print('torch._dynamo' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
