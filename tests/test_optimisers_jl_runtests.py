@@ -520,9 +520,6 @@ def dummy_update_rule(st, p, dx, dx2):
     return p - (st[0] * dx + st[1] * dx2)
 
 
-@pytest.mark.xfail(reason="OptimiserChain and the modifiers do not pass extra gradients on to the "
-                          "rules inside them yet (docs/porting.md, Optimisers and training)",
-                   raises=TypeError, strict=True)
 def test_second_order_dummy_higher_order():
     g = torch.Generator().manual_seed(8)
     w, b = torch.rand(3, 4, generator=g, dtype=D), torch.rand(3, generator=g, dtype=D)

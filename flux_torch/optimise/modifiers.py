@@ -221,6 +221,22 @@ class OptimiserChain(Rule):
     def _apply(self, states, xs, dxs):
         return self._run(self.opts, states, xs, dxs)[0]
 
+    def _apply_higher(self, states, xs, dxs, higher):
+        """Each rule in turn gets the update so far and the extra gradients, as Optimisers.jl's
+        chain passes ``dxs...`` on; a parameter one rule leaves out (``None``) is left out by
+        the rest, and gets a zero update."""
+        out, live = list(dxs), list(range(len(dxs)))
+        for j, o in enumerate(self.opts):
+            if not live:
+                break
+            sub = ([states[i][j] for i in live], [xs[i] for i in live], [out[i] for i in live])
+            ups = (o._apply_higher(*sub, [[h[i] for i in live] for h in higher])
+                   if o._takes_higher() else o._updates(*sub))
+            for i, u in zip(live, ups):
+                out[i] = u
+            live = [i for i in live if out[i] is not None]
+        return [dxs[i].zero_() if u is None else u for i, u in enumerate(out)]
+
     def apply_(self, states, xs, dxs):
         if not self.opts:
             return Rule.apply_(self, states, xs, dxs)

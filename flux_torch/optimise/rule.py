@@ -261,6 +261,20 @@ class Rule:
             return self.apply(states, xs, dxs)
         return list(self._apply(states, xs, dxs))
 
+    def _apply_higher(self, states, xs, dxs, higher):
+        """``apply`` with extra gradients (``update_(state, model, g, g2, ...)``, ``higher`` the
+        lists of the extra ones): a rule whose ``apply`` takes more than ``dxs`` gets them, in
+        order; any other rule ignores them, as Optimisers.jl's first-order rules do."""
+        if higher and len(inspect.signature(self.apply).parameters) > 3:
+            return self.apply(states, xs, dxs, *higher)
+        return self.apply(states, xs, dxs)
+
+    def _takes_higher(self):
+        """Whether extra gradients mean anything to this rule (its ``apply`` takes them, or it
+        passes them on, as a chain does)."""
+        return (type(self)._apply_higher is not Rule._apply_higher
+                or len(inspect.signature(self.apply).parameters) > 3)
+
     def _apply(self, states, xs, dxs):
         """``apply`` as the rules write it: the list of updates, where ``None`` means no
         update for that parameter this step (Optimisers.jl's ``nothing``), which also stops

@@ -14,7 +14,6 @@ runs first and a single ``torch._foreach_sub_`` at the end changes the
 parameters, so an error part-way leaves the model as it was.
 """
 from collections.abc import Mapping
-import inspect
 import warnings
 import weakref
 from typing import Any, Optional, Tuple
@@ -130,8 +129,7 @@ def _explicit_higher(state, model, grad, higher):
                        _check(g, p, lambda: f"at {rec.path(slots[i])}").to(dtype=p.dtype, copy=True))
     with torch.no_grad():
         for rule, states, xs, gs in groups.values():
-            extra = len(inspect.signature(rule.apply).parameters) > 3
-            ups = rule.apply(states, xs, *(gs if extra else gs[:1]))
+            ups = rule._apply_higher(states, xs, gs[0], gs[1:])
             torch._foreach_sub_(xs, list(ups))
 
 
