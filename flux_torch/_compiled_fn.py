@@ -23,18 +23,25 @@ from .trainstep import _detached
 __all__ = ["compiled_step_fn"]
 
 
-def compiled_step_fn(loss, model, params, update):
+def compiled_step_fn(loss, model, params, update, in_place=False):
     """``step(batch, numbers) -> (loss value, new values or gradients, head)``.
 
     With ``update`` (a :class:`~flux_torch.optimise.graph.GraphUpdate`), the second entry is
     the new parameters and state tensors and ``head`` the states' new numbers followed by the
     loss as float64 (one vector: one read of the device); without, the second entry is the
     gradients and the update is the caller's. A loss that does not depend on the parameters
-    gives ``(value, None, None)``."""
+    gives ``(value, None, None)``.
+
+    With ``in_place``, the graph writes the new values into the parameters and state tensors
+    itself, each as ``where(loss is finite, new, old)`` (so a refused step leaves them as they
+    were), and the second entry is None: inductor fuses the write into the update's kernels,
+    where copying the returned values in would be one more pass. Not for CUDA graphs, which
+    do not replay a graph that writes into its inputs."""
     model_ref = _ref(model)
     grads_of = _grads_in_graph()
     apply, tensors, rules = (None, None, None) if update is None else (update.fn, update.tensors,
                                                                        update.rules)
+    dests = update.dests if in_place and update is not None else None
 
     def step(batch, numbers):
         out = loss(model_ref(), *batch)
@@ -49,6 +56,11 @@ def compiled_step_fn(loss, model, params, update):
             head = val.detach().reshape(1).to(torch.float64)
             if nums is not None:
                 head = torch.cat([nums, head])
+            if dests is not None:
+                ok = torch.isfinite(val)
+                for d, n in zip(dests, new):
+                    d.copy_(torch.where(ok, n, d))
+                new = None
         return _detached(out), new, head
 
     step.__code__ = step.__code__.replace()

@@ -94,7 +94,7 @@ class CompiledTrainStep(TrainStep):
         hit = self._fns.get(key)
         if hit is None:
             update = GraphUpdate.of(groups)
-            fn = compiled_step_fn(loss, model, self.params, update)
+            fn = compiled_step_fn(loss, model, self.params, update, in_place=not self._cudagraphs)
             hit = self._fns[key] = _Compiled(key, groups, torch.compile(fn, **self._options), update)
         elif hit.groups is not groups:
             # the rules changed (adjust_ with a schedule, freeze_): a graph with the update in it

@@ -120,9 +120,11 @@ class GraphUpdate:
         return torch.tensor(values, dtype=torch.float64, device=self.device)
 
     def commit(self, new, numbers, vector=None):
-        """Copy the new values in: ``new`` from ``fn``, ``numbers`` a list starting with its
-        numbers, ``vector`` a tensor holding them to reuse in the next step (or None)."""
-        torch._foreach_copy_(self.dests, new)
+        """Copy the new values in: ``new`` from ``fn`` (None when the graph wrote them itself),
+        ``numbers`` a list starting with its numbers, ``vector`` a tensor holding them to reuse
+        in the next step (or None)."""
+        if new is not None:
+            torch._foreach_copy_(self.dests, new)
         if self.lists:
             k = 0
             for lst, n, types in self._writers:
