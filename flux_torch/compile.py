@@ -81,7 +81,9 @@ class CompiledTrainStep(TrainStep):
         if mode is None and any(p.is_cuda for p in self.params):
             mode = "reduce-overhead"
         self._cudagraphs = mode == "reduce-overhead"
-        self._options = dict(mode=mode, dynamic=dynamic, fullgraph=False)
+        # dynamic=False would patch dynamo's config around every call (a few µs); None compiles
+        # for static shapes all the same, and a batch of other shapes never reaches the graph
+        self._options = dict(mode=mode, dynamic=dynamic or None, fullgraph=False)
         self._fns = {}          # _key(loss) -> _Compiled
         self._last = None       # the _Compiled used last
 
