@@ -20,7 +20,7 @@ import torch
 from .gradient import _check_scalar, _first
 from .trainstep import _detached
 
-__all__ = ["compiled_step_fn"]
+__all__ = ["compiled_step_fn", "compile_options"]
 
 
 def compiled_step_fn(loss, model, params, update, in_place=False):
@@ -67,6 +67,49 @@ def compiled_step_fn(loss, model, params, update, in_place=False):
     return step
 
 
+# Guards that dynamo checks on every call and that can fail only if flux_torch, torch or Python
+# itself were patched while training: which function, module or builtin a name of theirs is.
+_IDENTITY = frozenset({"CLOSURE_MATCH", "FUNCTION_MATCH", "MODULE_MATCH", "BUILTIN_MATCH", "CLASS_MATCH",
+                       "ID_MATCH", "DUPLICATE_INPUT"})
+_LIBRARY = ("G['__import_flux_torch_dot_", "G['__import_torch_dot_", "G['__import_torch']",
+            "G['__builtins_dict")
+
+
+def _ours(name):
+    """True for a guard's source that is a library's global (flux_torch's, torch's, a builtin, or
+    a global of this module, where the traced ``step`` lives), not one of the user's."""
+    if name.startswith(_LIBRARY):
+        return True
+    return name.startswith("G['") and name[3:].split("']", 1)[0] in _OWN_GLOBALS
+
+
+def keep_guard(entries):
+    """dynamo's ``guard_filter_fn``: every guard but those on which function, module or builtin
+    a name of flux_torch's, torch's or Python's is (about half of a training step's guards, a
+    few µs a step). Guards on values, on tensors, on the model and on the user's own globals
+    (their loss function, a global number it reads) are all kept.
+
+    >>> from types import SimpleNamespace as E
+    >>> keep_guard([E(is_global=True, guard_type="CLOSURE_MATCH", name="G['__import_flux_torch_dot_losses'].mse"),
+    ...             E(is_global=True, guard_type="CLOSURE_MATCH", name="G['__import___main__'].my_loss"),
+    ...             E(is_global=True, guard_type="CONSTANT_MATCH", name="G['__import_torch_dot_nn'].x")])
+    [False, True, True]
+    """
+    return [not (e.is_global and e.guard_type in _IDENTITY and _ours(e.name)) for e in entries]
+
+
+def compile_options(mode):
+    """``torch.compile``'s ``options`` for ``mode`` (None for its default) with :func:`keep_guard`,
+    or None for a mode torch's inductor does not list (passed on as ``mode`` then)."""
+    import torch._inductor
+    try:
+        options = dict(torch._inductor.list_mode_options(mode or "default"))
+    except (KeyError, RuntimeError):
+        return None
+    options["guard_filter_fn"] = keep_guard
+    return options
+
+
 def _ref(model):
     """A weak reference to ``model`` (a plain container, which takes none, is held)."""
     try:
@@ -86,3 +129,6 @@ def _grads_in_graph():
     compiled step (importing ``torch._dynamo`` at ``import flux_torch`` would add most of a
     second to every start-up)."""
     return torch._dynamo.allow_in_graph(_grads)
+
+
+_OWN_GLOBALS = frozenset(globals())

@@ -26,7 +26,7 @@ from typing import Any, Callable, Optional
 
 import torch
 
-from ._compiled_fn import compiled_step_fn
+from ._compiled_fn import compile_options, compiled_step_fn
 from ._locks import lock_for
 from ._requires_grad import switch_off, switch_on
 from . import modes
@@ -83,7 +83,7 @@ class CompiledTrainStep(TrainStep):
         self._cudagraphs = mode == "reduce-overhead"
         # dynamic=False would patch dynamo's config around every call (a few µs); None compiles
         # for static shapes all the same, and a batch of other shapes never reaches the graph
-        self._options = dict(mode=mode, dynamic=dynamic or None, fullgraph=False)
+        self._mode, self._dynamic = mode, dynamic or None
         self._fns = {}          # _key(loss) -> _Compiled
         self._last = None       # the _Compiled used last
 
@@ -97,16 +97,22 @@ class CompiledTrainStep(TrainStep):
         if hit is None:
             update = GraphUpdate.of(groups)
             fn = compiled_step_fn(loss, model, self.params, update, in_place=not self._cudagraphs)
-            hit = self._fns[key] = _Compiled(key, groups, torch.compile(fn, **self._options), update)
+            hit = self._fns[key] = _Compiled(key, groups, self._compile(fn), update)
         elif hit.groups is not groups:
             # the rules changed (adjust_ with a schedule, freeze_): a graph with the update in it
             # would be compiled again for each new value, so from now on the graph gives the
             # gradients, which need no new graph, and the update runs eagerly
-            fn = hit.fn if hit.update is None else torch.compile(
-                compiled_step_fn(loss, model, self.params, None), **self._options)
+            fn = hit.fn if hit.update is None else self._compile(
+                compiled_step_fn(loss, model, self.params, None))
             hit = self._fns[key] = _Compiled(key, groups, fn, None)
         self._last = hit
         return hit
+
+    def _compile(self, fn):
+        options = compile_options(self._mode)      # a new dict each time: torch.compile pops from it
+        if options is None:
+            return torch.compile(fn, mode=self._mode, dynamic=self._dynamic)
+        return torch.compile(fn, options=options, dynamic=self._dynamic)
 
     def _same_shapes(self, batch):
         shapes = [b.shape if isinstance(b, torch.Tensor) else None for b in batch]

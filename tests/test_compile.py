@@ -209,3 +209,30 @@ def test_import_flux_torch_does_not_load_the_compiler():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+SCALE, PENALTY = 1.0, torch.abs
+
+
+def scaled_mse(m, x, y):
+    return SCALE * mse(m, x, y) + 0.01 * PENALTY(m[0].weight).sum()
+
+
+def test_the_users_globals_are_read_afresh_each_step():
+    """The compiled step drops dynamo's checks on flux_torch's and torch's own functions, not on
+    the user's: a global number or function the loss reads, changed between steps, is seen."""
+    global SCALE, PENALTY
+    a, b = twin_models(lambda: Chain(Dense(3, 4, relu), Dense(4, 1)))
+    sa, sb = Flux.setup(Flux.Descent(0.1), a), Flux.setup(Flux.Descent(0.1), b)
+    step = Flux.compile_step(scaled_mse, a, sa)
+    x, y = torch.rand(8, 3), torch.rand(8, 1)
+    try:
+        for k in range(8):
+            SCALE, PENALTY = 1.0 + k, (torch.abs, torch.square)[k % 2]
+            la = step(x, y)
+            lb, gb = Flux.withgradient(lambda m: scaled_mse(m, x, y), b)
+            Flux.update_(sb, b, gb[0])
+            assert float(la) == pytest.approx(float(lb), rel=1e-5)
+    finally:
+        SCALE, PENALTY = 1.0, torch.abs
+    assert close(a, b)
