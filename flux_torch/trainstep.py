@@ -74,8 +74,8 @@ class TrainStep:
         if known is not groups:
             one = None
             if len(groups) == 1 and len(groups[0][2]) == len(self.params):   # one rule, nothing frozen
-                rule, states, ps, _, bufs = groups[0][:5]
-                one = partial(_step_one, rule, states, ps)
+                rule, states, ps, *_, dtypes, devices = groups[0]
+                one = partial(_step_one, rule, states, ps, dtypes=dtypes, devices=devices)
             self._one = groups, one
         if one is not None:
             for g in grads:
@@ -85,7 +85,7 @@ class TrainStep:
                 one(grads, groups[0][4])
                 return
         todo = []
-        for rule, states, ps, idx, bufs, _, _ in groups:
+        for rule, states, ps, idx, bufs, *_ in groups:
             gs = [grads[i] for i in idx]
             if all(g is not None for g in gs):     # (not `None in gs`: that compares tensors)
                 todo.append((rule, states, ps, gs, bufs))

@@ -27,12 +27,11 @@ def per_leaf(bt, f):
     them (the usual case), else the list. In a compiled step (``optimise/graph.py``) the powers
     are 0-d tensors and the list is kept as it is."""
     first = bt[0]
-    if isinstance(first[0], torch.Tensor):
+    if isinstance(first[0], torch.Tensor):      # (before any comparison: == of tensors is a tensor)
         return [f(b) for b in bt]
-    for b in bt:
-        if b != first:
-            return scalar([f(b) for b in bt])
-    return f(first)
+    if bt.count(first) == len(bt):              # one comparison, in C
+        return f(first)
+    return scalar([f(b) for b in bt])
 
 
 def root(x):

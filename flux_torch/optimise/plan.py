@@ -69,15 +69,17 @@ class Plan:
 
     def groups(self):
         """The parameters that are not frozen, grouped by rule: a list of
-        ``(rule, states, params, indices, buffers, slots, shapes)``, ``indices`` into
-        :attr:`items`, ``slots`` as in :attr:`items` (-1 for a tied tensor). Made again
-        only when a ``Leaf`` has changed since (``adjust_``, ``freeze_``, ``thaw_``)."""
+        ``(rule, states, params, indices, buffers, slots, shapes, dtypes, devices)``,
+        ``indices`` into :attr:`items`, ``slots`` as in :attr:`items` (-1 for a tied tensor),
+        the last three those of the parameters (what a gradient is checked against). Made
+        again only when a ``Leaf`` has changed since (``adjust_``, ``freeze_``, ``thaw_``, a
+        new ``state``)."""
         if self._version != _tree.LEAF_VERSION[0]:
             self._version, groups = _tree.LEAF_VERSION[0], {}
             for i, (p, slot, leaf, buf, _) in enumerate(self.items):
                 if not leaf.frozen:
-                    group = groups.setdefault(id(leaf.rule), (leaf.rule, [], [], [], [], [], []))
-                    for lst, v in zip(group[1:], (leaf.state, p, i, buf, slot, p.shape)):
+                    group = groups.setdefault(id(leaf.rule), (leaf.rule, [], [], [], [], [], [], [], []))
+                    for lst, v in zip(group[1:], (leaf.state, p, i, buf, slot, p.shape, p.dtype, p.device)):
                         lst.append(v)
             self._groups = list(groups.values())
         return self._groups

@@ -129,8 +129,9 @@ def eps(xs, epsilon):
     """ϵ for each parameter of ``xs``, as Optimisers.jl's ``_eps``: ``epsilon`` itself, but
     at least ``Float16(1e-7)`` for float16 parameters unless it is 0 (a smaller ϵ vanishes
     in half precision and the update divides by zero). One scalar when all agree."""
-    return scalar([max(epsilon, F16_EPS) if epsilon and x.dtype == torch.float16 else epsilon
-                   for x in xs])
+    if not epsilon or torch.float16 not in [x.dtype for x in xs]:     # the usual case
+        return epsilon
+    return scalar([max(epsilon, F16_EPS) if x.dtype == torch.float16 else epsilon for x in xs])
 
 
 def scalar(values):

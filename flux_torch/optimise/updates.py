@@ -14,6 +14,7 @@ runs first and a single ``torch._foreach_sub_`` at the end changes the
 parameters, so an error part-way leaves the model as it was.
 """
 from collections.abc import Mapping
+import operator
 import warnings
 import weakref
 from typing import Any, Optional, Tuple
@@ -39,6 +40,7 @@ _INVALID = ("Invalid input to update_.\n"
 
 
 _NO_GRAD = object()
+_DTYPE, _DEVICE = operator.attrgetter("dtype"), operator.attrgetter("device")
 
 
 def update_(opt: Any, model: Any, grad: Any = _NO_GRAD, *higher: Any) -> Optional[Tuple[Any, Any]]:
@@ -168,13 +170,13 @@ def _explicit(state, model, grad):
     rec = plan.record
     groups = plan.groups()
     if len(groups) == 1 and -1 not in groups[0][5]:     # the usual case: one rule, nothing tied
-        rule, states, xs, _, bufs, slots, shapes = groups[0]
+        rule, states, xs, _, bufs, slots, shapes, dtypes, devices = groups[0]
         try:
             gs = rec.read(grad, slots)
         except LookupError:
             gs = None       # not shaped like the model: the general way below says where
         if gs is not None and [g.shape if type(g) is torch.Tensor else None for g in gs] == shapes:
-            _step_one(rule, states, xs, gs, bufs)
+            _step_one(rule, states, xs, gs, bufs, dtypes, devices)
             return
     every = [s for it in plan.items for s in it[4]]
     try:
@@ -265,15 +267,18 @@ def _step(groups):
         _set_grad_enabled(grad_was)
 
 
-def _step_one(rule, states, ps, gs, dxs):
-    """One rule for every tensor: its fused update, apply and subtract in one pass."""
+def _step_one(rule, states, ps, gs, dxs, dtypes=None, devices=None):
+    """One rule for every tensor: its fused update, apply and subtract in one pass. ``dtypes``
+    and ``devices`` are the parameters' (of ``dxs``), when known."""
     grad_was = torch.is_grad_enabled()
     _set_grad_enabled(False)
     try:
         if rule.apply_writes_dx:
             torch._foreach_copy_(dxs, gs)
             gs = dxs
-        else:       # the rule only reads the gradient: convert only those of another dtype or device
+        elif dtypes is None or list(map(_DTYPE, gs)) != dtypes or list(map(_DEVICE, gs)) != devices:
+            # the rule only reads the gradient: convert only those of another dtype or device
+            # (the lists of dtypes and devices compared first, which is quicker than this loop)
             gs = [g if g.dtype == d.dtype and g.device == d.device else d.copy_(g)
                   for g, d in zip(gs, dxs)]
         rule.apply_(states, ps, gs)
