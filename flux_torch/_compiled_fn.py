@@ -75,6 +75,12 @@ _LIBRARY = ("G['__import_flux_torch_dot_", "G['__import_torch_dot_", "G['__impor
             "G['__builtins_dict")
 
 
+# The step's own lists of the model's tensors (parameters, optimiser state, where new values go):
+# dynamo checks on each call that each entry is the very tensor the model holds, which the
+# plan already makes sure of (a model whose tensors change gets a new plan and a new step)
+_OWN_LISTS = ("params[", "tensors[", "dests[")
+
+
 def _ours(name):
     """True for a guard's source that is a library's global (flux_torch's, torch's, a builtin, or
     a global of this module, where the traced ``step`` lives), not one of the user's."""
@@ -86,8 +92,9 @@ def _ours(name):
 def keep_guard(entries):
     """dynamo's ``guard_filter_fn``: every guard but those on which function, module or builtin
     a name of flux_torch's, torch's or Python's is (about half of a training step's guards, a
-    few µs a step). Guards on values, on tensors, on the model and on the user's own globals
-    (their loss function, a global number it reads) are all kept.
+    few µs a step), and those on the identity of the tensors in the step's own lists. Guards on
+    values, on tensors' shapes and types, on the model and on the user's own globals (their
+    loss function, a global number it reads) are all kept.
 
     >>> from types import SimpleNamespace as E
     >>> keep_guard([E(is_global=True, guard_type="CLOSURE_MATCH", name="G['__import_flux_torch_dot_losses'].mse"),
@@ -95,7 +102,8 @@ def keep_guard(entries):
     ...             E(is_global=True, guard_type="CONSTANT_MATCH", name="G['__import_torch_dot_nn'].x")])
     [False, True, True]
     """
-    return [not (e.is_global and e.guard_type in _IDENTITY and _ours(e.name)) for e in entries]
+    return [not (e.guard_type in _IDENTITY and (_ours(e.name) if e.is_global else e.name.startswith(_OWN_LISTS)))
+            for e in entries]
 
 
 def compile_options(mode):

@@ -143,7 +143,9 @@ class CompiledTrainStep(TrainStep):
     def _compiled_step(self, loss, model, batch, index):
         rec = self.plan.record
         saved = rec.save_loose(model) if rec.loose else None
-        entry = self._compiled(loss, model)
+        entry = self._last      # the step of last time, unless the loss or the rules changed
+        if entry is None or entry.groups is not self.plan.groups() or entry.key != _key(loss):
+            entry = self._compiled(loss, model)
         update = entry.update
         numbers = None if update is None else update.numbers()
         params = self.params
@@ -233,6 +235,7 @@ class CompiledStep:
         self.loss, self.model, self.opt_state = loss, model, opt_state
         self._options = dict(mode=mode, verbose=verbose, dynamic=dynamic)
         self._inner = CompiledTrainStep(plan_for(opt_state, model), **self._options)
+        self._lock = lock_for(model)        # the model's, for as long as the step holds the model
 
     def __call__(self, *batch):
         return self.step(batch)
@@ -240,7 +243,7 @@ class CompiledStep:
     def step(self, batch, index=None):
         """One step on the tuple ``batch``; ``index`` names the batch in a NaN error."""
         model = self.model
-        with lock_for(model):
+        with self._lock:
             plan = plan_for(self.opt_state, model)
             inner = self._inner
             if plan is not inner.plan:        # the model changed: compile for the new one

@@ -77,12 +77,15 @@ class GraphUpdate:
         self.rules = tuple(self.rules)
         self.dests = params + self.tensors       # what the new values are copied into, in order
         self.device = params[0].device if params else None
-        self._writers = []                       # (list, count, entry types or None when floats)
-        for lst in self.lists:
+        self._parts, self._types, k = [], [], 0     # each list's slice of the numbers; (list, entry
+        for lst in self.lists:                      # types) of those holding other than floats
+            self._parts.append(slice(k, k + len(lst)))
+            k += len(lst)
             types = [type(v) for v in lst]
-            self._writers.append((lst, len(lst), None if all(t is float for t in types) else types))
+            if not all(t is float for t in types):
+                self._types.append((lst, types))
         self.fn = _define(tuple(layout))
-        self._values = self._vector = None     # the numbers the last step wrote, as a list and a tensor
+        self._written = self._vector = None     # the numbers the last step wrote, list by list, and as a tensor
 
     @classmethod
     def of(cls, groups):
@@ -114,9 +117,9 @@ class GraphUpdate:
         they keep none): the vector the last step gave back when they are still its values."""
         if not self.lists:
             return None
-        values = [v for lst in self.lists for v in lst]
-        if values == self._values:
+        if self.lists == self._written:       # (one comparison of the lists, in C)
             return self._vector
+        values = [v for lst in self.lists for v in lst]
         return torch.tensor(values, dtype=torch.float64, device=self.device)
 
     def commit(self, new, numbers, vector=None):
@@ -126,15 +129,15 @@ class GraphUpdate:
         if new is not None:
             torch._foreach_copy_(self.dests, new)
         if self.lists:
-            k = 0
-            for lst, n, types in self._writers:
-                if types is None:
-                    lst[:] = numbers[k:k + n]
-                else:
-                    lst[:] = [t(v) for t, v in zip(types, numbers[k:k + n])]
-                k += n
+            written = list(map(numbers.__getitem__, self._parts))
+            for lst, values in zip(self.lists, written):
+                lst[:] = values
+            if self._types:             # a list holding other than floats: each entry its own type
+                for (lst, types), values in zip(self._types, written):
+                    lst[:] = [t(v) for t, v in zip(types, values)]
+                written = [lst[:] for lst in self.lists]
             if vector is not None:
-                self._values, self._vector = numbers[:k], vector
+                self._written, self._vector = written, vector
 
 
 def _define(layout):
