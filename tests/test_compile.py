@@ -236,3 +236,26 @@ def test_the_users_globals_are_read_afresh_each_step():
     finally:
         SCALE, PENALTY = 1.0, torch.abs
     assert close(a, b)
+
+
+@pytest.mark.parametrize("rule", [lambda: Flux.Descent(0.1), lambda: Flux.Adam(0.01)])
+def test_a_tensor_replaced_between_steps_is_the_one_trained(rule):
+    """The compiled step does not re-check on each call that its tensors are the model's own
+    (the plan does): a weight replaced between steps is trained from then on, as eagerly."""
+    a, b = twin_models(lambda: Chain(Dense(3, 4, relu), Dense(4, 1)))
+    sa, sb = Flux.setup(rule(), a), Flux.setup(rule(), b)
+    step = Flux.compile_step(mse, a, sa)
+    x, y = torch.rand(8, 3), torch.rand(8, 1)
+    for k in range(8):
+        if k == 4:
+            new = torch.rand(4, 3)
+            a[0].weight, b[0].weight = new.clone(), new.clone()
+            sa, sb = Flux.setup(rule(), a), Flux.setup(rule(), b)
+            step = Flux.compile_step(mse, a, sa)
+        if k == 6:
+            a[1].bias, b[1].bias = torch.ones(1), torch.ones(1)    # the same state tree goes on
+        la = step(x, y)
+        lb, gb = Flux.withgradient(lambda m: mse(m, x, y), b)
+        Flux.update_(sb, b, gb[0])
+        assert float(la) == pytest.approx(float(lb), rel=1e-5)
+    assert close(a, b)
