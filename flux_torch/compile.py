@@ -170,7 +170,8 @@ class CompiledTrainStep(TrainStep):
         finally:
             local.depth -= 1
             switch_off(on)
-        entry.ran = True
+        if not entry.ran:
+            entry.ran = True
         if self._cudagraphs:        # outputs live in the graph's memory until the next replay
             out = fmap(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, out)
         if update is None or head is None:      # the update runs eagerly (or there is none)
@@ -181,7 +182,7 @@ class CompiledTrainStep(TrainStep):
         values = head.tolist()
         if not math.isfinite(values[-1]):
             refuse_unless_finite(out, index, rec, model, saved)
-        update.commit(new, values, None if self._cudagraphs else head[:-1])
+        update.commit(new, values, None if self._cudagraphs else head)
         return out
 
     def _give_up(self, err):

@@ -113,19 +113,21 @@ class GraphUpdate:
         raise TypeError(f"a state holding {type(state).__name__} does not go into a graph")
 
     def numbers(self):
-        """The states' numbers now, as one float64 tensor on the parameters' device (None when
-        they keep none): the vector the last step gave back when they are still its values."""
+        """The states' numbers now, as one float64 tensor on the parameters' device, with one
+        more entry at the end, unused (None when they keep none): the vector the last step gave
+        back, whose last entry is its loss, when they are still its values."""
         if not self.lists:
             return None
         if self.lists == self._written:       # (one comparison of the lists, in C)
             return self._vector
         values = [v for lst in self.lists for v in lst]
+        values.append(0.0)
         return torch.tensor(values, dtype=torch.float64, device=self.device)
 
     def commit(self, new, numbers, vector=None):
         """Copy the new values in: ``new`` from ``fn`` (None when the graph wrote them itself),
-        ``numbers`` a list starting with its numbers, ``vector`` a tensor holding them to reuse
-        in the next step (or None)."""
+        ``numbers`` a list starting with its numbers, ``vector`` a tensor starting with them to
+        reuse in the next step, as :meth:`numbers` gives it (or None)."""
         if new is not None:
             torch._foreach_copy_(self.dests, new)
         if self.lists:
