@@ -259,3 +259,14 @@ def test_a_tensor_replaced_between_steps_is_the_one_trained(rule):
         Flux.update_(sb, b, gb[0])
         assert float(la) == pytest.approx(float(lb), rel=1e-5)
     assert close(a, b)
+
+
+def test_compile_options_keep_the_mode_and_add_the_guard_filter():
+    """torch.compile takes a mode or options, not both: the mode's options (as inductor lists
+    them) travel with the guard filter; a mode inductor does not list is passed on as a mode."""
+    from flux_torch._compiled_fn import compile_options, keep_guard
+    assert compile_options(None) == {"guard_filter_fn": keep_guard}
+    assert compile_options("reduce-overhead") == {"triton.cudagraphs": True, "guard_filter_fn": keep_guard}
+    assert compile_options("max-autotune-no-cudagraphs")["max_autotune"] is True
+    assert compile_options("no-such-mode") is None
+    assert compile_options(None) is not compile_options(None)      # torch.compile pops from it
