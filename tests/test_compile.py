@@ -270,3 +270,29 @@ def test_compile_options_keep_the_mode_and_add_the_guard_filter():
     assert compile_options("max-autotune-no-cudagraphs")["max_autotune"] is True
     assert compile_options("no-such-mode") is None
     assert compile_options(None) is not compile_options(None)      # torch.compile pops from it
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("rule", [lambda: Flux.Descent(0.1), lambda: Flux.Adam(0.01)])
+def test_cuda_graph_steps_equal_eager_steps(rule):
+    """On CUDA the compiled step replays a CUDA graph and copies the new values in after the
+    finite check: the same training as eager, a refused NaN step that changes nothing, and an
+    odd-sized batch that takes the eager step."""
+    dev = torch.device("cuda")
+    a, b = twin_models(lambda: Chain(Dense(3, 8, relu), Dense(8, 2)))
+    a, b = Flux.gpu(a), Flux.gpu(b)
+    sa, sb = Flux.setup(rule(), a), Flux.setup(rule(), b)
+    step = Flux.compile_step(mse, a, sa)
+    assert step._inner._cudagraphs
+    x, y = torch.rand(16, 3, device=dev), torch.rand(16, 2, device=dev)
+    for k in range(24):
+        xb, yb = (x, y) if k != 20 else (x[:5], y[:5])
+        la = step(xb, yb)
+        lb, gb = Flux.withgradient(lambda m: mse(m, xb, yb), b)
+        Flux.update_(sb, b, gb[0])
+        assert float(la) == pytest.approx(float(lb), rel=1e-4, abs=1e-6)
+    assert close(a, b, tol=1e-4)
+    before = [p.clone() for p in Flux.params(a)]
+    with pytest.raises(FloatingPointError):
+        step(torch.full_like(x, float("nan")), y)
+    assert all(torch.equal(p, q) for p, q in zip(before, Flux.params(a)))
