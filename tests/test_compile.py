@@ -296,3 +296,35 @@ def test_cuda_graph_steps_equal_eager_steps(rule):
     with pytest.raises(FloatingPointError):
         step(torch.full_like(x, float("nan")), y)
     assert all(torch.equal(p, q) for p, q in zip(before, Flux.params(a)))
+
+
+def test_compiled_steps_from_several_threads_train_as_one_after_another():
+    """Two threads stepping one model through one compiled step take turns (the model's lock):
+    with the same batch the result is that of as many eager steps; a third thread training its
+    own model meanwhile gets what it gets alone."""
+    import threading
+    a, b = twin_models(lambda: Chain(Dense(3, 8, relu), Dense(8, 2)))
+    c, d = twin_models(lambda: Chain(Dense(3, 8, relu), Dense(8, 2)))
+    sa, sb, sc, sd = (Flux.setup(Flux.Adam(0.01), m) for m in (a, b, c, d))
+    x, y = torch.rand(16, 3), torch.rand(16, 2)
+    shared, own = Flux.compile_step(mse, a, sa), Flux.compile_step(mse, c, sc)
+    errors = []
+
+    def run(step, n):
+        try:
+            for _ in range(n):
+                step(x, y)
+        except BaseException as err:     # noqa: BLE001 (reported by the assertion below)
+            errors.append(err)
+    threads = [threading.Thread(target=run, args=(shared, 15)), threading.Thread(target=run, args=(shared, 15)),
+               threading.Thread(target=run, args=(own, 30))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for _ in range(30):
+        for m, s in ((b, sb), (d, sd)):
+            Flux.update_(s, m, Flux.gradient(lambda m: mse(m, x, y), m)[0])
+    assert close(a, b, tol=1e-5) and close(c, d, tol=1e-5)
+    assert all(not p.requires_grad for p in [*Flux.params(a), *Flux.params(c)])
