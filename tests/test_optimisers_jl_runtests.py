@@ -544,6 +544,22 @@ def test_second_order_dummy_higher_order():
     assert torch.equal(psout[1], dummy_update_rule(stin[1].state[1], psin[1], 0.1 * dxs[1], dx2s[1]))
 
 
+def test_mixed_precision_takes_the_first_gradient_only():
+    """Optimisers.jl has apply!(::MixedPrecision, state, x, dx) only: extra gradients reach it
+    through the first-order fallback, which drops them, so the wrapped rule sees one gradient
+    (a second-order rule inside then fails, as Julia's MethodError does)."""
+    g = torch.Generator().manual_seed(9)
+    w = torch.rand(3, 4, generator=g)
+    dx, dx2 = torch.rand(3, 4, generator=g), torch.rand(3, 4, generator=g)
+    one = Optimisers.update(Optimisers.setup(MixedPrecision(Adam(0.1)), (w.clone(),)), (w.clone(),), (dx,))
+    two = Optimisers.update(Optimisers.setup(MixedPrecision(Adam(0.1)), (w.clone(),)), (w.clone(),), (dx,), (dx2,))
+    assert torch.equal(one[1][0], two[1][0])
+    psin = (w.clone(),)
+    st = Optimisers.setup(MixedPrecision(torch.float64, DummyHigherOrder()), psin)
+    with pytest.raises(TypeError):
+        Optimisers.update(st, psin, (dx,), (dx2,))
+
+
 @pytest.mark.skip(reason="subtract! and ChainRules' ZeroTangent are Julia internals; a None "
                          "gradient leaving the parameter alone is test_gradient_clipping's α")
 def test_subtract_handles_zero():
