@@ -22,6 +22,7 @@ import math
 import statistics
 import time
 import warnings
+import weakref
 from typing import Any, Callable, Optional
 
 import torch
@@ -61,6 +62,14 @@ def _key(loss):
     return getattr(loss, "__code__", loss), (tuple(map(id, cells)) if cells else ())
 
 
+def _weak(f):
+    """A weak reference to the function ``f``, or None when it takes none."""
+    try:
+        return weakref.ref(f)
+    except TypeError:
+        return None
+
+
 class CompiledTrainStep(TrainStep):
     """A :class:`TrainStep` compiled by ``torch.compile``: loss, gradient and update in one graph.
 
@@ -86,6 +95,7 @@ class CompiledTrainStep(TrainStep):
         self._mode, self._dynamic = mode, dynamic or None
         self._fns = {}          # _key(loss) -> _Compiled
         self._last = None       # the _Compiled used last
+        self._loss_ref = None   # a weak reference to the loss it was used with
 
     def _compiled(self, loss, model):
         """The compiled step for this loss and the plan's current grouping, made when either changes."""
@@ -113,6 +123,17 @@ class CompiledTrainStep(TrainStep):
         if options is None:
             return torch.compile(fn, mode=self._mode, dynamic=self._dynamic)
         return torch.compile(fn, options=options, dynamic=self._dynamic)
+
+    def _same_loss(self, loss, entry):
+        """Whether ``loss`` is the loss ``entry`` was compiled for: the very function of the last
+        step (one weak reference, no key to make), or one with its code and closure cells."""
+        ref = self._loss_ref
+        if ref is not None and ref() is loss:
+            return True
+        if entry.key != _key(loss):
+            return False
+        self._loss_ref = _weak(loss)
+        return True
 
     def _same_shapes(self, batch):
         shapes = [b.shape if isinstance(b, torch.Tensor) else None for b in batch]
@@ -144,8 +165,9 @@ class CompiledTrainStep(TrainStep):
         rec = self.plan.record
         saved = rec.save_loose(model) if rec.loose else None
         entry = self._last      # the step of last time, unless the loss or the rules changed
-        if entry is None or entry.groups is not self.plan.groups() or entry.key != _key(loss):
+        if entry is None or entry.groups is not self.plan.groups() or not self._same_loss(loss, entry):
             entry = self._compiled(loss, model)
+            self._loss_ref = _weak(loss)
         update = entry.update
         numbers = None if update is None else update.numbers()
         params = self.params
