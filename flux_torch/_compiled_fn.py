@@ -139,4 +139,5 @@ def _grads_in_graph():
     return torch._dynamo.allow_in_graph(_grads)
 
 
+# every name this module defines, above: the globals the traced ``step`` itself reads are among them
 _OWN_GLOBALS = frozenset(globals())

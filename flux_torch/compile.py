@@ -98,11 +98,9 @@ class CompiledTrainStep(TrainStep):
         self._loss_ref = None   # a weak reference to the loss it was used with
 
     def _compiled(self, loss, model):
-        """The compiled step for this loss and the plan's current grouping, made when either changes."""
+        """The compiled step for this loss and the plan's current grouping, made when either
+        changes (the caller has found that the last one is not it)."""
         groups, key = self.plan.groups(), _key(loss)
-        last = self._last
-        if last is not None and last.groups is groups and last.key == key:
-            return last
         hit = self._fns.get(key)
         if hit is None:
             update = GraphUpdate.of(groups)
@@ -115,7 +113,7 @@ class CompiledTrainStep(TrainStep):
             fn = hit.fn if hit.update is None else self._compile(
                 compiled_step_fn(loss, model, self.params, None))
             hit = self._fns[key] = _Compiled(key, groups, fn, None)
-        self._last = hit
+        self._last, self._loss_ref = hit, _weak(loss)
         return hit
 
     def _compile(self, fn):
@@ -167,7 +165,6 @@ class CompiledTrainStep(TrainStep):
         entry = self._last      # the step of last time, unless the loss or the rules changed
         if entry is None or entry.groups is not self.plan.groups() or not self._same_loss(loss, entry):
             entry = self._compiled(loss, model)
-            self._loss_ref = _weak(loss)
         update = entry.update
         numbers = None if update is None else update.numbers()
         params = self.params
