@@ -106,14 +106,29 @@ def keep_guard(entries):
             for e in entries]
 
 
-def compile_options(mode):
-    """``torch.compile``'s ``options`` for ``mode`` (None for its default) with :func:`keep_guard`,
-    or None for a mode torch's inductor does not list (passed on as ``mode`` then)."""
+# What inductor's generated code does around the kernels by default that a training step does
+# without (each a few µs a step, as much as the rest of flux_torch's own work around the graph):
+# ``size_asserts`` checks every input's sizes and strides, which dynamo's guards have just
+# checked; on the CPU, ``cpp_wrapper`` makes the function that calls the kernels C++ in place of
+# Python (a few hundred bytecodes a step; a second or two more to compile)
+_LEAN = {"size_asserts": False}
+_LEAN_CPU = {"size_asserts": False, "cpp_wrapper": True}
+
+
+def compile_options(mode, cpu=False):
+    """``torch.compile``'s ``options`` for ``mode`` (None for its default) with :func:`keep_guard`
+    and, for a step on the ``cpu``, inductor's C++ wrapper, or None for a mode torch's inductor
+    does not list (passed on as ``mode`` then).
+
+    >>> sorted(compile_options(None, cpu=True))
+    ['cpp_wrapper', 'guard_filter_fn', 'size_asserts']
+    """
     import torch._inductor
     try:
         options = dict(torch._inductor.list_mode_options(mode or "default"))
     except (KeyError, RuntimeError):
         return None
+    options.update(_LEAN_CPU if cpu else _LEAN)
     options["guard_filter_fn"] = keep_guard
     return options
 

@@ -90,6 +90,8 @@ class CompiledTrainStep(TrainStep):
         if mode is None and any(p.is_cuda for p in self.params):
             mode = "reduce-overhead"
         self._cudagraphs = mode == "reduce-overhead"
+        # inductor's C++ wrapper for a step on the CPU, until a compilation fails with it
+        self._cpu = all(p.device.type == "cpu" for p in self.params)
         # dynamic=False would patch dynamo's config around every call (a few µs); None compiles
         # for static shapes all the same, and a batch of other shapes never reaches the graph
         self._mode, self._dynamic = mode, dynamic or None
@@ -117,7 +119,7 @@ class CompiledTrainStep(TrainStep):
         return hit
 
     def _compile(self, fn):
-        options = compile_options(self._mode)      # a new dict each time: torch.compile pops from it
+        options = compile_options(self._mode, cpu=self._cpu)    # a new dict each time: torch.compile pops from it
         if options is None:
             return torch.compile(fn, mode=self._mode, dynamic=self._dynamic)
         return torch.compile(fn, options=options, dynamic=self._dynamic)
@@ -184,7 +186,12 @@ class CompiledTrainStep(TrainStep):
                 rec.restore_loose(model, saved)
             self._shapes = None         # not the shapes to compile for, if it was the batch
             out = TrainStep.step(self, loss, model, batch, index)
-            self._give_up(err)
+            if self._cpu:       # inductor's C++ wrapper may be what failed: try once without it
+                self._cpu, self._fns, self._last = False, {}, None
+                _log.info("compile_step: compiling again without the C++ wrapper (%s: %s)",
+                          type(err).__name__, str(err).strip()[:200])
+            else:
+                self._give_up(err)
             return out
         finally:
             local.depth -= 1

@@ -182,13 +182,40 @@ def test_a_step_that_cannot_compile_warns_and_trains_eagerly(monkeypatch):
     sa, sb = Flux.setup(Flux.Momentum(0.1), a), Flux.setup(Flux.Momentum(0.1), b)
     x, y = torch.rand(8, 3), torch.rand(8, 1)
     step = Flux.compile_step(mse, a, sa)
+    step(x, y)          # on the CPU the first failure is put down to the C++ wrapper, and
     with pytest.warns(RuntimeWarning, match="could not compile this step .RuntimeError: backend exploded"):
-        step(x, y)
-    for _ in range(3):
+        step(x, y)      # the second, without it, to the compiler
+    for _ in range(2):
         step(x, y)                      # no second warning (warnings are errors here)
     for _ in range(4):
         Flux.update_(sb, b, Flux.gradient(lambda m: mse(m, x, y), b)[0])
     assert step.choice == "eager" and close(a, b, tol=0)
+
+
+def test_a_step_the_cpp_wrapper_cannot_compile_is_compiled_without_it(monkeypatch):
+    """Inductor's C++ wrapper (for a step on the CPU) failing on the first call (simulated)
+    costs one eager step: the step is compiled again without it, with no warning, and trains
+    as eager does."""
+    real = torch.compile
+    tried = []
+
+    def picky_compile(fn, **kw):
+        tried.append(kw.get("options", {}).get("cpp_wrapper", False))
+        if tried[-1]:
+            def call(*args):
+                raise RuntimeError("no C++ wrapper for this op")
+            return call
+        return real(fn, **kw)
+    monkeypatch.setattr(torch, "compile", picky_compile)
+    a, b = twin_models(lambda: Chain(Dense(3, 4, relu), Dense(4, 1)))
+    sa, sb = Flux.setup(Flux.Adam(0.1), a), Flux.setup(Flux.Adam(0.1), b)
+    x, y = torch.rand(8, 3), torch.rand(8, 1)
+    step = Flux.compile_step(mse, a, sa)
+    for _ in range(6):
+        step(x, y)
+        Flux.update_(sb, b, Flux.gradient(lambda m: mse(m, x, y), b)[0])
+    assert tried == [True, False] and step.choice != "eager"
+    assert step._inner._last.ran and close(a, b)
 
 
 def test_an_error_in_the_loss_is_raised_not_hidden():
@@ -263,10 +290,14 @@ def test_a_tensor_replaced_between_steps_is_the_one_trained(rule):
 
 def test_compile_options_keep_the_mode_and_add_the_guard_filter():
     """torch.compile takes a mode or options, not both: the mode's options (as inductor lists
-    them) travel with the guard filter; a mode inductor does not list is passed on as a mode."""
+    them) travel with the guard filter and without inductor's size asserts (dynamo's guards
+    check the same sizes); a step on the CPU gets the C++ wrapper; a mode inductor does not
+    list is passed on as a mode."""
     from flux_torch._compiled_fn import compile_options, keep_guard
-    assert compile_options(None) == {"guard_filter_fn": keep_guard}
-    assert compile_options("reduce-overhead") == {"triton.cudagraphs": True, "guard_filter_fn": keep_guard}
+    lean = {"guard_filter_fn": keep_guard, "size_asserts": False}
+    assert compile_options(None) == lean
+    assert compile_options(None, cpu=True) == {**lean, "cpp_wrapper": True}
+    assert compile_options("reduce-overhead") == {"triton.cudagraphs": True, **lean}
     assert compile_options("max-autotune-no-cudagraphs")["max_autotune"] is True
     assert compile_options("no-such-mode") is None
     assert compile_options(None) is not compile_options(None)      # torch.compile pops from it
