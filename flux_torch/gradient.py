@@ -20,6 +20,7 @@ import torch
 
 from ._gradient_args import Arg, alias, is_structure
 from .adtypes import AbstractADType
+from ._backward import scalar_grad
 from ._locks import lock_for
 from ._requires_grad import switch_off, switch_on
 from .functors import fmap, isleaf
@@ -52,8 +53,7 @@ def _model_gradient(f, x, first):
                 if val is None or not tensors:
                     gs = (None,) * len(tensors)
                 else:
-                    gs = torch.autograd.grad(val, tensors, allow_unused=True,
-                                             create_graph=nested, retain_graph=nested)
+                    gs = scalar_grad(val, tensors, nested)
         finally:
             switch_off(held)
         return y, rec.mirror(x, gs), nested
@@ -69,8 +69,7 @@ def _tensors_gradient(f, args, first):
         val = _check_scalar(first(y))
         if val is None or not leaves:
             return y, (None,) * len(xs), nested
-        gs = iter(torch.autograd.grad(val, leaves, allow_unused=True,
-                                      create_graph=nested, retain_graph=nested))
+        gs = iter(scalar_grad(val, leaves, nested))
     return y, tuple(next(gs) if x.requires_grad else None for x in xs), nested
 
 
@@ -156,7 +155,7 @@ def _implicit(f, ps, grad_value):
                 if target is None:
                     gs = [None] * len(order)
                 else:
-                    gs = torch.autograd.grad(target, order, allow_unused=True, create_graph=nested)
+                    gs = scalar_grad(target, order, nested)
         finally:
             switch_off(held)
     return y, Grads({id(p): g for p, g in zip(order, gs)}, ps), nested

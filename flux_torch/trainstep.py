@@ -21,6 +21,7 @@ import torch
 from ._requires_grad import switch_off, switch_on
 from ._locks import lock_for
 from .adtypes import AbstractADType
+from ._backward import scalar_grad
 from .gradient import _check_scalar, _first
 from . import modes
 from .optimise.plan import plan_for
@@ -50,7 +51,7 @@ class TrainStep:
             out = loss(model, *batch)
             val = _check_scalar(_first(out))
             grads = ((None,) * len(params) if val is None
-                     else torch.autograd.grad(val, params, allow_unused=True))
+                     else scalar_grad(val, params))
         finally:
             local.depth -= 1
             if on:

@@ -4,7 +4,8 @@ A run happens in this process (torch is imported once) inside a scratch folder,
 with ``FLUX_TORCH_PORT_STANDIN=1`` so MLDatasets' loaders give small deterministic
 data, the stand-in files a script reads (``housing.data``, ``input.txt``) written
 there first, and every loss differentiated recorded: flux_torch's gradients go
-through ``torch.autograd.grad``, whose scalar outputs are the losses.
+through ``torch.autograd.grad`` or the engine call it ends in (``flux_torch._backward``),
+whose scalar outputs are the losses.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import warnings
 
 import torch
 
+from flux_torch import _backward
 from flux_torch.port import translate
 
 
@@ -56,22 +58,32 @@ def translate_folder(src_dir, dst_dir, epochs=1, flux=None):
 
 
 class LossRecorder:
-    """Records the value of every scalar that torch.autograd.grad differentiates."""
+    """Records the value of every scalar that torch.autograd.grad (or flux_torch's direct call
+    of autograd's engine) differentiates, outside nested gradient calls."""
 
     def __init__(self):
         self.losses = []
-        self._grad = torch.autograd.grad
+        self._grad, self._engine = torch.autograd.grad, _backward._engine
+
+    def _record(self, out, nested):
+        if isinstance(out, torch.Tensor) and out.numel() == 1 and not nested:
+            self.losses.append(float(out.detach()))
 
     def __enter__(self):
         def grad(outputs, *args, **kw):
-            if isinstance(outputs, torch.Tensor) and outputs.numel() == 1 and not kw.get("create_graph"):
-                self.losses.append(float(outputs.detach()))
+            self._record(outputs, kw.get("create_graph"))
             return self._grad(outputs, *args, **kw)
+
+        def engine(outputs, grads, keep_graph, create_graph, *args, **kw):
+            self._record(outputs[0], create_graph)
+            return self._engine(outputs, grads, keep_graph, create_graph, *args, **kw)
         torch.autograd.grad = grad
+        if self._engine is not None:
+            _backward._engine = engine
         return self
 
     def __exit__(self, *exc):
-        torch.autograd.grad = self._grad
+        torch.autograd.grad, _backward._engine = self._grad, self._engine
 
     def fell(self):
         """Whether the loss fell: the last quarter's mean under the first quarter's."""

@@ -1,0 +1,41 @@
+"""The reverse pass of a gradient call: the gradient of one real scalar, by torch's autograd.
+
+Every gradient call of flux_torch differentiates one real 0-d tensor (``gradient._check_scalar``
+has made sure of it) with respect to a list of tensors. ``torch.autograd.grad`` would first
+normalise its arguments (outputs and inputs as tuples, ``GradientEdge``\\ s, dispatch to
+``__torch_function__`` overrides, the implicit ``ones`` of a scalar output, checks of the
+shapes of ``grad_outputs``): several hundred lines of Python a call, a tenth of a small
+model's whole training step. :func:`scalar_grad` makes the ``ones`` itself and hands the
+rest to the function ``grad`` ends in (``torch.autograd.graph._engine_run_backward``, which
+keeps torch's own logging hooks and context), and leaves anything unusual to ``grad``: a
+tensor subclass with ``__torch_function__``, or a torch without that function.
+
+>>> w = torch.tensor([1.0, 2.0], requires_grad=True)
+>>> scalar_grad((w ** 2).sum(), [w])
+(tensor([2., 4.]),)
+>>> scalar_grad(w.sum() * 0 + 1, [w, torch.ones(1, requires_grad=True)])   # an unused input: None
+(tensor([0., 0.]), None)
+"""
+import torch
+
+__all__ = ["scalar_grad"]
+
+try:
+    from torch.autograd.graph import _engine_run_backward as _engine
+except ImportError:         # a torch that does not have it: grad does it all
+    _engine = None
+
+_overridden = torch._C._has_torch_function
+
+
+def scalar_grad(val, tensors, nested=False):
+    """``torch.autograd.grad(val, tensors, allow_unused=True, create_graph=nested,
+    retain_graph=nested)`` for a real 0-d tensor ``val`` that requires grad: the gradient of
+    each of ``tensors`` (None for one ``val`` does not use), with a graph of its own when
+    ``nested`` (a gradient call inside another)."""
+    tensors = tuple(tensors)
+    if _engine is None or type(val) is not torch.Tensor or _overridden(tensors):
+        return torch.autograd.grad(val, tensors, allow_unused=True, create_graph=nested,
+                                   retain_graph=nested)
+    return _engine((val,), (torch.ones_like(val),), nested, nested, tensors, True,
+                   accumulate_grad=False)
