@@ -17,9 +17,19 @@ True
 >>> switch_off(again); w.requires_grad
 False
 """
+from collections import deque
+from itertools import filterfalse, repeat
+from operator import attrgetter
 import threading
 
+import torch
+
 __all__ = ["switch_on", "switch_off"]
+
+_requires_grad = attrgetter("requires_grad")
+_set_requires_grad = torch.Tensor.requires_grad_
+_OFF = repeat(False)
+_run = deque(maxlen=0).extend       # runs an iterator through, in C, keeping nothing
 
 _lock = threading.Lock()
 _count = {}      # id(tensor) -> how many running calls switched it on
@@ -31,10 +41,9 @@ def switch_on(tensors):
     :func:`switch_off` when the call ends."""
     with _lock:
         if not _count and not _whole:       # no other call running: hold the list as a whole
-            held = [t for t in tensors if not t.requires_grad]
-            for t in held:
-                t.requires_grad = True
+            held = list(filterfalse(_requires_grad, tensors))
             if held:
+                _run(map(_set_requires_grad, held))
                 _whole.append(held)
             return held
         _to_counts()
@@ -70,8 +79,7 @@ def switch_off(held):
     with _lock:
         if _whole and _whole[0] is held:
             _whole.clear()
-            for t in held:
-                t.requires_grad = False
+            _run(map(_set_requires_grad, held, _OFF))
             return
         count = _count
         for t in held:

@@ -48,8 +48,9 @@ class Adam(AdamLike):
 
     def _apply(self, states, xs, dxs):
         m, v = self._moments(states, dxs)
-        upd = self._adam(m, v, [s[2] for s in states])
-        self._advance(states)
+        bt = [s[2] for s in states]
+        upd = self._adam(m, v, bt)
+        self._advance(bt)
         return upd
 
     apply_writes_dx = False
@@ -57,9 +58,10 @@ class Adam(AdamLike):
     def apply_(self, states, xs, dxs):
         if dxs:
             m, v = self._moments(states, dxs)
-            den, step = self._den(v, [s[2] for s in states])
+            bt = [s[2] for s in states]
+            den, step = self._den(v, bt)
             step_(xs, m, den, step)
-            self._advance(states)
+            self._advance(bt)
 
 
 class RAdam(AdamLike):
@@ -79,11 +81,12 @@ class RAdam(AdamLike):
         m, v = self._moments(states, dxs)
         b2 = self.beta[1]
         rho_inf = 2 / (1 - b2) - 1
-        if isinstance(states[0][2][2], torch.Tensor):
-            out = self._rectified(m, v, [s[2] for s in states], rho_inf)
+        bt = [s[2] for s in states]
+        if isinstance(bt[0][2], torch.Tensor):
+            out = self._rectified(m, v, bt, rho_inf)
         else:
             out = self._switched(states, m, v, len(dxs), rho_inf)
-        self._advance(states)
+        self._advance(bt)
         for s in states:
             s[2][2] += 1
         return out
@@ -146,8 +149,9 @@ class AdaMax(AdamLike):
         den = torch._foreach_add(u, eps(u, self.epsilon))
         upd = torch._foreach_div(m, den)
         eta = self.eta
-        torch._foreach_mul_(upd, per_leaf([s[2] for s in states], lambda b: eta / (1 - b[0])))
-        self._advance(states)
+        bt = [s[2] for s in states]
+        torch._foreach_mul_(upd, per_leaf(bt, lambda b: eta / (1 - b[0])))
+        self._advance(bt)
         return upd
 
 
@@ -198,7 +202,7 @@ class NAdam(AdamLike):
         torch._foreach_add_(den, eps(v, self.epsilon))
         torch._foreach_div_(dxs, den)
         torch._foreach_mul_(dxs, self.eta)
-        self._advance(states)
+        self._advance(bt)
         return dxs
 
 
@@ -219,13 +223,14 @@ class OAdam(AdamLike):
 
     def _apply(self, states, xs, dxs):
         m, v = self._moments(states, dxs)
-        new = self._adam(m, v, [s[2] for s in states])
+        bt = [s[2] for s in states]
+        new = self._adam(m, v, bt)
         term = [s[3] for s in states]
         torch._foreach_mul_(term, -1.0)
         torch._foreach_add_(term, new, alpha=2.0)   # 2 term - term_old
         torch._foreach_copy_(dxs, term)
         torch._foreach_copy_(term, new)
-        self._advance(states)
+        self._advance(bt)
         return dxs
 
 
@@ -250,8 +255,9 @@ class AdaBelief(AdamLike):
         torch._foreach_mul_(s, b2)
         torch._foreach_addcmul_(s, dxs, abs2(dxs), value=1 - b2)
         torch._foreach_add_(s, eps(s, self.epsilon))
-        upd = self._adam(m, s, [st[2] for st in states])
-        self._advance(states)
+        bt = [st[2] for st in states]
+        upd = self._adam(m, s, bt)
+        self._advance(bt)
         return upd
 
 
@@ -309,10 +315,11 @@ class AdamW(AdamLike):
 
     def _apply(self, states, xs, dxs):
         m, v = self._moments(states, dxs)
-        upd = self._adam(m, v, [s[2] for s in states])
+        bt = [s[2] for s in states]
+        upd = self._adam(m, v, bt)
         if self.lambda_:
             torch._foreach_add_(upd, xs, alpha=self._decay())
-        self._advance(states)
+        self._advance(bt)
         return upd
 
     def _eps(self, v):
@@ -323,11 +330,12 @@ class AdamW(AdamLike):
     def apply_(self, states, xs, dxs):
         if dxs:     # x(1 - decay) - step*m/den, as torch.optim.AdamW does it
             m, v = self._moments(states, dxs)
-            den, step = self._den(v, [s[2] for s in states])
+            bt = [s[2] for s in states]
+            den, step = self._den(v, bt)
             if self.lambda_:
                 torch._foreach_mul_(xs, 1 - self._decay())
             step_(xs, m, den, step)
-            self._advance(states)
+            self._advance(bt)
 
 
 ADAM = Adam

@@ -64,19 +64,26 @@ class AdamLike(Rule):
         return (torch.zeros_like(x), torch.zeros_like(x), list(self.beta))
 
     def _moments(self, states, dxs):
-        m, v = [s[0] for s in states], [s[1] for s in states]
+        m, v, *_ = zip(*states)         # each leaf's state (m, v, ...) taken apart, in C
         b1, b2 = self.beta
         torch._foreach_lerp_(m, dxs, 1 - b1)
         torch._foreach_mul_(v, b2)
         torch._foreach_addcmul_(v, dxs, abs2(dxs), value=1 - b2)
         return m, v
 
-    def _advance(self, states, k=2):
+    def _advance(self, bt):
+        """``βᵗ ← βᵗ·β`` in each leaf's powers ``bt[i] = [β1ᵗ, β2ᵗ, ...]``: one product for every
+        leaf when they share their powers as numbers (the usual case)."""
         b1, b2 = self.beta
-        for s in states:
-            bt = s[k]
-            bt[0] *= b1
-            bt[1] *= b2
+        first = bt[0]
+        if not isinstance(first[0], torch.Tensor) and bt.count(first) == len(bt):
+            new = [first[0] * b1, first[1] * b2]
+            for b in bt:
+                b[:2] = new
+            return
+        for b in bt:
+            b[0] *= b1
+            b[1] *= b2
 
     def _eps(self, v):
         """ϵ for the parameters whose second moments are ``v`` (Optimisers.jl's ``_eps``)."""

@@ -109,7 +109,12 @@ def count(rule, name, value, least=0):
 def abs2(dxs):
     """The second factor for ``torch._foreach_addcmul_(acc, dxs, abs2(dxs))``:
     ``dxs`` itself for real tensors, their conjugates for complex ones (``|dx|²``)."""
+    if not any(map(_is_complex, dxs)):      # real (the usual case): no loop in Python
+        return dxs
     return [d.conj() if d.is_complex() else d for d in dxs]
+
+
+_is_complex = torch.Tensor.is_complex
 
 
 def pair(rule, name, value, check, example):
