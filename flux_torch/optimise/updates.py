@@ -41,6 +41,15 @@ _INVALID = ("Invalid input to update_.\n"
 
 _NO_GRAD = object()
 _DTYPE, _DEVICE = operator.attrgetter("dtype"), operator.attrgetter("device")
+_SHAPE = operator.attrgetter("shape")
+
+
+def _plain_shapes(gs):
+    """The shapes of ``gs`` when each is a plain tensor (the usual gradient), else None; by
+    C-level maps, as a training step reads them every batch."""
+    if list(map(type, gs)).count(torch.Tensor) != len(gs):
+        return None
+    return list(map(_SHAPE, gs))
 
 
 def update_(opt: Any, model: Any, grad: Any = _NO_GRAD, *higher: Any) -> Optional[Tuple[Any, Any]]:
@@ -175,7 +184,7 @@ def _explicit(state, model, grad):
             gs = rec.read(grad, slots)
         except LookupError:
             gs = None       # not shaped like the model: the general way below says where
-        if gs is not None and [g.shape if type(g) is torch.Tensor else None for g in gs] == shapes:
+        if gs is not None and _plain_shapes(gs) == shapes:
             _step_one(rule, states, xs, gs, bufs, dtypes, devices)
             return
     every = [s for it in plan.items for s in it[4]]
