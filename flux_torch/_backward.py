@@ -28,14 +28,16 @@ except ImportError:         # a torch that does not have it: grad does it all
 _overridden = torch._C._has_torch_function
 
 
-def scalar_grad(val, tensors, nested=False):
+def scalar_grad(val, tensors, nested=False, retain=False):
     """``torch.autograd.grad(val, tensors, allow_unused=True, create_graph=nested,
-    retain_graph=nested)`` for a real 0-d tensor ``val`` that requires grad: the gradient of
-    each of ``tensors`` (None for one ``val`` does not use), with a graph of its own when
-    ``nested`` (a gradient call inside another)."""
+    retain_graph=retain or nested)`` for a real 0-d tensor ``val`` that requires grad: the
+    gradient of each of ``tensors`` (None for one ``val`` does not use), with a graph of its
+    own when ``nested`` (a gradient call inside another); ``retain`` keeps ``val``'s graph for
+    another backward pass."""
     tensors = tuple(tensors)
+    keep = retain or nested
     if _engine is None or type(val) is not torch.Tensor or _overridden(tensors):
         return torch.autograd.grad(val, tensors, allow_unused=True, create_graph=nested,
-                                   retain_graph=nested)
-    return _engine((val,), (torch.ones_like(val),), nested, nested, tensors, True,
+                                   retain_graph=keep)
+    return _engine((val,), (torch.ones_like(val),), keep, nested, tensors, True,
                    accumulate_grad=False)

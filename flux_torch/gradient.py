@@ -121,6 +121,8 @@ def _grads_of(y, prepared, nested, grad_output=None, retain=False):
     leaves = [t for p in prepared for t in p.leaves]
     if y is None or not leaves:
         gs = [None] * len(leaves)
+    elif grad_output is None:       # a scalar's gradient (every call but a pullback's)
+        gs = scalar_grad(y, leaves, nested, retain)
     else:
         gs = torch.autograd.grad(y, leaves, grad_outputs=grad_output, allow_unused=True,
                                  create_graph=nested, retain_graph=retain or nested)
