@@ -160,7 +160,7 @@ def _implicit(f, ps, grad_value):
                     gs = scalar_grad(target, order, nested)
         finally:
             switch_off(held)
-    return y, Grads({id(p): g for p, g in zip(order, gs)}, ps), nested
+    return y, Grads(dict(zip(map(id, order), gs)), ps), nested
 
 
 def _call_implicit(f):

@@ -331,10 +331,9 @@ def _implicit_fast(rule, ps, gs):
     if fast is None or fast[0]() is not rule:
         return False
     _, states, dxs, shapes = fast
-    get = gs.grads.get
     xs = ps.order
-    g = [get(id(p)) for p in xs]
-    if not all(type(t) is torch.Tensor for t in g) or [t.shape for t in g] != shapes:
+    g = list(map(gs.grads.get, map(id, xs)))
+    if _plain_shapes(g) != shapes:
         return False
     _step_one(rule, states, xs, g, dxs)
     return True
