@@ -92,6 +92,30 @@ def test_against_torch_optim(rule, cls, kw, fused):
     close(ours, run_torch(cls, xs32, grads32, **kw), rtol=2e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("rule, cls, kw", [
+    (Adam(0.01, (0.8, 0.95), 1e-6), torch.optim.Adam, dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6)),
+    (AdamW(0.01, (0.8, 0.95), 0.02, 1e-6), torch.optim.AdamW,
+     dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.02))], ids=["Adam", "AdamW"])
+def test_adam_powers_of_leaves_that_stepped_apart(rule, cls, kw):
+    """A parameter without a gradient for some steps keeps its βᵗ powers, so the leaves' powers
+    differ from then on (the per-leaf way, not the shared one); torch.optim skips a parameter
+    whose grad is None, keeping its own step count: the same arithmetic."""
+    from flux_torch.optimise import setup, update_
+    xs, grads = data()
+    model = {"a": xs[0].clone(), "b": xs[1].clone(), "c": xs[2].clone()}
+    state = setup(rule, model)
+    ps = [x.clone().requires_grad_() for x in xs]
+    opt = cls(ps, **kw)
+    for t, gs in enumerate(grads):
+        skip = t < 3        # "b" has no gradient for the first three steps
+        update_(state, model, {"a": gs[0], "b": None if skip else gs[1], "c": gs[2]})
+        for p, g, k in zip(ps, gs, "abc"):
+            p.grad = None if (skip and k == "b") else g.clone()
+        opt.step()
+    assert state["a"].state[2] != state["b"].state[2]
+    close([model[k] for k in "abc"], [p.detach() for p in ps])
+
+
 # --- float64 transcriptions of Optimisers.jl v0.4.8 src/rules.jl ---------------------------
 def ref_run(step, init, xs, grads):
     xs = [x.clone() for x in xs]
