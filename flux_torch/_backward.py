@@ -20,10 +20,21 @@ import torch
 
 __all__ = ["scalar_grad"]
 
-try:
-    from torch.autograd.graph import _engine_run_backward as _engine
-except ImportError:         # a torch that does not have it: grad does it all
-    _engine = None
+
+
+def _found_engine():
+    """torch's ``_engine_run_backward`` when it is there and takes the call :func:`scalar_grad`
+    makes (it is private: a torch that changed it leaves everything to ``grad``), else None."""
+    try:
+        from torch.autograd.graph import _engine_run_backward as engine
+        x = torch.ones((), requires_grad=True)
+        (g,) = engine((x * 3,), (torch.ones(()),), False, False, (x,), True, accumulate_grad=False)
+    except (ImportError, TypeError, RuntimeError):
+        return None
+    return engine if type(g) is torch.Tensor and g.item() == 3.0 else None
+
+
+_engine = _found_engine()
 
 _overridden = torch._C._has_torch_function
 

@@ -102,3 +102,15 @@ def test_without_the_engine_function_grad_does_it(monkeypatch):
     want = real(_f(w, b), [w, b])
     got = gradient(_f, w, b)
     assert calls == [False] and all(torch.allclose(x, y) for x, y in zip(got, want))
+
+
+def test_an_engine_function_that_changed_is_not_used(monkeypatch):
+    """The engine function is private to torch: one that no longer takes scalar_grad's call (or
+    gives another result) is found out when flux_torch is imported, and grad does the work."""
+    import torch.autograd.graph as graph
+    monkeypatch.setattr(graph, "_engine_run_backward", lambda outputs, grads, keep: None)
+    assert _backward._found_engine() is None
+    monkeypatch.setattr(graph, "_engine_run_backward", lambda *args, **kw: (torch.tensor(1.0),))
+    assert _backward._found_engine() is None
+    monkeypatch.undo()
+    assert _backward._found_engine() is graph._engine_run_backward
