@@ -306,7 +306,8 @@ def compile_step(loss: Callable[..., Any], model: Model, opt_state: Any, *, mode
     one and keep the faster (``step.choice``). A NaN or infinite loss raises
     ``FloatingPointError`` before anything changes. If ``torch.compile`` cannot compile
     the step, a ``RuntimeWarning`` says why and the eager step is used from then on.
-    ``mode`` is passed to ``torch.compile``. The compiled step re-checks on each call what the
+    ``mode`` is passed to ``torch.compile`` (on the CPU with inductor's C++ wrapper, and compiled
+    again without it should that fail). The compiled step re-checks on each call what the
     loss reads of the user's own (its globals, the model's layers and their attributes), not
     which function a name of flux_torch's or torch's is: patching those while training does
     not reach a step compiled before. The compile time and the choice are logged to
