@@ -21,7 +21,6 @@ import torch
 __all__ = ["scalar_grad"]
 
 
-
 def _found_engine():
     """torch's ``_engine_run_backward`` when it is there and takes the call :func:`scalar_grad`
     makes (it is private: a torch that changed it leaves everything to ``grad``), else None."""

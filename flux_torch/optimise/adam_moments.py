@@ -19,19 +19,33 @@ import torch
 
 from flux_torch.optimise.rule import Rule, abs2, betas, eps, nonneg, scalar
 
-__all__ = ["AdamLike", "per_leaf", "root", "holds_tensors", "step_"]
+__all__ = ["AdamLike", "per_leaf", "shared", "root", "holds_tensors", "step_"]
 
 
 def per_leaf(bt, f):
     """``f(b)`` of each leaf's bias-correction powers ``b``: one number when all leaves share
     them (the usual case), else the list. In a compiled step (``optimise/graph.py``) the powers
     are 0-d tensors and the list is kept as it is."""
-    first = bt[0]
-    if isinstance(first[0], torch.Tensor):      # (before any comparison: == of tensors is a tensor)
+    one = shared(bt)
+    if one is not None:
+        return f(one)
+    if isinstance(bt[0][0], torch.Tensor):
         return [f(b) for b in bt]
-    if bt.count(first) == len(bt):              # one comparison, in C
-        return f(first)
     return scalar([f(b) for b in bt])
+
+
+def shared(bt):
+    """The powers every leaf holds, ``bt[0]``, when they are the same numbers for all (the
+    usual case), else None: leaves that stepped apart, or a compiled step, whose powers are
+    0-d tensors (checked before any comparison: ``==`` of tensors is a tensor).
+
+    >>> shared([[0.81, 0.998], [0.81, 0.998]]), shared([[0.81, 0.998], [0.9, 0.999]])
+    ([0.81, 0.998], None)
+    """
+    first = bt[0]
+    if not isinstance(first[0], torch.Tensor) and bt.count(first) == len(bt):   # one comparison, in C
+        return first
+    return None
 
 
 def root(x):
@@ -75,8 +89,8 @@ class AdamLike(Rule):
         """``βᵗ ← βᵗ·β`` in each leaf's powers ``bt[i] = [β1ᵗ, β2ᵗ, ...]``: one product for every
         leaf when they share their powers as numbers (the usual case)."""
         b1, b2 = self.beta
-        first = bt[0]
-        if not isinstance(first[0], torch.Tensor) and bt.count(first) == len(bt):
+        first = shared(bt)
+        if first is not None:
             new = [first[0] * b1, first[1] * b2]
             for b in bt:
                 b[:2] = new
