@@ -29,6 +29,7 @@ import math
 import torch
 
 from flux_torch.optimise.adam_moments import AdamLike, per_leaf, root, step_
+from flux_torch.optimise.operand import operand
 from flux_torch.optimise.rule import Rule, abs2, betas, eps, flag, nonneg, scalar
 
 __all__ = ["Adam", "RAdam", "AdaMax", "AMSGrad", "NAdam", "AdamW", "OAdam", "AdaBelief", "Lion",
@@ -59,8 +60,8 @@ class Adam(AdamLike):
         if dxs:
             m, v = self._moments(states, dxs)
             bt = [s[2] for s in states]
-            den, step = self._den(v, bt)
-            step_(xs, m, den, step)
+            c2, step = self._corrections(bt)
+            step_(xs, m, self._den(v, c2), step)
             self._advance(bt)
 
 
@@ -119,8 +120,8 @@ class RAdam(AdamLike):
     def _rectified(self, m, v, bt, rho_inf):
         """:meth:`_switched` with the step counts and powers as 0-d tensors (in a compiled step):
         both updates, the one that applies chosen by ``torch.where``."""
-        den, step = self._den(v, bt)
-        upd = torch._foreach_div(m, den)
+        c2, step = self._corrections(bt)
+        upd = torch._foreach_div(m, self._den(v, c2))
         out = []
         for u, mi, b, s in zip(upd, m, bt, step):
             b1t, b2t, t = b
@@ -143,14 +144,14 @@ class AdaMax(AdamLike):
     def _apply(self, states, xs, dxs):
         m, u = [s[0] for s in states], [s[1] for s in states]
         torch._foreach_lerp_(m, dxs, 1 - self.beta[0])
-        torch._foreach_mul_(u, self.beta[1])
+        torch._foreach_mul_(u, operand(self.beta[1], u))
         torch._foreach_abs_(dxs)
         torch._foreach_maximum_(u, dxs)
-        den = torch._foreach_add(u, eps(u, self.epsilon))
+        den = torch._foreach_add(u, operand(eps(u, self.epsilon), u))
         upd = torch._foreach_div(m, den)
         eta = self.eta
         bt = [s[2] for s in states]
-        torch._foreach_mul_(upd, per_leaf(bt, lambda b: eta / (1 - b[0])))
+        torch._foreach_mul_(upd, operand(per_leaf(bt, lambda b: eta / (1 - b[0])), upd))
         self._advance(bt)
         return upd
 
@@ -174,9 +175,9 @@ class AMSGrad(AdamLike):
         vmax = [s[2] for s in states]
         torch._foreach_maximum_(vmax, v)
         den = torch._foreach_sqrt(vmax)
-        torch._foreach_add_(den, eps(vmax, self.epsilon))
+        torch._foreach_add_(den, operand(eps(vmax, self.epsilon), den))
         upd = torch._foreach_div(m, den)
-        torch._foreach_mul_(upd, self.eta)
+        torch._foreach_mul_(upd, operand(self.eta, upd))
         return upd
 
 
@@ -194,14 +195,14 @@ class NAdam(AdamLike):
         m, v = self._moments(states, dxs)
         b1, b2 = self.beta
         bt = [s[2] for s in states]
-        mom = torch._foreach_mul(m, per_leaf(bt, lambda b: b1 / (1 - b1 * b[0])))
-        torch._foreach_mul_(dxs, per_leaf(bt, lambda b: (1 - b1) / (1 - b[0])))
+        mom = torch._foreach_mul(m, operand(per_leaf(bt, lambda b: b1 / (1 - b1 * b[0])), m))
+        torch._foreach_mul_(dxs, operand(per_leaf(bt, lambda b: (1 - b1) / (1 - b[0])), dxs))
         torch._foreach_add_(dxs, mom)
         den = torch._foreach_sqrt(v)
-        torch._foreach_mul_(den, per_leaf(bt, lambda b: root(b2 / (1 - b[1]))))
-        torch._foreach_add_(den, eps(v, self.epsilon))
+        torch._foreach_mul_(den, operand(per_leaf(bt, lambda b: root(b2 / (1 - b[1]))), den))
+        torch._foreach_add_(den, operand(eps(v, self.epsilon), den))
         torch._foreach_div_(dxs, den)
-        torch._foreach_mul_(dxs, self.eta)
+        torch._foreach_mul_(dxs, operand(self.eta, dxs))
         self._advance(bt)
         return dxs
 
@@ -226,7 +227,7 @@ class OAdam(AdamLike):
         bt = [s[2] for s in states]
         new = self._adam(m, v, bt)
         term = [s[3] for s in states]
-        torch._foreach_mul_(term, -1.0)
+        torch._foreach_mul_(term, operand(-1.0, term))
         torch._foreach_add_(term, new, alpha=2.0)   # 2 term - term_old
         torch._foreach_copy_(dxs, term)
         torch._foreach_copy_(term, new)
@@ -252,9 +253,9 @@ class AdaBelief(AdamLike):
         b1, b2 = self.beta
         torch._foreach_lerp_(m, dxs, 1 - b1)
         torch._foreach_sub_(dxs, m)             # dx - m
-        torch._foreach_mul_(s, b2)
+        torch._foreach_mul_(s, operand(b2, s))
         torch._foreach_addcmul_(s, dxs, abs2(dxs), value=1 - b2)
-        torch._foreach_add_(s, eps(s, self.epsilon))
+        torch._foreach_add_(s, operand(eps(s, self.epsilon), s))
         bt = [st[2] for st in states]
         upd = self._adam(m, s, bt)
         self._advance(bt)
@@ -281,10 +282,10 @@ class Lion(Rule):
         m = [s[0] for s in states]
         b1, b2 = self.beta
         torch._foreach_lerp_(m, dxs, b2)        # m = β2 dx + (1-β2) m
-        torch._foreach_mul_(dxs, b2 - b1)
+        torch._foreach_mul_(dxs, operand(b2 - b1, dxs))
         torch._foreach_add_(dxs, m, alpha=b1)
         torch._foreach_sign_(dxs)
-        torch._foreach_mul_(dxs, self.eta)
+        torch._foreach_mul_(dxs, operand(self.eta, dxs))
         return dxs
 
 
@@ -331,9 +332,10 @@ class AdamW(AdamLike):
         if dxs:     # x(1 - decay) - step*m/den, as torch.optim.AdamW does it
             m, v = self._moments(states, dxs)
             bt = [s[2] for s in states]
-            den, step = self._den(v, bt)
+            c2, step = self._corrections(bt)
+            den = self._den(v, c2)
             if self.lambda_:
-                torch._foreach_mul_(xs, 1 - self._decay())
+                torch._foreach_mul_(xs, operand(1 - self._decay(), xs))
             step_(xs, m, den, step)
             self._advance(bt)
 

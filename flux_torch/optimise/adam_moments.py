@@ -17,6 +17,7 @@ import math
 
 import torch
 
+from flux_torch.optimise.operand import operand, operands
 from flux_torch.optimise.rule import Rule, abs2, betas, eps, nonneg, scalar
 
 __all__ = ["AdamLike", "per_leaf", "shared", "root", "holds_tensors", "step_"]
@@ -81,7 +82,7 @@ class AdamLike(Rule):
         m, v, *_ = zip(*states)         # each leaf's state (m, v, ...) taken apart, in C
         b1, b2 = self.beta
         torch._foreach_lerp_(m, dxs, 1 - b1)
-        torch._foreach_mul_(v, b2)
+        torch._foreach_mul_(v, operand(b2, v))
         torch._foreach_addcmul_(v, dxs, abs2(dxs), value=1 - b2)
         return m, v
 
@@ -103,23 +104,32 @@ class AdamLike(Rule):
         """ϵ for the parameters whose second moments are ``v`` (Optimisers.jl's ``_eps``)."""
         return eps(v, self.epsilon)
 
-    def _den(self, v, bt, scale=None):
-        """Adam's update as ``step * m / den``, with ``den = √(v/(1-β2ᵗ)) + ϵ`` and
-        ``step = η*scale/(1-β1ᵗ)`` (one number, or one per parameter), which is
+    def _corrections(self, bt, scale=None):
+        """``(√(1-β2ᵗ), η*scale/(1-β1ᵗ))`` from the leaves' powers ``bt``: two numbers when
+        they share their powers (the usual case), else one of each per leaf."""
+        eta = self.eta
+        if scale is None:
+            one = shared(bt)
+            if one is not None:
+                return math.sqrt(1 - one[1]), eta / (1 - one[0])
+            return per_leaf(bt, lambda b: root(1 - b[1])), per_leaf(bt, lambda b: eta / (1 - b[0]))
+        step = [eta * c / (1 - b[0]) for c, b in zip(scale, bt)]
+        return per_leaf(bt, lambda b: root(1 - b[1])), step if holds_tensors(step) else scalar(step)
+
+    def _den(self, v, c2):
+        """``√v / c2 + ϵ``, Adam's denominator with ``c2 = √(1-β2ᵗ)``: with the step
+        ``η*scale/(1-β1ᵗ)`` of :meth:`_corrections` the update is ``step * m / den``, which is
         ``η*scale * m/(1-β1ᵗ) / (√(v/(1-β2ᵗ)) + ϵ)`` in Optimisers.jl's order of operations
         (and torch.optim's), so that float16 rounds as it does there."""
+        c2, epsilon = operands(v, c2, self._eps(v))
         den = torch._foreach_sqrt(v)
-        torch._foreach_div_(den, per_leaf(bt, lambda b: root(1 - b[1])))
-        torch._foreach_add_(den, self._eps(v))
-        if scale is None:
-            eta = self.eta
-            return den, per_leaf(bt, lambda b: eta / (1 - b[0]))
-        step = [self.eta * c / (1 - b[0]) for c, b in zip(scale, bt)]
-        return den, step if holds_tensors(step) else scalar(step)
+        torch._foreach_div_(den, c2)
+        torch._foreach_add_(den, epsilon)
+        return den
 
     def _adam(self, m, v, bt, scale=None):
         """``η*scale * m/(1-β1ᵗ) / (√(v/(1-β2ᵗ)) + ϵ)`` as new tensors."""
-        den, step = self._den(v, bt, scale)
-        upd = torch._foreach_div(m, den)
-        torch._foreach_mul_(upd, step)
+        c2, step = self._corrections(bt, scale)
+        upd = torch._foreach_div(m, self._den(v, c2))
+        torch._foreach_mul_(upd, operand(step, upd))
         return upd

@@ -11,6 +11,7 @@ import warnings
 
 import torch
 
+from flux_torch.optimise.operand import operand
 from flux_torch.optimise.mixed_precision import MixedPrecision
 from flux_torch.optimise.rule import Rule, count, flag, nonneg
 
@@ -44,7 +45,7 @@ class WeightDecay(Rule):
     def apply_(self, states, xs, dxs):
         if dxs:   # x - (dx + λx), as torch.optim.AdamW does it: x(1-λ) - dx
             if self.lambda_:
-                torch._foreach_mul_(xs, 1 - self.lambda_)
+                torch._foreach_mul_(xs, operand(1 - self.lambda_, xs))
             torch._foreach_sub_(xs, dxs)
 
 

@@ -24,6 +24,7 @@ How they map onto ``torch.optim`` (the same numbers, step for step):
 """
 import torch
 
+from flux_torch.optimise.operand import operand
 from flux_torch.optimise.rule import Rule, abs2, eps, flag, nonneg, pair, unit
 
 __all__ = ["Descent", "Momentum", "Nesterov", "RMSProp", "Rprop", "AdaGrad", "AdaDelta",
@@ -44,7 +45,7 @@ class Descent(Rule):
     _spec = (("eta", 0.1, nonneg),)
 
     def _apply(self, states, xs, dxs):
-        torch._foreach_mul_(dxs, self.eta)
+        torch._foreach_mul_(dxs, operand(self.eta, dxs))
         return dxs
 
     apply_writes_dx = False
@@ -76,7 +77,7 @@ class Momentum(Rule):
 
     def _velocity(self, states, dxs):
         vel = [s[0] for s in states]
-        torch._foreach_mul_(vel, self.rho)
+        torch._foreach_mul_(vel, operand(self.rho, vel))
         torch._foreach_add_(vel, dxs, alpha=self.eta)
         return vel
 
@@ -112,8 +113,8 @@ class Nesterov(Rule):
 
     def _apply(self, states, xs, dxs):
         vel = [s[0] for s in states]
-        torch._foreach_mul_(dxs, self.eta)      # η dx
-        torch._foreach_mul_(vel, self.rho)
+        torch._foreach_mul_(dxs, operand(self.eta, dxs))      # η dx
+        torch._foreach_mul_(vel, operand(self.rho, vel))
         torch._foreach_sub_(vel, dxs)           # v = ρv - ηdx
         torch._foreach_add_(dxs, vel, alpha=-self.rho)  # ηdx - ρv_new = (1+ρ)ηdx - ρ²v_old
         return dxs
@@ -124,7 +125,7 @@ class _RootScaled(Rule):
 
     def _apply(self, states, xs, dxs):
         torch._foreach_div_(dxs, self._den(states, dxs))
-        torch._foreach_mul_(dxs, self.eta)
+        torch._foreach_mul_(dxs, operand(self.eta, dxs))
         return dxs
 
     apply_writes_dx = False
@@ -162,7 +163,7 @@ class RMSProp(_RootScaled):
 
     def _den(self, states, dxs):
         quad = [s[0] for s in states]
-        torch._foreach_mul_(quad, self.rho)
+        torch._foreach_mul_(quad, operand(self.rho, quad))
         torch._foreach_addcmul_(quad, dxs, abs2(dxs), value=1 - self.rho)
         if self.centred:
             lin = [s[1] for s in states]
@@ -171,7 +172,7 @@ class RMSProp(_RootScaled):
             torch._foreach_sqrt_(den)
         else:
             den = torch._foreach_sqrt(quad)
-        torch._foreach_add_(den, eps(dxs, self.epsilon))
+        torch._foreach_add_(den, operand(eps(dxs, self.epsilon), den))
         return den
 
 
@@ -252,7 +253,7 @@ class AdaGrad(_RootScaled):
         acc = [s[0] for s in states]
         torch._foreach_addcmul_(acc, dxs, abs2(dxs))
         den = torch._foreach_sqrt(acc)
-        torch._foreach_add_(den, eps(dxs, self.epsilon))
+        torch._foreach_add_(den, operand(eps(dxs, self.epsilon), den))
         return den
 
 
