@@ -75,8 +75,8 @@ class TrainStep:
         if known is not groups:
             one = None
             if len(groups) == 1 and len(groups[0][2]) == len(self.params):   # one rule, nothing frozen
-                rule, states, ps, *_, dtypes, devices = groups[0]
-                one = partial(_step_one, rule, states, ps, dtypes=dtypes, devices=devices)
+                rule, states, ps, *_ = groups[0]
+                one = partial(_step_one, rule, states, ps, matched=True)   # autograd's gradients of ps
             self._one = groups, one
         if one is not None:
             for g in grads:

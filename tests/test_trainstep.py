@@ -35,6 +35,21 @@ def test_trainstep_is_withgradient_then_update():
     assert _same(m, ref)
 
 
+def test_train_on_parameters_of_two_dtypes_is_withgradient_then_update():
+    # the step gives the rule autograd's gradients unconverted: they have each parameter's dtype
+    torch.manual_seed(1)
+    m = Chain(Dense(3, 4, relu), Dense(torch.randn(2, 4, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)))
+    ref = copy.deepcopy(m)
+    x, y = torch.randn(5, 3), torch.randn(5, 2, dtype=torch.float64)
+    s, sref = Flux.setup(Flux.Adam(0.01), m), Flux.setup(Flux.Adam(0.01), ref)
+    f = lambda mm, x, y: Flux.mse(mm[1](mm[0](x).double()), y)     # noqa: E731
+    for _ in range(3):
+        Flux.train_(f, m, [(x, y)], s)
+        Flux.update_(sref, ref, Flux.gradient(lambda mm: f(mm, x, y), ref)[0])
+    assert [p.dtype for p in Flux.params(m)] == [torch.float32] * 2 + [torch.float64] * 2
+    assert all(torch.equal(p, q) for p, q in zip(Flux.params(m), Flux.params(ref)))
+
+
 def test_trainstep_withgradient_returns_the_model_gradient_and_aux():
     m, x, y = _problem()
     ref = copy.deepcopy(m)

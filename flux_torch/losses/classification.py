@@ -72,7 +72,7 @@ def logitcrossentropy(ŷ: TensorLike, y: TensorLike, /, *, dim: int = -1, agg: A
     ŷ, y, same = operands("logitcrossentropy", ŷ, y)
     red = aggregator("logitcrossentropy", agg)
     d = class_dim(ŷ, dim)
-    if same and d is not None and ŷ.shape[d] > 0:
+    if same and d is not None:      # (same_operands: no empty dimension)
         return _cross_entropy(ŷ, y, d, red)
     return red(-(y * _logsoftmax(ŷ, dim)).sum(dim, keepdim=True))
 
@@ -119,7 +119,7 @@ def kldivergence(ŷ: TensorLike, y: TensorLike, /, *, dim: int = -1, agg: Agg = 
     # F.kl_div's own gradient in y is NaN at y == 0, and its terms differ from
     # Flux's xlogy(0, ·) = 0 where ŷ + ϵ <= 0: so only ϵ > 0 and labels without gradient
     if (r is not None and d is not None and isinstance(e, numbers.Real) and e > 0
-            and not y.requires_grad and same and ŷ.shape[d] > 0):
+            and not y.requires_grad and same):
         total = F.kl_div(torch.log(ŷ + e), y, reduction="sum")
         return total if r == "sum" else total / (ŷ.numel() // ŷ.shape[d])
     entropy = red(xlogx(y).sum(dim, keepdim=True))

@@ -276,16 +276,18 @@ def _step(groups):
         _set_grad_enabled(grad_was)
 
 
-def _step_one(rule, states, ps, gs, dxs, dtypes=None, devices=None):
+def _step_one(rule, states, ps, gs, dxs, dtypes=None, devices=None, matched=False):
     """One rule for every tensor: its fused update, apply and subtract in one pass. ``dtypes``
-    and ``devices`` are the parameters' (of ``dxs``), when known."""
+    and ``devices`` are the parameters' (of ``dxs``), when known; ``matched`` says that the
+    gradients are autograd's of ``ps`` themselves, which have their dtypes and devices."""
     grad_was = torch.is_grad_enabled()
     _set_grad_enabled(False)
     try:
         if rule.apply_writes_dx:
             torch._foreach_copy_(dxs, gs)
             gs = dxs
-        elif dtypes is None or list(map(_DTYPE, gs)) != dtypes or list(map(_DEVICE, gs)) != devices:
+        elif not matched and (dtypes is None or list(map(_DTYPE, gs)) != dtypes
+                              or list(map(_DEVICE, gs)) != devices):
             # the rule only reads the gradient: convert only those of another dtype or device
             # (the lists of dtypes and devices compared first, which is quicker than this loop)
             gs = [g if g.dtype == d.dtype and g.device == d.device else d.copy_(g)
