@@ -4,11 +4,12 @@ A *case* is one thing to time (a training step, ``params(m)``, ...) done several
 ways; each way is a :class:`Variant`. :func:`run_case` builds every variant from
 the same starting point, runs each once and checks that the results agree (the
 guard), warms them up, then times them in interleaved rounds: each round runs
-every variant for the same ``K`` steps, and the reported time per step is the
+every variant for the same ``K`` steps, in a new (seeded) order, and the reported time per step is the
 median over rounds. Compiled variants report their first call (the compile) on
 its own, and stop after a round in which their step is slower than ``SLOW_FACTOR``
 × the eager reference's (inductor on a CPU can be pathologically slow).
 """
+import random
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -134,8 +135,11 @@ def run_case(name, variants, ref_key, cfg):
             v.step()
     eager = min(time_steps(ref.step, 1, cfg.device) for _ in range(3))
     k = max(cfg.min_k, min(cfg.max_k, int(cfg.target_s / max(eager, 1e-7))))
-    for r in range(cfg.rounds):
-        order = live[r % len(live):] + live[:r % len(live)]   # rotate: no fixed first place
+    rng = random.Random(name)     # the same orders on every run of this case
+    for _ in range(cfg.rounds):
+        # a new order each round: no variant has a fixed place, or always runs after the same
+        # one (a variant that follows its near twin finds its code and data already in cache)
+        order = rng.sample(live, len(live))
         for v in order:
             if not v.note:
                 v.times.append(time_steps(v.step, k, cfg.device))
