@@ -21,7 +21,7 @@ __all__ = ["operand", "operands"]
 
 _EXACT = (torch.float32, torch.float64)
 _DTYPE = attrgetter("dtype")
-_compiling = torch.compiler.is_compiling
+_compiling = torch.compiler.is_dynamo_compiling     # False here; True to dynamo as it traces
 
 
 def operand(value, xs):
