@@ -24,3 +24,22 @@ def test_benchmark_smoke_run(tmp_path):
     assert "| layer" in proc.stdout and "fwd+bwd ft ÷ hand" in proc.stdout
     written = out.read_text(encoding="utf-8")
     assert header in written and "torch" in written
+
+
+def _instructions(*args):
+    script = os.path.join(ROOT, "benchmarks", "instructions.py")
+    return subprocess.run([sys.executable, script, *args], cwd=ROOT, capture_output=True,
+                          text=True, encoding="utf-8", timeout=300)
+
+
+def test_instruction_count_inner_run_takes_steps():
+    # the run valgrind counts: building each variant and stepping it must work without valgrind
+    for key in ("ft_train", "b_onehot"):
+        proc = _instructions("--steps", key, "2")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_instruction_count_names_the_variants_it_knows():
+    proc = _instructions("ft_typo")
+    assert proc.returncode == 2 and "unknown variants ['ft_typo']" in proc.stderr
+    assert "ft_train" in proc.stderr
