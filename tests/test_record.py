@@ -146,6 +146,19 @@ def test_a_watched_model_fits_at_once_and_notices_a_write():
     assert not flat(Chain([Dense(1, 1)])).watched     # a list inside: replayed each time
 
 
+def test_building_a_gradient_writes_no_watched_attribute():
+    """The gradient of a Chain of Dense is made of new Dense objects: filling them in must not
+    go through the watched __setattr__, or every gradient would make every record replay."""
+    m = Chain(Dense(3, 4, relu), Dense(4, 2))
+    rec = flat(m)
+    fn = _codegen.mirror(rec, m)
+    v = VERSION[0]
+    g = fn(m, [torch.ones_like(t) for t in rec.tensors])
+    assert VERSION[0] == v and type(g.layers[1]) is Dense and g.layers[1].σ is None
+    assert torch.equal(g.layers[0].weight, torch.ones(4, 3))
+    assert rec.fits(m) and rec.version == VERSION[0]
+
+
 def test_the_record_dies_with_the_model():
     import gc
     import weakref
