@@ -13,7 +13,8 @@ written with ``torch._foreach`` ops), and ``b_onehot`` (``b`` with the one-hot l
 calls, so the gap between ``b`` and ``b_onehot`` is the price of one-hot labels, not of
 flux_torch). Compiled variants: ``c`` (``torch.func.grad_and_value`` + a pure Adam step,
 its step count a tensor, under ``torch.compile``) and ``ftc`` (``flux_torch.compile_step``
-with ``Adam()``).
+with ``Adam()``). ``variants(..., epoch=n)`` gives ``ft_train`` and ``b_onehot`` taking ``n``
+steps a call, for the per-call note.
 """
 import math
 
@@ -53,8 +54,12 @@ class ForeachAdam:
         torch._foreach_addcdiv_(ws, self.m, den, value=-LR / (1 - B1 ** self.t))
 
 
-def variants(spec, batch, device):
-    """``(eager, compiled)``: the Variants for the classifier ``spec`` (a ``models.MLP``)."""
+def variants(spec, batch, device, epoch=None):
+    """``(eager, compiled)``: the Variants for the classifier ``spec`` (a ``models.MLP``). With
+    ``epoch=n``, only two, each taking ``n`` steps a call: ``ft_train`` as one ``train_`` call
+    over ``n`` batches and ``b_onehot`` as ``n`` hand-written steps, which shows what
+    ``train_``'s per-call work (the lock, the model's record and plan, switching
+    ``requires_grad`` on and off) costs when one call takes ``n`` steps."""
     spec = spec if isinstance(spec, MLP) else MLP(spec)
     master = spec.master()
     g = torch.Generator().manual_seed(1)
@@ -148,9 +153,33 @@ def variants(spec, batch, device):
                                    setup(Adam(), model))
         return (lambda: step(x, y)), lambda _: chain_tensors(model)
 
+    def take(n):
+        def ft():       # one train_ call over n batches, as Flux's train! takes an epoch
+            model = flux_model(clones())
+            state = setup(Adam(), model)
+            batches = [(x, y)] * n
+
+            def loss(m, x, y):
+                return logitcrossentropy(m(x), y)
+
+            def step():
+                flux_torch.train_(loss, model, batches, state, progress=False)
+            return step, lambda _: chain_tensors(model)
+
+        def hand():     # the hand-written one-hot step, n times
+            step, observe = plain(y)()
+
+            def steps():
+                for _ in range(n):
+                    step()
+            return steps, observe
+        return [Variant("ft_train", ft), Variant("b_onehot", hand)]
+
     eager = [Variant("ft_impl", ft_impl), Variant("ft_expl", ft_expl), Variant("ft_train", ft_train),
              Variant("a", torch_nn), Variant("b", plain(idx)), Variant("b_onehot", plain(y))]
     comp = [Variant("b", plain(idx)), Variant("c", compiled, compiled=True)]
     if compile_step_hook() is not None:
         comp.append(Variant("ftc", ft_compiled, compiled=True))
+    if epoch:
+        return take(epoch)
     return eager, comp

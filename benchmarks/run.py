@@ -33,6 +33,7 @@ from timing import Config, GuardError, run_case  # noqa: E402
 
 MODELS = [((10, 5, 2), 1), ((784, 128, 10), 64), ((784, 512, 512, 10), 256), (models.LENET, 64)]
 CLASSIFIERS = [(models.MLP((10, 5, 2), "σ"), 1), (models.MLP((784, 128, 10)), 64)]
+EPOCH = 10      # batches a train_ call takes in the epoch note
 COLUMNS = ["benchmark", "flux_torch", "(a)", "(b)", "(c) torch.compile", "ft compile_step",
            "ft ÷ (b)", "ft ÷ (a)", "compile_step ÷ (c)", "compile_step ÷ (a)"]
 LEGEND = """\
@@ -179,6 +180,13 @@ def main(argv=None):
         rows.append(row("gradient(f, x, y), 2 × 1000", vs, "ft", notes))
         steps = training_cases(device)
         timed = {label: run_case(f"{label}, eager", eager, "b", cfg) for label, eager, _ in steps}
+        spec, batch = CLASSIFIERS[0]
+        label = f"classify {spec.name}, batch {batch}, {EPOCH} batches a train_ call"
+        vs = {v.key: v for v in run_case(label, classification.variants(spec, batch, device, EPOCH),
+                                         "b_onehot", cfg)}
+        ft, hand = vs["ft_train"].median / EPOCH, vs["b_onehot"].median / EPOCH
+        notes.append(f"{label}: train_ {fmt(ft)} a step, the hand-written one-hot step {fmt(hand)} "
+                     f"({ratio(ft, hand)})")
         walk_rows = []
         move = "gpu(m)" if device.type != "cpu" else "cpu(m)"
         for label, vs_ in [(move, cases.move(device)), ("params(m)", cases.params_of(device)),

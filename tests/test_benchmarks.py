@@ -20,10 +20,11 @@ def test_benchmark_smoke_run(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     header = "| benchmark"
     assert header in proc.stdout and "flux_torch" in proc.stdout and "ft ÷ (b)" in proc.stdout
-    assert proc.stdout.count("guard ok") == 11 + 16       # the eager cases, then the layers
+    assert proc.stdout.count("guard ok") == 12 + 16       # the eager cases, then the layers
     assert "| layer" in proc.stdout and "fwd+bwd ft ÷ hand" in proc.stdout
     written = out.read_text(encoding="utf-8")
     assert header in written and "torch" in written
+    assert "10 batches a train_ call: train_" in written     # the epoch note
 
 
 def _instructions(*args):
