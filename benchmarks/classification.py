@@ -177,7 +177,7 @@ def variants(spec, batch, device, epoch=None):
 
     eager = [Variant("ft_impl", ft_impl), Variant("ft_expl", ft_expl), Variant("ft_train", ft_train),
              Variant("a", torch_nn), Variant("b", plain(idx)), Variant("b_onehot", plain(y))]
-    comp = [Variant("b", plain(idx)), Variant("a", torch_nn), Variant("c", compiled, compiled=True)]
+    comp = [Variant("b", plain(idx)), Variant("a_beside", torch_nn), Variant("c", compiled, compiled=True)]
     if compile_step_hook() is not None:
         comp.append(Variant("ftc", ft_compiled, compiled=True))
     if epoch:

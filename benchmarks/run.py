@@ -204,9 +204,7 @@ def main(argv=None):
             again, before = (next(v.median for v in group if v.key == "b") for group in (vs, timed[label]))
             notes.append(f"{label}, (b) timed again beside the compiled variants: {fmt(again)} "
                          f"({ratio(again, before)} of its time before any compile)")
-            for v in vs:
-                if v.key == "a":    # compile_step ÷ (a) takes the (a) timed beside it, in this phase
-                    v.key = "a_beside"
+            # compile_step ÷ (a) takes the (a) timed beside it, in this phase
             timed[label] += [v for v in vs if v.compiled or v.key == "a_beside"]
             compiles += [f"{label}, {v.key}: " + (fmt(v.compile_s) if v.compile_s else v.note)
                          for v in vs if v.compiled]

@@ -124,7 +124,7 @@ def variants(model, batch, device):
 
     eager = [Variant("ft_impl", ft_impl), Variant("ft_expl", ft_expl), Variant("ft_train", ft_train),
              Variant("a", torch_nn), Variant("b", plain)]
-    comp = [Variant("b", plain), Variant("a", torch_nn), Variant("c", compiled, compiled=True)]
+    comp = [Variant("b", plain), Variant("a_beside", torch_nn), Variant("c", compiled, compiled=True)]
     if compile_step_hook() is not None:
         comp.append(Variant("ftc", ft_compiled, compiled=True))
     return eager, comp

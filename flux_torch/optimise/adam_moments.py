@@ -112,9 +112,11 @@ class AdamLike(Rule):
             one = shared(bt)
             if one is not None:
                 return math.sqrt(1 - one[1]), eta / (1 - one[0])
-            return per_leaf(bt, lambda b: root(1 - b[1])), per_leaf(bt, lambda b: eta / (1 - b[0]))
-        step = [eta * c / (1 - b[0]) for c, b in zip(scale, bt)]
-        return per_leaf(bt, lambda b: root(1 - b[1])), step if holds_tensors(step) else scalar(step)
+            step = per_leaf(bt, lambda b: eta / (1 - b[0]))
+        else:
+            step = [eta * c / (1 - b[0]) for c, b in zip(scale, bt)]
+            step = step if holds_tensors(step) else scalar(step)
+        return per_leaf(bt, lambda b: root(1 - b[1])), step
 
     def _den(self, v, c2):
         """``√v / c2 + ϵ``, Adam's denominator with ``c2 = √(1-β2ᵗ)``: with the step
